@@ -1,0 +1,17 @@
+# Every third-party library comes from Debian's packages (see scripts/bootstrap).
+# How each one is found is recorded in docs/toolchain.md.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)  # find_package(cnats) is broken in Debian's package
+find_package(simdjson CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(RapidJSON CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+if(TRADEPIPE_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+endif()

@@ -1,0 +1,72 @@
+// Typed start-up configuration: every setting is a field of a struct, declared once with a
+// flag, an environment variable and a validator. Flags override the environment; unknown
+// `TRADEPIPE_<SERVICE>_*` variables are refused by name, so a typo never silently falls
+// back to a default.
+//
+//   GatewayConfig cfg;
+//   tradepipe::config::Settings s("gateway", "Webhook ingress");
+//   tradepipe::config::AddCommon(s, cfg.common, 8001);
+//   s.Add("max-body", cfg.max_body, "largest accepted body in bytes")->check(CLI::Range(1, 1 << 24));
+//   if (auto exit_code = s.Parse(argc, argv)) return *exit_code;
+//
+// Environment names: `TRADEPIPE_<SERVICE>_<KEY>` for a service's own settings (key
+// upper-cased, `-` → `_`), `TRADEPIPE_<KEY>` for settings shared by every service.
+// Not thread-safe: used once, at start, on the main thread.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace tradepipe::config {
+
+enum class Scope { kService, kShared };
+
+// Settings every service has.
+struct CommonConfig {
+  std::string http_host = "0.0.0.0";
+  uint16_t http_port = 0;
+  int http_threads = 1;
+  std::string nats_url = "nats://127.0.0.1:4222";
+  std::string log_level = "info";
+  std::string log_format = "text";  // text (key=value) or json
+};
+
+class Settings {
+ public:
+  Settings(std::string service, const std::string& description);
+
+  // The environment variable a key is read from.
+  std::string EnvName(const std::string& key, Scope scope) const;
+
+  template <typename T>
+  CLI::Option* Add(const std::string& key, T& field, const std::string& help, Scope scope = Scope::kService) {
+    const std::string env = EnvName(key, scope);
+    known_env_.insert(env);
+    return app_.add_option("--" + key, field, help + " [env " + env + "]")->envname(env)->capture_default_str();
+  }
+
+  // Parses the environment and argv. Returns an exit code when main should stop (bad value,
+  // unknown setting, --help), with the reason already printed; nullopt to go on.
+  std::optional<int> Parse(int argc, const char* const* argv);
+
+  // Parse without printing; returns the error text (empty on success). For tests.
+  std::string ParseForTest(int argc, const char* const* argv);
+
+  CLI::App& app() { return app_; }
+
+ private:
+  std::string UnknownEnvironment() const;
+
+  std::string service_;
+  std::string env_prefix_;
+  CLI::App app_;
+  std::set<std::string> known_env_;
+};
+
+// Declares the common settings (`--http-port`, `--nats-url`, `--log-level`, ...).
+void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port);
+
+}  // namespace tradepipe::config

@@ -1,0 +1,83 @@
+#include "tradepipe/config/settings.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+
+namespace tradepipe::config {
+namespace {
+
+std::string ToEnvToken(std::string text) {
+  for (char& c : text) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+Settings::Settings(std::string service, const std::string& description)
+    : service_(std::move(service)),
+      env_prefix_("TRADEPIPE_" + ToEnvToken(service_) + "_"),
+      app_(description, service_) {
+  app_.option_defaults()->always_capture_default();
+}
+
+std::string Settings::EnvName(const std::string& key, Scope scope) const {
+  return scope == Scope::kShared ? "TRADEPIPE_" + ToEnvToken(key) : env_prefix_ + ToEnvToken(key);
+}
+
+std::string Settings::UnknownEnvironment() const {
+  std::string unknown;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (!entry.starts_with(env_prefix_)) continue;
+    std::string name(entry.substr(0, entry.find('=')));
+    if (!known_env_.contains(name)) unknown += (unknown.empty() ? "" : ", ") + name;
+  }
+  return unknown;
+}
+
+std::string Settings::ParseForTest(int argc, const char* const* argv) {
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  if (auto unknown = UnknownEnvironment(); !unknown.empty()) return "unknown setting(s): " + unknown;
+  return {};
+}
+
+std::optional<int> Settings::Parse(int argc, const char* const* argv) {
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app_.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app_.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << service_ << ": configuration error: " << e.what() << "\n"
+              << "run `" << service_ << " --help` for every setting and its environment variable\n";
+    return 2;
+  }
+  if (auto unknown = UnknownEnvironment(); !unknown.empty()) {
+    std::cerr << service_ << ": configuration error: unknown setting(s) in the environment: " << unknown << "\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) {
+  common.http_port = default_port;
+  settings.Add("http-host", common.http_host, "address the HTTP server binds");
+  settings.Add("http-port", common.http_port, "port of /health, /ready, /metrics (0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  settings.Add("http-threads", common.http_threads, "HTTP server threads")->check(CLI::Range(1, 256));
+  settings.Add("nats-url", common.nats_url, "NATS server URL", Scope::kShared);
+  settings.Add("log-level", common.log_level, "trace, debug, info, warn, error", Scope::kShared)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  settings.Add("log-format", common.log_format, "text (key=value) or json", Scope::kShared)
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+}  // namespace tradepipe::config

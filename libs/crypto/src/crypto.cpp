@@ -1,0 +1,61 @@
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <stdexcept>
+
+#include "tradepipe/crypto/crypto.hpp"
+
+namespace tradepipe::crypto {
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(3 * text.size() / 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts padding as zero bytes; drop them.
+  size_t len = static_cast<size_t>(n);
+  if (!text.empty() && text.back() == '=') --len;
+  if (text.size() > 1 && text[text.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+Sha256Digest HmacSha256(std::string_view key, std::initializer_list<std::string_view> parts) {
+  // One MAC object per thread, re-keyed per call: fetching the algorithm is the costly part.
+  struct Mac {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    ~Mac() { EVP_MAC_free(mac); }
+  };
+  static thread_local Mac mac;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac.mac);
+  if (ctx == nullptr) throw std::runtime_error("EVP_MAC_CTX_new failed");
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0), OSSL_PARAM_construct_end()};
+  Sha256Digest out{};
+  size_t out_len = 0;
+  bool ok = EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) == 1;
+  for (std::string_view part : parts) {
+    ok = ok && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) == 1;
+  }
+  ok = ok && EVP_MAC_final(ctx, out.data(), &out_len, out.size()) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok || out_len != out.size()) throw std::runtime_error("HMAC-SHA256 failed");
+  return out;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace tradepipe::crypto

@@ -1,0 +1,109 @@
+// The event envelope every message on the bus carries (see docs/events.md and proto/schemas):
+//
+//   {"v":1,"type":"signal","id":"demo:abc","correlation_id":"demo:abc","causation_id":null,
+//    "source":"demo","symbol":"AAPL","ts":{"received":..,"published":..},"payload":{..}}
+//
+// Parsed with simdjson (payload kept as its raw JSON text, parsed by the typed payload
+// functions below); written with rapidjson's writer, no DOM. Stage stamps accumulate along
+// the path: each stage copies its parent's `ts` and adds its own, so the last event of a
+// signal carries the whole latency breakdown.
+//
+// Thread-safe: value types and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tradepipe/common/result.hpp"
+#include "tradepipe/events/decimal.hpp"
+
+namespace tradepipe::events {
+
+inline constexpr std::string_view kTypeSignal = "signal";
+inline constexpr std::string_view kTypeOrder = "order";
+inline constexpr std::string_view kTypeOrderRejected = "order_rejected";
+inline constexpr std::string_view kTypeExecReport = "exec_report";
+inline constexpr std::string_view kTypeFill = "fill";
+
+struct Stamp {
+  std::string name;
+  int64_t ns = 0;
+};
+
+struct Envelope {
+  int v = 1;
+  std::string type;
+  std::string id;
+  std::string correlation_id;
+  std::string causation_id;  // empty is written as null
+  std::string source;
+  std::string symbol;
+  std::vector<Stamp> ts;
+  std::string payload = "{}";  // a JSON object, as text
+
+  void AddStamp(std::string_view name, int64_t ns) { ts.push_back({std::string(name), ns}); }
+  std::optional<int64_t> StampOf(std::string_view name) const;
+  // A child event: same correlation, caused by this one, inheriting its stamps.
+  Envelope Child(std::string_view child_type, std::string child_id) const;
+};
+
+Result<Envelope> ParseEnvelope(std::string_view json);
+std::string Serialize(const Envelope& envelope);
+
+// ---- typed payloads ----
+
+enum class Side { kBuy, kSell };
+std::string_view ToString(Side side);
+
+struct SignalPayload {
+  Side action = Side::kBuy;
+  Decimal qty;
+  std::optional<Decimal> price;
+  std::string order_type = "market";  // market | limit
+  std::string strategy;               // optional, empty when absent
+};
+
+struct OrderPayload {
+  std::string order_id;
+  Side side = Side::kBuy;
+  Decimal qty;
+  std::optional<Decimal> limit_price;
+  std::string order_type = "market";
+};
+
+struct RejectionPayload {
+  std::string order_id;
+  std::string reason;  // stable code, e.g. "max_order_qty"
+  std::string detail;  // human text
+};
+
+struct ExecReportPayload {
+  std::string order_id;
+  std::string status;  // accepted, partial, filled, cancelled, rejected, expired
+  Decimal filled_qty;
+  Decimal leaves_qty;
+  std::optional<Decimal> avg_price;
+};
+
+struct FillPayload {
+  std::string order_id;
+  int fill_no = 1;
+  Side side = Side::kBuy;
+  Decimal qty;
+  Decimal price;
+};
+
+std::string ToJson(const SignalPayload& p);
+std::string ToJson(const OrderPayload& p);
+std::string ToJson(const RejectionPayload& p);
+std::string ToJson(const ExecReportPayload& p);
+std::string ToJson(const FillPayload& p);
+
+Result<SignalPayload> ParseSignalPayload(std::string_view json);
+Result<OrderPayload> ParseOrderPayload(std::string_view json);
+Result<FillPayload> ParseFillPayload(std::string_view json);
+
+}  // namespace tradepipe::events

@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include "tradepipe/events/decimal.hpp"
+#include "tradepipe/events/envelope.hpp"
+#include "tradepipe/events/subject.hpp"
+
+namespace tradepipe::events {
+namespace {
+
+TEST(Decimal, ParsesExactly) {
+  EXPECT_EQ(Decimal::Parse("0.3")->units(), 30'000'000);
+  EXPECT_EQ(Decimal::Parse("0.00001")->units(), 1'000);
+  EXPECT_EQ(Decimal::Parse("-12.5")->units(), -1'250'000'000);
+  EXPECT_EQ(Decimal::Parse("100")->units(), 10'000'000'000);
+  EXPECT_EQ(Decimal::Parse("0.3")->ToString(), "0.3");
+  EXPECT_EQ(Decimal::Parse("-0.00000001")->ToString(), "-0.00000001");
+  EXPECT_EQ(Decimal::Parse("42.10")->ToString(), "42.1");
+}
+
+TEST(Decimal, RefusesWhatIsNotAPlainDecimal) {
+  for (const char* bad : {"", "-", "1.", ".5", "1e3", "+1", " 1", "1.123456789", "abc", "99999999999999"}) {
+    EXPECT_FALSE(Decimal::Parse(bad)) << bad;
+  }
+}
+
+TEST(Subject, EncodesSeparatorsAndWildcards) {
+  EXPECT_EQ(EncodeToken("AAPL"), "AAPL");
+  EXPECT_EQ(EncodeToken("BRK.B"), "BRK%2EB");
+  EXPECT_EQ(EncodeToken("a*b>c d%"), "a%2Ab%3Ec%20d%25");
+  EXPECT_EQ(EncodeToken(std::string("x\ny", 3)), "x%0Ay");
+  EXPECT_EQ(EncodeToken(""), "%00");
+  for (const std::string& s : std::vector<std::string>{"BRK.B", "a*b>c d%", "plain", "%41"}) EXPECT_EQ(DecodeToken(EncodeToken(s)), s);
+  EXPECT_EQ(SignalSubject("tv", "BTC.USD"), "signals.tv.BTC%2EUSD");
+}
+
+TEST(Envelope, RoundTrips) {
+  Envelope e;
+  e.type = "signal";
+  e.id = "demo:msg_1";
+  e.correlation_id = e.id;
+  e.source = "demo";
+  e.symbol = "AAPL \"quoted\"";
+  e.AddStamp("received", 1764000000123456789);
+  e.AddStamp("published", 1764000000123501234);
+  e.payload = ToJson(SignalPayload{Side::kSell, *Decimal::Parse("0.3"), std::nullopt, "market", "s1"});
+
+  const std::string text = Serialize(e);
+  auto parsed = ParseEnvelope(text);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->id, e.id);
+  EXPECT_EQ(parsed->symbol, e.symbol);
+  EXPECT_EQ(parsed->causation_id, "");
+  ASSERT_EQ(parsed->ts.size(), 2u);
+  EXPECT_EQ(parsed->StampOf("published"), 1764000000123501234);
+  EXPECT_EQ(Serialize(*parsed), text);
+
+  auto payload = ParseSignalPayload(parsed->payload);
+  ASSERT_TRUE(payload) << payload.error();
+  EXPECT_EQ(payload->action, Side::kSell);
+  EXPECT_EQ(payload->qty.ToString(), "0.3");
+  EXPECT_FALSE(payload->price);
+  EXPECT_EQ(payload->strategy, "s1");
+}
+
+TEST(Envelope, ChildInheritsCorrelationAndStamps) {
+  Envelope parent;
+  parent.type = "signal";
+  parent.id = "demo:1";
+  parent.correlation_id = "demo:1";
+  parent.AddStamp("received", 1);
+  Envelope child = parent.Child(kTypeOrder, "demo:1/order");
+  EXPECT_EQ(child.correlation_id, "demo:1");
+  EXPECT_EQ(child.causation_id, "demo:1");
+  EXPECT_EQ(child.StampOf("received"), 1);
+}
+
+TEST(Envelope, RejectsMalformedInput) {
+  EXPECT_FALSE(ParseEnvelope("not json"));
+  EXPECT_FALSE(ParseEnvelope("[1,2]"));
+  EXPECT_FALSE(ParseEnvelope(R"({"v":1,"type":"signal","id":"x","correlation_id":"x"})"));  // no payload
+  EXPECT_FALSE(ParseEnvelope(R"({"v":2,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
+  EXPECT_FALSE(ParseEnvelope(R"({"v":1,"type":"signal","id":"x","correlation_id":"x","ts":{"a":"b"},"payload":{}})"));
+}
+
+TEST(Payloads, OrderAndFillRoundTrip) {
+  OrderPayload o{"demo:1/order", Side::kBuy, *Decimal::Parse("5"), *Decimal::Parse("101.25"), "limit"};
+  auto parsed = ParseOrderPayload(ToJson(o));
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->order_id, o.order_id);
+  EXPECT_EQ(parsed->limit_price->ToString(), "101.25");
+
+  FillPayload f{"demo:1/order", 1, Side::kSell, *Decimal::Parse("2.5"), *Decimal::Parse("99.99")};
+  auto fill = ParseFillPayload(ToJson(f));
+  ASSERT_TRUE(fill) << fill.error();
+  EXPECT_EQ(fill->qty, f.qty);
+  EXPECT_EQ(fill->price, f.price);
+  EXPECT_EQ(fill->side, Side::kSell);
+}
+
+}  // namespace
+}  // namespace tradepipe::events

@@ -1,0 +1,216 @@
+// Beast plumbing, after Beast's own advanced_server example: a listener that gives every
+// connection its own strand, and a session that owns its stream, buffer and a fresh parser per
+// request with the limits applied before every read.
+#include "tradepipe/http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+
+namespace tradepipe::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using BeastRequest = bhttp::request<bhttp::string_body>;
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+std::string_view LookupHeader(const void* raw, std::string_view name) {
+  const auto& req = *static_cast<const BeastRequest*>(raw);
+  auto it = req.find(beast::string_view(name.data(), name.size()));
+  return it == req.end() ? std::string_view() : View(it->value());
+}
+
+// Conditions that end a connection normally: never logged as errors.
+bool IsExpectedClose(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+         ec == net::error::connection_reset || ec == net::error::eof || ec == net::error::broken_pipe;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  net::io_context ioc;
+  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::vector<std::thread> threads;
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stopping{false};
+  uint16_t bound_port = 0;
+
+  void Accept();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {}
+
+  void Run() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+    stream_.expires_after(server_.options.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::body_limit) {
+      return WriteFinal(JsonError(413, "body_too_large",
+                                  "request body exceeds " + std::to_string(server_.options.body_limit) + " bytes"));
+    }
+    if (ec == bhttp::error::header_limit) {
+      return WriteFinal(JsonError(431, "headers_too_large", "request headers too large"));
+    }
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message) {
+      return WriteFinal(JsonError(400, "bad_request", "malformed HTTP request: " + ec.message()));
+    }
+    if (ec) {
+      if (!IsExpectedClose(ec) && ec != bhttp::error::partial_message) {
+        spdlog::debug("http read failed error={}", ec.message());
+      }
+      return Close();
+    }
+    stream_.expires_never();
+    const BeastRequest& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    counted_ = true;
+    server_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    Request view(View(req.method_string()), View(req.target()), req.body(), &req, &LookupHeader);
+    auto self = shared_from_this();
+    server_.handler(view, [self](Response response) {
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+    });
+  }
+
+  void WriteFinal(Response response) {
+    keep_alive_ = false;
+    Write(std::move(response));
+  }
+
+  void Write(Response response) {
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(response.status));
+    res_.set(bhttp::field::server, "tradepipe");
+    res_.set(bhttp::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res_.set(name, value);
+    res_.body() = std::move(response.body);
+    res_.keep_alive(keep_alive_ && !server_.stopping.load(std::memory_order_relaxed));
+    res_.prepare_payload();
+    stream_.expires_after(server_.options.read_timeout);
+    bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t) {
+    if (counted_) {
+      counted_ = false;
+      server_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (ec) {
+      if (!IsExpectedClose(ec)) spdlog::debug("http write failed error={}", ec.message());
+      return Close();
+    }
+    if (!res_.keep_alive()) return Close();
+    Read();
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> res_;
+  Server::Impl& server_;
+  bool keep_alive_ = false;
+  bool counted_ = false;
+};
+
+}  // namespace
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping.load()) return;
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), *this)->Run();
+    } else if (ec != net::error::operation_aborted) {
+      spdlog::warn("http accept failed error={}", ec.message());
+    }
+    Accept();
+  });
+}
+
+Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) return Status::Error("bad listen address '" + impl_->options.host + "': " + ec.message());
+  const tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  if (acceptor.open(endpoint.protocol(), ec); ec) return Status::Error("socket: " + ec.message());
+  if (acceptor.set_option(net::socket_base::reuse_address(true), ec); ec) return Status::Error(ec.message());
+  if (acceptor.bind(endpoint, ec); ec) {
+    return Status::Error("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) + ": " +
+                         ec.message());
+  }
+  if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) return Status::Error(ec.message());
+  impl_->bound_port = acceptor.local_endpoint().port();
+  impl_->Accept();
+  for (int i = 0; i < impl_->options.threads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return {};
+}
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::Stop() {
+  if (impl_->threads.empty() || impl_->stopping.exchange(true)) return;
+  net::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + impl_->options.drain_timeout;
+  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (const int left = impl_->in_flight.load(); left > 0) {
+    spdlog::warn("http stop: {} request(s) still in flight after the drain deadline", left);
+  }
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace tradepipe::http

@@ -1,0 +1,46 @@
+// A service's Prometheus metrics: prometheus-cpp's registry plus the standard `process_*`
+// metrics (CPU, resident memory, open fds, start time) that prometheus-cpp 1.0 lacks,
+// rendered in text format 0.0.4 for our own HTTP server's `/metrics`.
+//
+//   tradepipe::metrics::Metrics m;
+//   auto& accepted = m.Counter("tradepipe_gateway_accepted_total", "webhooks answered 202");
+//   accepted.Increment();
+//   std::string text = m.Render();
+//
+// Thread-safety: counters, gauges and histograms are lock-free/atomic (prometheus-cpp);
+// registering new metrics and Render() are safe from any thread.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace tradepipe::metrics {
+
+class Metrics {
+ public:
+  Metrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+
+  // Convenience for a family with one unlabelled child. Each name is registered once.
+  prometheus::Counter& Counter(const std::string& name, const std::string& help);
+  prometheus::Gauge& Gauge(const std::string& name, const std::string& help);
+  prometheus::Histogram& Histogram(const std::string& name, const std::string& help,
+                                   const prometheus::Histogram::BucketBoundaries& buckets);
+
+  // Text exposition format 0.0.4.
+  std::string Render() const;
+
+  // Latency buckets in seconds, 50 µs to 10 s.
+  static prometheus::Histogram::BucketBoundaries LatencyBuckets();
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+}  // namespace tradepipe::metrics
