@@ -1,0 +1,43 @@
+// Streams and durable consumers as declared in proto/streams.json.
+// Thread-safe: value types and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tradepipe/common/result.hpp"
+
+namespace tradepipe::bus {
+
+struct StreamSpec {
+  std::string name;
+  std::vector<std::string> subjects;
+  int64_t max_age_s = 0;           // 0: unlimited
+  int64_t max_bytes = -1;          // -1: unlimited
+  int64_t duplicate_window_s = 120;
+};
+
+struct ConsumerSpec {
+  std::string stream;
+  std::string durable;
+  std::string filter;
+  int64_t max_ack_pending = 20000;
+  int64_t ack_wait_s = 30;
+  int64_t max_deliver = 10;
+};
+
+struct Topology {
+  std::vector<StreamSpec> streams;
+  std::vector<ConsumerSpec> consumers;
+
+  // The consumer named `durable`; throws std::out_of_range if absent (a wiring bug).
+  const ConsumerSpec& Consumer(std::string_view durable) const;
+};
+
+Result<Topology> ParseTopology(std::string_view json);
+// proto/streams.json as compiled in.
+const Topology& DefaultTopology();
+
+}  // namespace tradepipe::bus

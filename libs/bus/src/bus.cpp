@@ -1,0 +1,399 @@
+#include "tradepipe/bus/bus.hpp"
+
+#include <nats/nats.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+namespace tradepipe::bus {
+namespace {
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+// cnats' status plus its thread-local last error text, turned into our error message.
+std::string ErrorText(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) {
+  std::string text = natsStatus_GetText(s);
+  natsStatus last = NATS_OK;
+  if (const char* detail = nats_GetLastError(&last); detail != nullptr && *detail != '\0') {
+    text += std::string(": ") + detail;
+  }
+  if (jerr != 0) text += " (jetstream error " + std::to_string(static_cast<int>(jerr)) + ")";
+  return text;
+}
+
+natsMsg* Raw(void* msg) { return static_cast<natsMsg*>(msg); }
+
+class PullConsumer final : public Consumer {
+ public:
+  explicit PullConsumer(natsSubscription* sub) : sub_(sub) {}
+  ~PullConsumer() override { natsSubscription_Destroy(sub_); }
+
+  Result<std::vector<Message>> Fetch(int batch, int timeout_ms) override {
+    natsMsgList list{};
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = natsSubscription_Fetch(&list, sub_, batch, timeout_ms, &jerr);
+    std::vector<Message> out;
+    if (s == NATS_TIMEOUT) return out;
+    if (s != NATS_OK) return Result<std::vector<Message>>::Error("fetch: " + ErrorText(s, jerr));
+    out.reserve(static_cast<size_t>(list.Count));
+    for (int i = 0; i < list.Count; ++i) {
+      out.emplace_back(list.Msgs[i]);
+      list.Msgs[i] = nullptr;  // now owned by the Message
+    }
+    natsMsgList_Destroy(&list);
+    return out;
+  }
+
+ private:
+  natsSubscription* sub_;
+};
+
+class NatsBus final : public Bus {
+ public:
+  NatsBus(natsOptions* options, natsConnection* connection, const BusOptions& bus_options)
+      : options_(options), nc_(connection), publish_timeout_ms_(bus_options.publish_timeout_ms) {}
+
+  Status InitJetStream(int64_t max_pending) {
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.MaxPending = max_pending;
+    jo.PublishAsync.AckHandler = &NatsBus::OnAck;
+    jo.PublishAsync.AckHandlerClosure = this;
+    // A full publish window answers quickly (the caller turns it into 503), never queues without bound.
+    jo.PublishAsync.StallWait = 100;
+    if (natsStatus s = natsConnection_JetStream(&js_, nc_, &jo); s != NATS_OK) {
+      return Status::Error("jetstream context: " + ErrorText(s));
+    }
+    return {};
+  }
+
+  ~NatsBus() override {
+    if (js_ != nullptr) {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MaxWait = 2000;
+      js_PublishAsyncComplete(js_, &po);
+    }
+    FailPending("bus closed");
+    if (js_ != nullptr) jsCtx_Destroy(js_);
+    if (nc_ != nullptr) {
+      natsConnection_Close(nc_);
+      natsConnection_Destroy(nc_);
+    }
+    natsOptions_Destroy(options_);
+  }
+
+  Status Provision(const Topology& topology) override {
+    for (const StreamSpec& spec : topology.streams) {
+      if (auto s = ProvisionStream(spec); !s) return s;
+    }
+    for (const ConsumerSpec& spec : topology.consumers) {
+      if (auto s = ProvisionConsumer(spec); !s) return s;
+    }
+    return {};
+  }
+
+  Result<PublishAck> Publish(std::string_view subject, std::string_view msg_id, std::string_view data) override {
+    const std::string subj(subject), id(msg_id);
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id.c_str();
+    po.MaxWait = publish_timeout_ms_;
+    jsPubAck* pa = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_Publish(&pa, js_, subj.c_str(), data.data(), static_cast<int>(data.size()), &po, &jerr);
+    if (s != NATS_OK) return Result<PublishAck>::Error("publish " + subj + ": " + ErrorText(s, jerr));
+    PublishAck ack{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate};
+    jsPubAck_Destroy(pa);
+    return ack;
+  }
+
+  void PublishAsync(std::string_view subject, std::string_view msg_id, std::string_view data,
+                    PublishCallback done) override {
+    const std::string subj(subject), id(msg_id);
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+    if (s != NATS_OK) return done(Result<PublishAck>::Error("message: " + ErrorText(s)));
+    {
+      std::lock_guard lock(pending_mu_);
+      pending_.emplace(msg, std::move(done));
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = id.c_str();
+    po.MaxWait = publish_timeout_ms_;
+    natsMsg* owned = msg;
+    s = js_PublishMsgAsync(js_, &owned, &po);
+    if (s != NATS_OK) {
+      // Not sent: the library did not take the message, and no ack callback will come for it.
+      PublishCallback callback;
+      {
+        std::lock_guard lock(pending_mu_);
+        auto it = pending_.find(msg);
+        callback = std::move(it->second);
+        pending_.erase(it);
+      }
+      natsMsg_Destroy(msg);
+      callback(Result<PublishAck>::Error("publish " + subj + ": " + ErrorText(s)));
+    }
+  }
+
+  Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerSpec& spec) override {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = spec.stream.c_str();
+    so.Consumer = spec.durable.c_str();
+    natsSubscription* sub = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s =
+        js_PullSubscribe(&sub, js_, spec.filter.c_str(), spec.durable.c_str(), nullptr, &so, &jerr);
+    if (s != NATS_OK) {
+      return Result<std::unique_ptr<Consumer>>::Error("subscribe " + spec.durable + ": " + ErrorText(s, jerr));
+    }
+    return std::unique_ptr<Consumer>(std::make_unique<PullConsumer>(sub));
+  }
+
+  bool Connected() const override { return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; }
+
+  std::string NotReadyReason() const override {
+    switch (natsConnection_Status(nc_)) {
+      case NATS_CONN_STATUS_CONNECTED: return {};
+      case NATS_CONN_STATUS_RECONNECTING: return "nats: reconnecting";
+      case NATS_CONN_STATUS_CLOSED: return "nats: connection closed";
+      default: return "nats: not connected";
+    }
+  }
+
+ private:
+  static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<NatsBus*>(closure);
+    PublishCallback callback;
+    {
+      std::lock_guard lock(self->pending_mu_);
+      if (auto it = self->pending_.find(msg); it != self->pending_.end()) {
+        callback = std::move(it->second);
+        self->pending_.erase(it);
+      }
+    }
+    if (callback) {
+      if (pa != nullptr) {
+        callback(PublishAck{pa->Stream ? pa->Stream : "", pa->Sequence, pa->Duplicate});
+      } else {
+        std::string why = pae != nullptr ? ErrorText(pae->Err, pae->ErrCode) : "unknown publish failure";
+        if (pae != nullptr && pae->ErrText != nullptr) why += std::string(": ") + pae->ErrText;
+        callback(Result<PublishAck>::Error("publish " + std::string(natsMsg_GetSubject(msg)) + ": " + why));
+      }
+    }
+    natsMsg_Destroy(msg);
+  }
+
+  void FailPending(const std::string& why) {
+    std::unordered_map<natsMsg*, PublishCallback> left;
+    {
+      std::lock_guard lock(pending_mu_);
+      left.swap(pending_);
+    }
+    for (auto& [msg, callback] : left) callback(Result<PublishAck>::Error(why));
+  }
+
+  Status ProvisionStream(const StreamSpec& spec) {
+    std::vector<const char*> subjects;
+    for (const auto& s : spec.subjects) subjects.push_back(s.c_str());
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = spec.name.c_str();
+    cfg.Subjects = subjects.data();
+    cfg.SubjectsLen = static_cast<int>(subjects.size());
+    cfg.Storage = js_FileStorage;
+    cfg.MaxAge = spec.max_age_s * kNanosPerSecond;
+    cfg.MaxBytes = spec.max_bytes;
+    cfg.Duplicates = spec.duplicate_window_s * kNanosPerSecond;
+
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetStreamInfo(&info, js_, spec.name.c_str(), nullptr, &jerr);
+    if (s == NATS_NOT_FOUND) {
+      s = js_AddStream(&info, js_, &cfg, nullptr, &jerr);
+      if (s != NATS_OK) {  // another process may have created it meanwhile
+        s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
+      }
+    } else if (s == NATS_OK) {
+      jsStreamInfo_Destroy(info);
+      info = nullptr;
+      s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
+    }
+    if (info != nullptr) jsStreamInfo_Destroy(info);
+    if (s != NATS_OK) return Status::Error("stream " + spec.name + ": " + ErrorText(s, jerr));
+    return {};
+  }
+
+  Status ProvisionConsumer(const ConsumerSpec& spec) {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetConsumerInfo(&info, js_, spec.stream.c_str(), spec.durable.c_str(), nullptr, &jerr);
+    if (s == NATS_NOT_FOUND) {
+      jsConsumerConfig cc;
+      jsConsumerConfig_Init(&cc);
+      cc.Durable = spec.durable.c_str();
+      cc.AckPolicy = js_AckExplicit;
+      cc.DeliverPolicy = js_DeliverAll;
+      cc.FilterSubject = spec.filter.c_str();
+      cc.MaxAckPending = spec.max_ack_pending;
+      cc.AckWait = spec.ack_wait_s * kNanosPerSecond;
+      cc.MaxDeliver = spec.max_deliver;
+      s = js_AddConsumer(&info, js_, spec.stream.c_str(), &cc, nullptr, &jerr);
+    }
+    if (info != nullptr) jsConsumerInfo_Destroy(info);
+    if (s != NATS_OK) return Status::Error("consumer " + spec.durable + ": " + ErrorText(s, jerr));
+    return {};
+  }
+
+  natsOptions* options_;
+  natsConnection* nc_;
+  jsCtx* js_ = nullptr;
+  int64_t publish_timeout_ms_;
+  std::mutex pending_mu_;
+  std::unordered_map<natsMsg*, PublishCallback> pending_;
+};
+
+void OnDisconnected(natsConnection*, void*) { spdlog::warn("nats disconnected, reconnecting"); }
+void OnReconnected(natsConnection*, void*) { spdlog::info("nats reconnected"); }
+
+}  // namespace
+
+// ---- Message ----
+
+Message& Message::operator=(Message&& other) noexcept {
+  if (this != &other) {
+    natsMsg_Destroy(Raw(msg_));
+    msg_ = std::exchange(other.msg_, nullptr);
+  }
+  return *this;
+}
+
+Message::~Message() { natsMsg_Destroy(Raw(msg_)); }
+
+std::string_view Message::subject() const { return natsMsg_GetSubject(Raw(msg_)); }
+
+std::string_view Message::data() const {
+  return {natsMsg_GetData(Raw(msg_)), static_cast<size_t>(natsMsg_GetDataLength(Raw(msg_)))};
+}
+
+uint64_t Message::stream_sequence() const {
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, Raw(msg_)) != NATS_OK) return 0;
+  const uint64_t seq = meta->Sequence.Stream;
+  jsMsgMetaData_Destroy(meta);
+  return seq;
+}
+
+uint64_t Message::num_delivered() const {
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, Raw(msg_)) != NATS_OK) return 0;
+  const uint64_t n = meta->NumDelivered;
+  jsMsgMetaData_Destroy(meta);
+  return n;
+}
+
+Status Message::Ack() {
+  if (natsStatus s = natsMsg_Ack(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("ack: " + ErrorText(s));
+  return {};
+}
+
+Status Message::Nak() {
+  if (natsStatus s = natsMsg_Nak(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("nak: " + ErrorText(s));
+  return {};
+}
+
+Status Message::Term() {
+  if (natsStatus s = natsMsg_Term(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("term: " + ErrorText(s));
+  return {};
+}
+
+// ---- Bus ----
+
+Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& options) {
+  using R = Result<std::unique_ptr<Bus>>;
+  natsOptions* opts = nullptr;
+  if (natsOptions_Create(&opts) != NATS_OK) return R::Error("nats options: out of memory");
+  natsOptions_SetURL(opts, options.url.c_str());
+  natsOptions_SetName(opts, options.name.c_str());
+  natsOptions_SetMaxReconnect(opts, -1);  // reconnect forever; /ready reports the outage
+  natsOptions_SetReconnectWait(opts, 250);
+  natsOptions_SetSendAsap(opts, options.send_asap);
+  natsOptions_SetDisconnectedCB(opts, &OnDisconnected, nullptr);
+  natsOptions_SetReconnectedCB(opts, &OnReconnected, nullptr);
+
+  natsConnection* nc = nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.connect_timeout_ms);
+  natsStatus s = NATS_OK;
+  bool logged = false;
+  while ((s = natsConnection_Connect(&nc, opts)) != NATS_OK) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      const std::string why = ErrorText(s);
+      natsOptions_Destroy(opts);
+      return R::Error("cannot connect to " + options.url + ": " + why);
+    }
+    if (!logged) {
+      spdlog::warn("nats not reachable yet url={} error={}, retrying", options.url, ErrorText(s));
+      logged = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  auto bus = std::make_unique<NatsBus>(opts, nc, options);
+  if (auto js = bus->InitJetStream(options.max_pending_publishes); !js) return R::Error(js.error());
+  return std::unique_ptr<Bus>(std::move(bus));
+}
+
+Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages) {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t left = messages.size();
+  std::string first_error;
+  for (const auto& m : messages) {
+    bus.PublishAsync(m.subject, m.msg_id, m.data, [&](Result<PublishAck> r) {
+      std::lock_guard lock(mu);
+      if (!r && first_error.empty()) first_error = r.error();
+      if (--left == 0) cv.notify_one();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return left == 0; });  // every callback runs once: on ack, error or timeout
+  if (!first_error.empty()) return Status::Error(first_error);
+  return {};
+}
+
+// ---- ConsumerLoop ----
+
+ConsumerLoop::ConsumerLoop(std::unique_ptr<Consumer> consumer, std::string name, int batch, BatchHandler handle)
+    : consumer_(std::move(consumer)),
+      name_(std::move(name)),
+      batch_(batch),
+      handle_(std::move(handle)),
+      thread_([this] { Run(); }) {}
+
+ConsumerLoop::~ConsumerLoop() { Stop(); }
+
+void ConsumerLoop::Stop() {
+  running_.store(false);
+  if (thread_.joinable()) thread_.join();
+}
+
+void ConsumerLoop::Run() {
+  int failures = 0;
+  while (running_.load()) {
+    auto batch = consumer_->Fetch(batch_, 250);
+    if (!batch) {
+      // Disconnected or server restarting: back off (up to 2 s) and keep trying.
+      if (failures++ % 20 == 0) spdlog::warn("consumer={} fetch failed error={}", name_, batch.error());
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2000, 50 * failures)));
+      continue;
+    }
+    failures = 0;
+    if (!batch->empty()) handle_(*batch);
+  }
+}
+
+}  // namespace tradepipe::bus

@@ -1,0 +1,94 @@
+// Against a real nats-server (started per test, ephemeral port, temporary directory).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+#include "nats_server.hpp"
+#include "tradepipe/bus/bus.hpp"
+
+namespace tradepipe::bus {
+namespace {
+
+const char* kTopology = R"({
+  "streams": [{"name": "T", "subjects": ["t.>"], "max_age_s": 60, "max_bytes": 10000000, "duplicate_window_s": 60}],
+  "consumers": [{"stream": "T", "durable": "reader", "filter": "t.>", "max_ack_pending": 1000, "ack_wait_s": 1, "max_deliver": 5}]
+})";
+
+class BusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto connected = Bus::Connect({.url = server_.url(), .name = "bus-test", .connect_timeout_ms = 5000});
+    ASSERT_TRUE(connected) << connected.error();
+    bus_ = std::move(*connected);
+    topology_ = *ParseTopology(kTopology);
+    ASSERT_TRUE(bus_->Provision(topology_).ok());
+  }
+
+  testing::NatsServer server_;
+  std::unique_ptr<Bus> bus_;
+  Topology topology_;
+};
+
+TEST_F(BusTest, ProvisionIsIdempotent) {
+  EXPECT_TRUE(bus_->Provision(topology_).ok());
+  EXPECT_TRUE(bus_->Provision(topology_).ok());
+  EXPECT_TRUE(bus_->NotReadyReason().empty());
+}
+
+TEST_F(BusTest, DuplicateMsgIdIsStoredOnce) {
+  auto first = bus_->Publish("t.a", "id-1", "one");
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_FALSE(first->duplicate);
+  auto again = bus_->Publish("t.a", "id-1", "one");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->sequence, first->sequence);
+}
+
+TEST_F(BusTest, AsyncPublishesAreAckedAndConsumedWithExplicitAck) {
+  std::vector<OutgoingMessage> out;
+  for (int i = 0; i < 100; ++i) out.push_back({"t.x", "m" + std::to_string(i), "payload " + std::to_string(i)});
+  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+
+  auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer) << consumer.error();
+  int seen = 0;
+  for (int round = 0; round < 20 && seen < 100; ++round) {
+    auto batch = (*consumer)->Fetch(64, 500);
+    ASSERT_TRUE(batch) << batch.error();
+    for (auto& m : *batch) {
+      EXPECT_EQ(m.data(), "payload " + std::to_string(seen));
+      EXPECT_EQ(m.num_delivered(), 1u);
+      ASSERT_TRUE(m.Ack().ok());
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 100);
+}
+
+TEST_F(BusTest, UnackedMessageIsRedelivered) {
+  ASSERT_TRUE(bus_->Publish("t.r", "r1", "again").ok());
+  auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer);
+  {
+    auto batch = (*consumer)->Fetch(1, 1000);
+    ASSERT_TRUE(batch);
+    ASSERT_EQ(batch->size(), 1u);
+    ASSERT_TRUE((*batch)[0].Nak().ok());
+  }
+  auto again = (*consumer)->Fetch(1, 2000);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].data(), "again");
+  EXPECT_EQ((*again)[0].num_delivered(), 2u);
+}
+
+TEST(BusConnect, UnreachableServerIsAClearError) {
+  auto bus = Bus::Connect({.url = "nats://127.0.0.1:" + std::to_string(testing::FreePort()), .connect_timeout_ms = 300});
+  ASSERT_FALSE(bus);
+  EXPECT_NE(bus.error().find("cannot connect"), std::string::npos) << bus.error();
+}
+
+}  // namespace
+}  // namespace tradepipe::bus
