@@ -53,6 +53,15 @@ Sha256Digest HmacSha256(std::string_view key, std::initializer_list<std::string_
   return out;
 }
 
+Sha256Digest Sha256(std::string_view bytes) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return out;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

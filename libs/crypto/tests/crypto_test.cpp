@@ -39,6 +39,13 @@ TEST(Hmac, MatchesRfc4231TestCase2) {
   EXPECT_TRUE(std::equal(mac.begin(), mac.end(), std::begin(kExpected)));
 }
 
+TEST(Sha256, MatchesTheAbcVector) {
+  const Sha256Digest d = Sha256("abc");
+  EXPECT_EQ(d[0], 0xba);
+  EXPECT_EQ(d[1], 0x78);
+  EXPECT_EQ(d[31], 0xad);
+}
+
 TEST(ConstantTimeEquals, ComparesLengthAndBytes) {
   EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));

@@ -102,7 +102,16 @@ prometheus::Histogram& Metrics::Histogram(const std::string& name, const std::st
   return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add({}, buckets);
 }
 
+void Metrics::OnCollect(std::function<void()> hook) {
+  std::lock_guard lock(hooks_mu_);
+  hooks_.push_back(std::move(hook));
+}
+
 std::string Metrics::Render() const {
+  {
+    std::lock_guard lock(hooks_mu_);
+    for (const auto& hook : hooks_) hook();
+  }
   static const ProcessCollector process;
   auto families = registry_->Collect();
   auto extra = process.Collect();

@@ -46,6 +46,15 @@ TEST(Metrics, ProcessMetricsArePresentAndPlausible) {
   EXPECT_GE(ValueOf(text, "process_open_fds"), 3);
 }
 
+TEST(Metrics, CollectHooksRunBeforeRendering) {
+  Metrics m;
+  auto& g = m.Gauge("tp_test_queue_size", "size");
+  int size = 0;
+  m.OnCollect([&] { g.Set(++size); });
+  EXPECT_EQ(ValueOf(m.Render(), "tp_test_queue_size"), 1);
+  EXPECT_EQ(ValueOf(m.Render(), "tp_test_queue_size"), 2);
+}
+
 TEST(Metrics, DuplicateRegistrationIsRefused) {
   Metrics m;
   m.Counter("tp_test_dup_total", "x");

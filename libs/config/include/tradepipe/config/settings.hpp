@@ -48,6 +48,13 @@ class Settings {
     return app_.add_option("--" + key, field, help + " [env " + env + "]")->envname(env)->capture_default_str();
   }
 
+  // A boolean switch: `--key` on the command line, or the variable set to true/false/1/0.
+  CLI::Option* AddFlag(const std::string& key, bool& field, const std::string& help, Scope scope = Scope::kService) {
+    const std::string env = EnvName(key, scope);
+    known_env_.insert(env);
+    return app_.add_flag("--" + key, field, help + " [env " + env + "]")->envname(env);
+  }
+
   // Parses the environment and argv. Returns an exit code when main should stop (bad value,
   // unknown setting, --help), with the reason already printed; nullopt to go on.
   std::optional<int> Parse(int argc, const char* const* argv);

@@ -19,6 +19,8 @@ std::optional<std::string> Base64Decode(std::string_view text);
 // HMAC-SHA256 of the concatenation of `parts` (no copy of the message).
 Sha256Digest HmacSha256(std::string_view key, std::initializer_list<std::string_view> parts);
 
+Sha256Digest Sha256(std::string_view bytes);
+
 // Equal length and equal bytes, in time independent of where they differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -16,7 +16,10 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 
 namespace tradepipe::metrics {
@@ -33,6 +36,9 @@ class Metrics {
   prometheus::Histogram& Histogram(const std::string& name, const std::string& help,
                                    const prometheus::Histogram::BucketBoundaries& buckets);
 
+  // Runs before every Render(): for gauges read from elsewhere (queue sizes, store sizes).
+  void OnCollect(std::function<void()> hook);
+
   // Text exposition format 0.0.4.
   std::string Render() const;
 
@@ -41,6 +47,8 @@ class Metrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  mutable std::mutex hooks_mu_;
+  std::vector<std::function<void()>> hooks_;
 };
 
 }  // namespace tradepipe::metrics

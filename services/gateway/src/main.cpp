@@ -1,0 +1,147 @@
+// gateway: verifies signed trading-signal webhooks and publishes them to JetStream.
+// Wiring only; the decisions live in webhook_processor.cpp.
+#include <spdlog/spdlog.h>
+
+#include "tradepipe/bus/bus.hpp"
+#include "tradepipe/common/clock.hpp"
+#include "tradepipe/common/shutdown.hpp"
+#include "tradepipe/config/settings.hpp"
+#include "tradepipe/crypto/standard_webhooks.hpp"
+#include "tradepipe/http/service_endpoints.hpp"
+#include "tradepipe/log/log.hpp"
+#include "webhook_processor.hpp"
+
+namespace tp = tradepipe;
+
+namespace {
+
+struct GatewayConfig {
+  tp::config::CommonConfig common;
+  std::string sources;
+  bool demo = false;
+  int64_t tolerance_s = 300;
+  size_t max_body = 64 * 1024;
+  size_t idempotency_capacity = 1'000'000;
+  int64_t idempotency_ttl_s = 24 * 3600;
+  int64_t publish_timeout_ms = 2500;
+  bool send_asap = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tp::BlockShutdownSignals();
+  GatewayConfig cfg;
+  tp::config::Settings settings("gateway", "tradepipe gateway: signed webhooks in, durable signals out");
+  tp::config::AddCommon(settings, cfg.common, 8001);
+  cfg.common.http_threads = 2;
+  settings.Add("sources", cfg.sources, "webhook sources: name=whsec_KEY[,whsec_OLDKEY][;name2=whsec_...]");
+  settings.AddFlag("demo", cfg.demo, "enable the `demo` source with the documented DEMO key (never in production)");
+  settings.Add("tolerance-s", cfg.tolerance_s, "accepted webhook-timestamp skew, seconds, both directions")
+      ->check(CLI::Range(1, 3600));
+  settings.Add("max-body", cfg.max_body, "largest accepted body, bytes")->check(CLI::Range(64, 16 << 20));
+  settings.Add("idempotency-capacity", cfg.idempotency_capacity, "keys kept in memory")
+      ->check(CLI::Range(1, 100'000'000));
+  settings.Add("idempotency-ttl-s", cfg.idempotency_ttl_s, "how long a key is remembered, seconds")
+      ->check(CLI::Range(1, 30 * 24 * 3600));
+  settings.Add("publish-timeout-ms", cfg.publish_timeout_ms, "wait for the JetStream PubAck before answering 503")
+      ->check(CLI::Range(10, 60'000));
+  settings.AddFlag("send-asap", cfg.send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
+  if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
+  tp::log::Init("gateway", cfg.common.log_level, cfg.common.log_format);
+
+  auto sources = tp::gateway::ParseSources(cfg.sources);
+  if (!sources) {
+    spdlog::critical("configuration error: --sources: {}", sources.error());
+    return 2;
+  }
+  if (cfg.demo) {
+    sources->push_back(
+        tp::gateway::SourceConfig{std::string(tp::gateway::kDemoSource), {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)}});
+    spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
+  }
+  if (sources->empty()) {
+    spdlog::critical("configuration error: no webhook source: set --sources (TRADEPIPE_GATEWAY_SOURCES) or --demo");
+    return 2;
+  }
+
+  auto bus = tp::bus::Bus::Connect({.url = cfg.common.nats_url,
+                                    .name = "gateway",
+                                    .send_asap = cfg.send_asap,
+                                    .publish_timeout_ms = cfg.publish_timeout_ms});
+  if (!bus) {
+    spdlog::critical("{}", bus.error());
+    return 1;
+  }
+  if (auto s = (*bus)->Provision(tp::bus::DefaultTopology()); !s) {
+    spdlog::critical("provisioning streams failed: {}", s.error());
+    return 1;
+  }
+
+  tp::metrics::Metrics metrics;
+  auto& responses = prometheus::BuildCounter()
+                        .Name("tradepipe_gateway_responses_total")
+                        .Help("webhook answers by HTTP status")
+                        .Register(metrics.registry());
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("tradepipe_gateway_rejected_total")
+                       .Help("webhooks refused, by error code")
+                       .Register(metrics.registry());
+  auto& accepted = metrics.Counter("tradepipe_gateway_accepted_total", "webhooks answered 202 after the PubAck");
+  auto& replays = metrics.Counter("tradepipe_gateway_replays_total", "repeats answered from the idempotency store");
+  auto& publish_seconds =
+      metrics.Histogram("tradepipe_gateway_publish_seconds", "publish to PubAck", tp::metrics::Metrics::LatencyBuckets());
+  auto& request_seconds = metrics.Histogram("tradepipe_gateway_request_seconds", "request received to answer ready",
+                                            tp::metrics::Metrics::LatencyBuckets());
+  auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
+
+  tp::gateway::WebhookProcessor processor(
+      std::move(*sources),
+      {.tolerance_s = cfg.tolerance_s,
+       .idempotency_capacity = cfg.idempotency_capacity,
+       .idempotency_ttl_s = cfg.idempotency_ttl_s},
+      {.rejected = [&](std::string_view code) { rejected.Add({{"error", std::string(code)}}).Increment(); },
+       .replayed = [&] { replays.Increment(); }});
+
+  tp::http::Router router;
+  metrics.OnCollect([&] { idempotency_keys.Set(static_cast<double>(processor.idempotency().size())); });
+  tp::http::AddServiceEndpoints(router, metrics, [&] { return (*bus)->NotReadyReason(); });
+  tp::bus::Bus& bus_ref = **bus;
+  router.PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
+    const int64_t received = tp::WallNanos();
+    auto answer = [&, received, respond = std::move(respond)](tp::http::Response r) {
+      responses.Add({{"status", std::to_string(r.status)}}).Increment();
+      request_seconds.Observe(static_cast<double>(tp::WallNanos() - received) / 1e9);
+      respond(std::move(r));
+    };
+    const std::string_view source = req.path().substr(std::string_view("/webhook/").size());
+    auto admitted = processor.Admit(
+        source, [&req](std::string_view name) { return req.Header(name); }, req.body(), received);
+    if (auto* response = std::get_if<tp::http::Response>(&admitted)) return answer(std::move(*response));
+    auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(admitted)));
+    const int64_t publish_start = tp::WallNanos();
+    bus_ref.PublishAsync(job->subject, job->signal_id, job->data,
+                         [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
+                           publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
+                           if (ack) accepted.Increment();
+                           answer(processor.Complete(*job, ack));
+                         });
+  });
+
+  tp::http::Server server({.host = cfg.common.http_host,
+                           .port = cfg.common.http_port,
+                           .threads = cfg.common.http_threads,
+                           .body_limit = cfg.max_body},
+                          router.AsHandler());
+  if (auto s = server.Start(); !s) {
+    spdlog::critical("{}", s.error());
+    return 1;
+  }
+  spdlog::info("gateway listening port={} nats={}", server.port(), cfg.common.nats_url);
+
+  const int sig = tp::WaitForShutdownSignal();
+  spdlog::info("shutting down signal={}", sig);
+  server.Stop();  // stop accepting, answer what is in flight
+  bus->reset();   // waits for outstanding PubAcks
+  return 0;
+}

@@ -1,0 +1,162 @@
+#include "webhook_processor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "tradepipe/common/clock.hpp"
+#include "tradepipe/crypto/crypto.hpp"
+#include "tradepipe/crypto/standard_webhooks.hpp"
+#include "tradepipe/events/subject.hpp"
+#include "webhook_signal.hpp"
+
+namespace tradepipe::gateway {
+namespace {
+
+constexpr int64_t kNanos = 1'000'000'000;
+
+uint64_t BodyHash(std::string_view body) {
+  // Compares bodies sent under one idempotency key: the first 8 bytes of SHA-256 suffice.
+  const auto digest = crypto::Sha256(body);
+  uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | digest[static_cast<size_t>(i)];
+  return h;
+}
+
+bool ValidIdempotencyKey(std::string_view key) {
+  if (key.empty() || key.size() > 255) return false;
+  for (unsigned char c : key) {
+    if (c < 0x21 || c > 0x7e) return false;  // visible ASCII only
+  }
+  return true;
+}
+
+}  // namespace
+
+WebhookProcessor::WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options,
+                                   ProcessorObserver observer)
+    : options_(options),
+      observer_(std::move(observer)),
+      idempotency_(options.idempotency_capacity, options.idempotency_ttl_s * kNanos) {
+  for (auto& s : sources) sources_.emplace(s.name, std::move(s));
+}
+
+http::Response WebhookProcessor::Reject(int status, std::string_view code, std::string_view message) {
+  if (observer_.rejected) observer_.rejected(code);
+  return http::JsonError(status, code, message);
+}
+
+std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_view source_name,
+                                                                 const HeaderLookup& header, std::string_view body,
+                                                                 int64_t received_ns) {
+  const auto source = sources_.find(std::string(source_name));
+  if (source == sources_.end()) return Reject(404, "unknown_source", "no webhook source with this name");
+
+  const std::string_view id = header("webhook-id");
+  const auto verified = crypto::Verify(source->second.keys, id, header("webhook-timestamp"),
+                                       header("webhook-signature"), body, received_ns / kNanos, options_.tolerance_s);
+  if (verified != crypto::VerifyOutcome::kOk) {
+    const std::string_view code = crypto::ToString(verified);
+    return Reject(401, code,
+                  verified == crypto::VerifyOutcome::kStaleTimestamp
+                      ? "webhook-timestamp is outside the accepted window"
+                      : "webhook signature verification failed");
+  }
+  const int64_t verified_ns = WallNanos();
+
+  std::string_view key = header("idempotency-key");
+  if (key.empty()) key = id;
+  if (!ValidIdempotencyKey(key)) return Reject(400, "bad_idempotency_key", "key must be 1-255 visible ASCII characters");
+  const std::string scoped_key = std::string(source_name) + ":" + std::string(key);
+
+  // Parse before claiming the key: a body we refuse is not a request that ran.
+  SignalParse parsed = ParseWebhookSignal(body);
+  if (parsed.error == SignalError::kMalformedJson) return Reject(400, "malformed_json", parsed.message);
+  if (parsed.error == SignalError::kInvalidField) return Reject(422, "invalid_signal", parsed.message);
+
+  const BeginResult begin = idempotency_.Begin(scoped_key, BodyHash(body), received_ns);
+  switch (begin.outcome) {
+    case BeginOutcome::kNew:
+      break;
+    case BeginOutcome::kInFlight:
+      return Reject(409, "request_in_progress", "a request with this key is being processed");
+    case BeginOutcome::kMismatch:
+      return Reject(422, "idempotency_key_reused", "this key was used with a different body");
+    case BeginOutcome::kReplay: {
+      if (observer_.replayed) observer_.replayed();
+      http::Response r = http::Json(begin.replay.status, begin.replay.body);
+      r.headers.emplace_back("Idempotent-Replayed", "true");
+      return r;
+    }
+  }
+
+  events::Envelope e;
+  e.type = events::kTypeSignal;
+  e.id = scoped_key;  // deterministic: the idempotency key scoped by source
+  e.correlation_id = e.id;
+  e.source = source_name;
+  e.symbol = parsed.signal.symbol;
+  e.AddStamp("received", received_ns);
+  e.AddStamp("verified", verified_ns);
+  e.AddStamp("published", WallNanos());
+  e.payload = events::ToJson(parsed.signal.payload);
+
+  PublishJob job;
+  job.idempotency_key = scoped_key;
+  job.signal_id = e.id;
+  job.subject = events::SignalSubject(source_name, e.symbol);
+  job.data = events::Serialize(e);
+  return job;
+}
+
+http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bus::PublishAck>& ack) {
+  if (!ack) {
+    idempotency_.Release(job.idempotency_key);  // the sender's retry must be able to run
+    spdlog::warn("publish failed signal_id={} error={}", job.signal_id, ack.error());
+    http::Response r = Reject(503, "publish_unavailable", "the event bus did not confirm the signal; retry");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  std::string body = "{\"id\":\"";
+  // Signal ids are visible ASCII (ValidIdempotencyKey) and source names are URL path segments:
+  // escape the two JSON-special characters they may contain.
+  for (char c : job.signal_id) {
+    if (c == '"' || c == '\\') body += '\\';
+    body += c;
+  }
+  body += "\",\"seq\":" + std::to_string(ack->sequence) + "}";
+  idempotency_.Complete(job.idempotency_key, {202, body});
+  return http::Json(202, std::move(body));
+}
+
+Result<std::vector<SourceConfig>> ParseSources(std::string_view text) {
+  using R = Result<std::vector<SourceConfig>>;
+  std::vector<SourceConfig> sources;
+  while (!text.empty()) {
+    const size_t semi = text.find(';');
+    std::string_view entry = text.substr(0, semi);
+    text = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
+    if (entry.empty()) continue;
+    const size_t eq = entry.find('=');
+    if (eq == std::string_view::npos || eq == 0) return R::Error("source entry without name=secret");
+    SourceConfig source{std::string(entry.substr(0, eq)), {}};
+    for (unsigned char c : source.name) {
+      if (!std::isalnum(c) && c != '-' && c != '_') {
+        return R::Error("source name '" + source.name + "': only letters, digits, '-' and '_'");
+      }
+    }
+    std::string_view secrets = entry.substr(eq + 1);
+    while (!secrets.empty()) {
+      const size_t comma = secrets.find(',');
+      const std::string_view secret = secrets.substr(0, comma);
+      secrets = comma == std::string_view::npos ? std::string_view() : secrets.substr(comma + 1);
+      auto key = crypto::ParseSecret(secret);
+      // Never echo the secret itself.
+      if (!key) return R::Error("source '" + source.name + "': a secret is not whsec_<base64>");
+      source.keys.push_back(*key);
+    }
+    if (source.keys.empty()) return R::Error("source '" + source.name + "': no secret");
+    sources.push_back(std::move(source));
+  }
+  return sources;
+}
+
+}  // namespace tradepipe::gateway

@@ -1,0 +1,80 @@
+// The gateway's decision logic for `POST /webhook/{source}`, apart from HTTP and NATS wiring:
+// Admit() checks source, signature, idempotency and body, and either answers at once or hands
+// back the signal to publish; Complete() turns the PubAck (or its failure) into the answer and
+// records it for replays. Statuses and error codes are decided here and nowhere else.
+//
+//   auto admitted = processor.Admit(source, headers, body, WallNanos());
+//   if (auto* answer = std::get_if<http::Response>(&admitted)) return respond(*answer);
+//   auto& job = std::get<PublishJob>(admitted);
+//   bus.PublishAsync(job.subject, job.signal_id, job.data, [..](auto ack) { respond(processor.Complete(job, ack)); });
+//
+// Thread-safety: thread-safe (the idempotency store locks; everything else is const).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "idempotency.hpp"
+#include "tradepipe/bus/bus.hpp"
+#include "tradepipe/http/server.hpp"
+
+namespace tradepipe::gateway {
+
+struct SourceConfig {
+  std::string name;
+  std::vector<std::string> keys;  // raw HMAC keys, every active secret (rotation)
+};
+
+struct ProcessorOptions {
+  int64_t tolerance_s = 300;
+  size_t idempotency_capacity = 1'000'000;
+  int64_t idempotency_ttl_s = 24 * 3600;
+};
+
+struct PublishJob {
+  std::string idempotency_key;
+  std::string signal_id;
+  std::string subject;
+  std::string data;
+};
+
+// Counters the wiring exports as metrics; called with a stable reason code.
+struct ProcessorObserver {
+  std::function<void(std::string_view reason)> rejected;
+  std::function<void()> replayed;
+};
+
+class WebhookProcessor {
+ public:
+  using HeaderLookup = std::function<std::string_view(std::string_view)>;
+
+  WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options, ProcessorObserver observer = {});
+
+  std::variant<http::Response, PublishJob> Admit(std::string_view source, const HeaderLookup& header,
+                                                 std::string_view body, int64_t received_ns);
+  http::Response Complete(const PublishJob& job, const Result<bus::PublishAck>& ack);
+
+  const IdempotencyStore& idempotency() const { return idempotency_; }
+
+ private:
+  http::Response Reject(int status, std::string_view code, std::string_view message);
+
+  std::unordered_map<std::string, SourceConfig> sources_;
+  ProcessorOptions options_;
+  ProcessorObserver observer_;
+  IdempotencyStore idempotency_;
+};
+
+// Parses "name=whsec_a,whsec_b;other=whsec_c" into sources; error names the bad entry.
+Result<std::vector<SourceConfig>> ParseSources(std::string_view text);
+
+// The demo source: documented demo key, only active with --demo.
+inline constexpr std::string_view kDemoSource = "demo";
+inline constexpr std::string_view kDemoSecret = "whsec_dHJhZGVwaXBlLWRlbW8tc2VjcmV0";
+
+}  // namespace tradepipe::gateway

@@ -1,0 +1,32 @@
+// Parses the JSON body of a trading-signal webhook into a normalised signal.
+//
+// Accepted (keys case-insensitive): `symbol` (or `ticker`) string; `action` (or `side`)
+// "buy"/"sell"; `qty` (or `quantity`, `contracts`) as a JSON number or a decimal string; optional
+// `price`, `order_type` ("market" default, or "limit", which needs a price) and `strategy`.
+// Numbers are read from their JSON text, never through binary floating point.
+// Thread-safe (pure function, per-thread parser).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "tradepipe/events/envelope.hpp"
+
+namespace tradepipe::gateway {
+
+struct WebhookSignal {
+  std::string symbol;
+  events::SignalPayload payload;
+};
+
+enum class SignalError { kNone, kMalformedJson, kInvalidField };
+
+struct SignalParse {
+  SignalError error = SignalError::kNone;
+  std::string message;  // names the field for kInvalidField
+  WebhookSignal signal;
+};
+
+SignalParse ParseWebhookSignal(std::string_view body);
+
+}  // namespace tradepipe::gateway

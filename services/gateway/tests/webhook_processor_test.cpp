@@ -1,0 +1,175 @@
+#include "webhook_processor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tradepipe/crypto/standard_webhooks.hpp"
+#include "tradepipe/events/envelope.hpp"
+
+namespace tradepipe::gateway {
+namespace {
+
+constexpr int64_t kNanos = 1'000'000'000;
+constexpr int64_t kNow = 1'764'000'000;
+const std::string kKey = *crypto::ParseSecret(kDemoSecret);
+const std::string kOtherKey = "another-key-entirely";
+
+struct Req {
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+Req Signed(const std::string& id, const std::string& body, int64_t ts = kNow, const std::string& key = kKey) {
+  const std::string t = std::to_string(ts);
+  return Req{{{"webhook-id", id}, {"webhook-timestamp", t}, {"webhook-signature", crypto::Sign(key, id, t, body)}},
+             body};
+}
+
+class ProcessorTest : public ::testing::Test {
+ protected:
+  std::variant<http::Response, PublishJob> Admit(const std::string& source, const Req& r) {
+    return processor_.Admit(
+        source,
+        [&r](std::string_view name) -> std::string_view {
+          auto it = r.headers.find(std::string(name));
+          return it == r.headers.end() ? std::string_view() : std::string_view(it->second);
+        },
+        r.body, kNow * kNanos);
+  }
+  http::Response AdmitResponse(const std::string& source, const Req& r) {
+    auto v = Admit(source, r);
+    if (auto* resp = std::get_if<http::Response>(&v)) return *resp;
+    return http::Response{-1, "published", "", {}};
+  }
+
+  std::vector<std::string> rejected_;
+  int replays_ = 0;
+  WebhookProcessor processor_{{{"demo", {kKey}}, {"rotating", {kOtherKey, kKey}}},
+                              {.tolerance_s = 300, .idempotency_capacity = 100, .idempotency_ttl_s = 3600},
+                              {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); },
+                               .replayed = [this] { ++replays_; }}};
+};
+
+const std::string kGood = R"({"symbol":"AAPL","action":"buy","qty":10,"price":"187.5"})";
+
+TEST_F(ProcessorTest, StatusTable) {
+  struct Case {
+    const char* name;
+    std::string source;
+    Req req;
+    int status;
+    std::string error;
+  };
+  Req missing_sig = Signed("m1", kGood);
+  missing_sig.headers.erase("webhook-signature");
+  Req tampered = Signed("m2", kGood);
+  tampered.body = R"({"symbol":"AAPL","action":"buy","qty":1000,"price":"187.5"})";
+  const Case cases[] = {
+      {"unknown source", "nope", Signed("a", kGood), 404, "unknown_source"},
+      {"missing signature", "demo", missing_sig, 401, "missing_signature_headers"},
+      {"changed body", "demo", tampered, 401, "bad_signature"},
+      {"wrong secret", "demo", Signed("b", kGood, kNow, kOtherKey), 401, "bad_signature"},
+      {"stale timestamp", "demo", Signed("c", kGood, kNow - 301), 401, "stale_timestamp"},
+      {"future timestamp", "demo", Signed("d", kGood, kNow + 301), 401, "stale_timestamp"},
+      {"malformed json", "demo", Signed("e", R"({"symbol": "AAPL",)"), 400, "malformed_json"},
+      {"not an object", "demo", Signed("f", "[1,2]"), 422, "invalid_signal"},
+      {"missing symbol", "demo", Signed("g", R"({"action":"buy","qty":1})"), 422, "invalid_signal"},
+      {"bad action", "demo", Signed("h", R"({"symbol":"A","action":"hold","qty":1})"), 422, "invalid_signal"},
+      {"negative qty", "demo", Signed("i", R"({"symbol":"A","action":"buy","qty":-1})"), 422, "invalid_signal"},
+      {"exponent qty", "demo", Signed("j", R"({"symbol":"A","action":"buy","qty":1e3})"), 422, "invalid_signal"},
+      {"limit without price", "demo", Signed("k", R"({"symbol":"A","action":"buy","qty":1,"order_type":"limit"})"),
+       422, "invalid_signal"},
+  };
+  for (const Case& c : cases) {
+    const http::Response r = AdmitResponse(c.source, c.req);
+    EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body;
+    EXPECT_NE(r.body.find("\"error\":\"" + c.error + "\""), std::string::npos) << c.name << ": " << r.body;
+  }
+  EXPECT_EQ(rejected_.size(), std::size(cases));
+}
+
+TEST_F(ProcessorTest, ErrorBodiesNeverContainTheSecret) {
+  const http::Response r = AdmitResponse("demo", Signed("x", kGood, kNow, kOtherKey));
+  EXPECT_EQ(r.body.find(std::string(kDemoSecret).substr(6)), std::string::npos);
+}
+
+TEST_F(ProcessorTest, AcceptedSignalIsAValidEnvelopeOnAnEncodedSubject) {
+  auto v = Admit("demo", Signed("msg_1", R"({"Ticker":"BINANCE.BTC","Side":"SELL","contracts":"0.00001"})"));
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(v)) << std::get<http::Response>(v).body;
+  const PublishJob& job = std::get<PublishJob>(v);
+  EXPECT_EQ(job.signal_id, "demo:msg_1");
+  EXPECT_EQ(job.subject, "signals.demo.BINANCE%2EBTC");
+  auto e = events::ParseEnvelope(job.data);
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_EQ(e->type, "signal");
+  EXPECT_EQ(e->correlation_id, "demo:msg_1");
+  EXPECT_TRUE(e->StampOf("received") && e->StampOf("verified") && e->StampOf("published"));
+  auto p = events::ParseSignalPayload(e->payload);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->action, events::Side::kSell);
+  EXPECT_EQ(p->qty.ToString(), "0.00001");
+}
+
+TEST_F(ProcessorTest, IdempotencyInFlightReplayAndMismatch) {
+  const Req first = Signed("dup", kGood);
+  auto v = Admit("demo", first);
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(v));
+  EXPECT_EQ(AdmitResponse("demo", first).status, 409);  // first still in flight
+
+  const http::Response done = processor_.Complete(std::get<PublishJob>(v), bus::PublishAck{"SIGNALS", 7, false});
+  EXPECT_EQ(done.status, 202);
+  EXPECT_EQ(done.body, R"({"id":"demo:dup","seq":7})");
+
+  const http::Response replay = AdmitResponse("demo", first);
+  EXPECT_EQ(replay.status, 202);
+  EXPECT_EQ(replay.body, done.body);
+  ASSERT_EQ(replay.headers.size(), 1u);
+  EXPECT_EQ(replay.headers[0].first, "Idempotent-Replayed");
+  EXPECT_EQ(replays_, 1);
+
+  const Req other_body = Signed("dup", R"({"symbol":"MSFT","action":"buy","qty":1})");
+  EXPECT_EQ(AdmitResponse("demo", other_body).status, 422);
+  // The same key under another source is another request.
+  EXPECT_EQ(AdmitResponse("rotating", first).status, -1);
+}
+
+TEST_F(ProcessorTest, FailedPublishAnswers503AndLetsTheRetryRun) {
+  const Req req = Signed("retry-me", kGood);
+  auto v = Admit("demo", req);
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(v));
+  const http::Response r =
+      processor_.Complete(std::get<PublishJob>(v), Result<bus::PublishAck>::Error("nats: timeout"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("publish_unavailable"), std::string::npos);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+  EXPECT_TRUE(std::holds_alternative<PublishJob>(Admit("demo", req)));
+}
+
+TEST_F(ProcessorTest, RotationAcceptsEveryActiveSecret) {
+  EXPECT_EQ(AdmitResponse("rotating", Signed("r1", kGood, kNow, kKey)).status, -1);
+  EXPECT_EQ(AdmitResponse("rotating", Signed("r2", kGood, kNow, kOtherKey)).status, -1);
+  EXPECT_EQ(AdmitResponse("demo", Signed("r3", kGood, kNow, kOtherKey)).status, 401);
+}
+
+TEST(ParseSources, ParsesNamesAndSecrets) {
+  auto s = ParseSources("tv=whsec_dHJhZGVwaXBlLWRlbW8tc2VjcmV0,whsec_YWJj;other=whsec_YWJj");
+  ASSERT_TRUE(s) << s.error();
+  ASSERT_EQ(s->size(), 2u);
+  EXPECT_EQ((*s)[0].name, "tv");
+  EXPECT_EQ((*s)[0].keys.size(), 2u);
+  EXPECT_EQ((*s)[1].keys[0], "abc");
+}
+
+TEST(ParseSources, RefusesBadEntriesWithoutEchoingSecrets) {
+  auto bad = ParseSources("tv=whsec_not!base64");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().find("not!base64"), std::string::npos);
+  EXPECT_FALSE(ParseSources("t.v=whsec_YWJj"));
+  EXPECT_FALSE(ParseSources("tv="));
+  EXPECT_FALSE(ParseSources("=whsec_YWJj"));
+}
+
+}  // namespace
+}  // namespace tradepipe::gateway
