@@ -7,8 +7,7 @@
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/config/settings.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
-#include "tradepipe/http/service_endpoints.hpp"
-#include "tradepipe/log/log.hpp"
+#include "tradepipe/service/runtime.hpp"
 #include "webhook_processor.hpp"
 
 namespace tp = tradepipe;
@@ -48,7 +47,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(10, 60'000));
   settings.AddFlag("send-asap", cfg.send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
-  tp::log::Init("gateway", cfg.common.log_level, cfg.common.log_format);
+
+  auto rt = tp::service::Runtime::Start(
+      "gateway", cfg.common, {.send_asap = cfg.send_asap, .publish_timeout_ms = cfg.publish_timeout_ms},
+      {.body_limit = cfg.max_body});
+  if (!rt) return 1;
 
   auto sources = tp::gateway::ParseSources(cfg.sources);
   if (!sources) {
@@ -56,8 +59,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg.demo) {
-    sources->push_back(
-        tp::gateway::SourceConfig{std::string(tp::gateway::kDemoSource), {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)}});
+    sources->push_back(tp::gateway::SourceConfig{std::string(tp::gateway::kDemoSource),
+                                                 {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)}});
     spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
   }
   if (sources->empty()) {
@@ -65,20 +68,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto bus = tp::bus::Bus::Connect({.url = cfg.common.nats_url,
-                                    .name = "gateway",
-                                    .send_asap = cfg.send_asap,
-                                    .publish_timeout_ms = cfg.publish_timeout_ms});
-  if (!bus) {
-    spdlog::critical("{}", bus.error());
-    return 1;
-  }
-  if (auto s = (*bus)->Provision(tp::bus::DefaultTopology()); !s) {
-    spdlog::critical("provisioning streams failed: {}", s.error());
-    return 1;
-  }
-
-  tp::metrics::Metrics metrics;
+  tp::metrics::Metrics& metrics = rt->metrics();
   auto& responses = prometheus::BuildCounter()
                         .Name("tradepipe_gateway_responses_total")
                         .Help("webhook answers by HTTP status")
@@ -103,11 +93,9 @@ int main(int argc, char** argv) {
       {.rejected = [&](std::string_view code) { rejected.Add({{"error", std::string(code)}}).Increment(); },
        .replayed = [&] { replays.Increment(); }});
 
-  tp::http::Router router;
   metrics.OnCollect([&] { idempotency_keys.Set(static_cast<double>(processor.idempotency().size())); });
-  tp::http::AddServiceEndpoints(router, metrics, [&] { return (*bus)->NotReadyReason(); });
-  tp::bus::Bus& bus_ref = **bus;
-  router.PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
+  tp::bus::Bus& bus = rt->bus();
+  rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
     const int64_t received = tp::WallNanos();
     auto answer = [&, received, respond = std::move(respond)](tp::http::Response r) {
       responses.Add({{"status", std::to_string(r.status)}}).Increment();
@@ -120,7 +108,7 @@ int main(int argc, char** argv) {
     if (auto* response = std::get_if<tp::http::Response>(&admitted)) return answer(std::move(*response));
     auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(admitted)));
     const int64_t publish_start = tp::WallNanos();
-    bus_ref.PublishAsync(job->subject, job->signal_id, job->data,
+    bus.PublishAsync(job->subject, job->signal_id, job->data,
                          [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
                            publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
                            if (ack) accepted.Increment();
@@ -128,20 +116,5 @@ int main(int argc, char** argv) {
                          });
   });
 
-  tp::http::Server server({.host = cfg.common.http_host,
-                           .port = cfg.common.http_port,
-                           .threads = cfg.common.http_threads,
-                           .body_limit = cfg.max_body},
-                          router.AsHandler());
-  if (auto s = server.Start(); !s) {
-    spdlog::critical("{}", s.error());
-    return 1;
-  }
-  spdlog::info("gateway listening port={} nats={}", server.port(), cfg.common.nats_url);
-
-  const int sig = tp::WaitForShutdownSignal();
-  spdlog::info("shutting down signal={}", sig);
-  server.Stop();  // stop accepting, answer what is in flight
-  bus->reset();   // waits for outstanding PubAcks
-  return 0;
+  return rt->ServeUntilSignal();
 }

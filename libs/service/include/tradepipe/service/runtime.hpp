@@ -1,0 +1,54 @@
+// What every service main does the same way: logging, the NATS connection with the streams
+// provisioned, the metrics registry, the HTTP server with /health, /ready and /metrics, and a
+// two-phase shutdown on SIGINT/SIGTERM.
+//
+//   tradepipe::BlockShutdownSignals();                 // first thing in main
+//   ... parse settings ...
+//   auto rt = service::Runtime::Start("agent", cfg.common, {});
+//   if (!rt) return rt.exit_code();
+//   rt->router().Get("/positions", ...);
+//   ... start consumers ...
+//   return rt->ServeUntilSignal([&] { consumers.Stop(); });
+//
+// Thread-safety: Start and ServeUntilSignal on the main thread; accessors from anywhere.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tradepipe/bus/bus.hpp"
+#include "tradepipe/config/settings.hpp"
+#include "tradepipe/http/server.hpp"
+#include "tradepipe/metrics/metrics.hpp"
+
+namespace tradepipe::service {
+
+class Runtime {
+ public:
+  // Logs and returns nullptr on failure (the reason is already logged); exit with code 1.
+  static std::unique_ptr<Runtime> Start(const std::string& name, const config::CommonConfig& common,
+                                        bus::BusOptions bus_options, http::ServerOptions http_options = {});
+
+  bus::Bus& bus() { return *bus_; }
+  metrics::Metrics& metrics() { return metrics_; }
+  http::Router& router() { return router_; }
+
+  // Adds a readiness condition besides the NATS connection (empty string: ready).
+  void AddReadinessCheck(std::function<std::string()> check);
+
+  // Serves HTTP, waits for SIGINT/SIGTERM, then: stop_input() (stop consuming), stop the HTTP
+  // server (drain answers), close the bus (wait for outstanding PubAcks). Returns the exit code.
+  int ServeUntilSignal(const std::function<void()>& stop_input = {});
+
+ private:
+  Runtime() = default;
+  std::string name_;
+  http::ServerOptions http_options_;
+  metrics::Metrics metrics_;
+  http::Router router_;
+  std::vector<std::function<std::string()>> readiness_;
+  std::unique_ptr<bus::Bus> bus_;
+};
+
+}  // namespace tradepipe::service

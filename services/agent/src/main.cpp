@@ -1,0 +1,135 @@
+// agent: turns signals into orders or rejections; keeps positions from fills. Wiring only; the
+// decision logic lives in decision.cpp.
+#include <spdlog/spdlog.h>
+
+#include "decision.hpp"
+#include "positions.hpp"
+#include "tradepipe/common/clock.hpp"
+#include "tradepipe/events/subject.hpp"
+#include "tradepipe/common/shutdown.hpp"
+#include "tradepipe/service/runtime.hpp"
+
+namespace tp = tradepipe;
+
+int main(int argc, char** argv) {
+  tp::BlockShutdownSignals();
+  tp::config::CommonConfig common;
+  std::string max_order_qty = "1000";
+  int batch = 256;
+  bool send_asap = false;
+  tp::config::Settings settings("agent", "tradepipe agent: signals in, orders or rejections out");
+  tp::config::AddCommon(settings, common, 8002);
+  settings.Add("max-order-qty", max_order_qty, "largest order quantity (exact decimal)")
+      ->check([](const std::string& v) {
+        auto d = tp::events::Decimal::Parse(v);
+        return !d ? d.error() : *d <= tp::events::Decimal() ? std::string("must be positive") : std::string();
+      });
+  settings.Add("batch", batch, "messages fetched per pull request")->check(CLI::Range(1, 4096));
+  settings.AddFlag("send-asap", send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
+  if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
+
+  auto rt = tp::service::Runtime::Start("agent", common, {.send_asap = send_asap});
+  if (!rt) return 1;
+  const tp::agent::RiskLimits limits{*tp::events::Decimal::Parse(max_order_qty)};
+
+  auto& metrics = rt->metrics();
+  auto& signals = metrics.Counter("tradepipe_agent_signals_total", "signals decided (acked)");
+  auto& orders = metrics.Counter("tradepipe_agent_orders_total", "orders published");
+  auto& rejections = prometheus::BuildCounter()
+                         .Name("tradepipe_agent_rejections_total")
+                         .Help("signals rejected, by reason")
+                         .Register(metrics.registry());
+  auto& fills = metrics.Counter("tradepipe_agent_fills_applied_total", "fills applied to positions");
+  auto& dead = metrics.Counter("tradepipe_agent_dead_letters_total", "unusable messages terminated");
+  auto& decision_latency = metrics.Histogram("tradepipe_agent_signal_to_decision_seconds",
+                                             "signal published by the gateway to decision published",
+                                             tp::metrics::Metrics::LatencyBuckets());
+  tp::agent::Positions positions;
+
+  auto poison = [&](tp::bus::Message& m, const std::string& why) {
+    spdlog::error("dead letter subject={} seq={} error={}", m.subject(), m.stream_sequence(), why);
+    dead.Increment();
+    (void)m.Term();
+  };
+
+  auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) {
+    const int64_t consumed = tp::WallNanos();
+    std::vector<tp::bus::OutgoingMessage> out;
+    std::vector<tp::bus::Message*> decided;
+    std::vector<std::string> reasons;
+    std::vector<int64_t> published_at;  // the gateway's stamp, for the latency histogram
+    for (auto& m : batch_msgs) {
+      auto signal = tp::events::ParseEnvelope(m.data());
+      if (!signal) {
+        poison(m, signal.error());
+        continue;
+      }
+      auto d = tp::agent::Decide(*signal, limits, consumed, tp::WallNanos());
+      if (!d) {
+        poison(m, d.error());
+        continue;
+      }
+      reasons.push_back(d->reason);
+      published_at.push_back(signal->StampOf("published").value_or(consumed));
+      out.push_back(std::move(d->message));
+      decided.push_back(&m);
+    }
+    // Ack only after every decision is durable in ORDERS.
+    if (auto s = tp::bus::PublishAll(rt->bus(), out); !s) {
+      spdlog::warn("publishing decisions failed, will be redelivered count={} error={}", out.size(), s.error());
+      for (auto* m : decided) (void)m->Nak();
+      return;
+    }
+    const int64_t now = tp::WallNanos();
+    for (size_t i = 0; i < decided.size(); ++i) {
+      (void)decided[i]->Ack();
+      signals.Increment();
+      if (reasons[i].empty()) {
+        orders.Increment();
+      } else {
+        rejections.Add({{"reason", reasons[i]}}).Increment();
+      }
+      decision_latency.Observe(static_cast<double>(now - published_at[i]) / 1e9);
+    }
+  };
+
+  auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) {
+    for (auto& m : batch_msgs) {
+      auto e = tp::events::ParseEnvelope(m.data());
+      if (!e) {
+        poison(m, e.error());
+        continue;
+      }
+      auto fill = tp::events::ParseFillPayload(e->payload);
+      if (!fill) {
+        poison(m, fill.error());
+        continue;
+      }
+      if (positions.Apply(e->id, e->symbol, fill->side, fill->qty)) fills.Increment();
+      (void)m.Ack();
+    }
+  };
+
+  rt->router().Get("/positions", [&](const tp::http::Request&) {
+    std::string body = "{";
+    for (const auto& [symbol, qty] : positions.Snapshot()) {
+      if (body.size() > 1) body += ',';
+      body += "\"" + tp::events::EncodeToken(symbol) + "\":\"" + qty.ToString() + "\"";
+    }
+    return tp::http::Json(200, body + "}");
+  });
+
+  const auto& topology = tp::bus::DefaultTopology();
+  auto signal_consumer = rt->bus().Subscribe(topology.Consumer("agent-signals"));
+  auto fill_consumer = rt->bus().Subscribe(topology.Consumer("agent-fills"));
+  if (!signal_consumer || !fill_consumer) {
+    spdlog::critical("subscribe failed: {}", !signal_consumer ? signal_consumer.error() : fill_consumer.error());
+    return 1;
+  }
+  tp::bus::ConsumerLoop signal_loop(std::move(*signal_consumer), "agent-signals", batch, on_signals);
+  tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills", batch, on_fills);
+  return rt->ServeUntilSignal([&] {
+    signal_loop.Stop();
+    fill_loop.Stop();
+  });
+}
