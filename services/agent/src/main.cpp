@@ -4,6 +4,7 @@
 
 #include "decision.hpp"
 #include "positions.hpp"
+#include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/events/subject.hpp"
 #include "tradepipe/common/shutdown.hpp"
@@ -54,35 +55,24 @@ int main(int argc, char** argv) {
 
   auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) {
     const int64_t consumed = tp::WallNanos();
-    std::vector<tp::bus::OutgoingMessage> out;
-    std::vector<tp::bus::Message*> decided;
-    std::vector<std::string> reasons;
+    std::vector<std::string> reasons;   // per decided signal, empty for an order
     std::vector<int64_t> published_at;  // the gateway's stamp, for the latency histogram
-    for (auto& m : batch_msgs) {
-      auto signal = tp::events::ParseEnvelope(m.data());
-      if (!signal) {
-        poison(m, signal.error());
-        continue;
-      }
-      auto d = tp::agent::Decide(*signal, limits, consumed, tp::WallNanos());
-      if (!d) {
-        poison(m, d.error());
-        continue;
-      }
-      reasons.push_back(d->reason);
-      published_at.push_back(signal->StampOf("published").value_or(consumed));
-      out.push_back(std::move(d->message));
-      decided.push_back(&m);
-    }
-    // Ack only after every decision is durable in ORDERS.
-    if (auto s = tp::bus::PublishAll(rt->bus(), out); !s) {
-      spdlog::warn("publishing decisions failed, will be redelivered count={} error={}", out.size(), s.error());
-      for (auto* m : decided) (void)m->Nak();
-      return;
-    }
+    const auto result = tp::bus::ForwardBatch(
+        rt->bus(), batch_msgs,
+        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
+          using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
+          auto signal = tp::events::ParseEnvelope(m.data());
+          if (!signal) return R::Error(signal.error());
+          auto d = tp::agent::Decide(*signal, limits, consumed, tp::WallNanos());
+          if (!d) return R::Error(d.error());
+          reasons.push_back(d->reason);
+          published_at.push_back(signal->StampOf("published").value_or(consumed));
+          return std::vector<tp::bus::OutgoingMessage>{std::move(d->message)};
+        });
+    dead.Increment(static_cast<double>(result.dead));
+    if (!result.published) return;
     const int64_t now = tp::WallNanos();
-    for (size_t i = 0; i < decided.size(); ++i) {
-      (void)decided[i]->Ack();
+    for (size_t i = 0; i < reasons.size(); ++i) {
       signals.Increment();
       if (reasons[i].empty()) {
         orders.Increment();

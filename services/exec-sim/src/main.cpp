@@ -1,0 +1,65 @@
+// exec-sim: fills orders against a seeded simulated market. Wiring only; see market.cpp.
+#include <spdlog/spdlog.h>
+
+#include "market.hpp"
+#include "tradepipe/bus/forward.hpp"
+#include "tradepipe/common/clock.hpp"
+#include "tradepipe/common/shutdown.hpp"
+#include "tradepipe/service/runtime.hpp"
+
+namespace tp = tradepipe;
+
+int main(int argc, char** argv) {
+  tp::BlockShutdownSignals();
+  tp::config::CommonConfig common;
+  tp::execsim::MarketOptions market_options;
+  int batch = 256;
+  bool send_asap = false;
+  tp::config::Settings settings("exec-sim", "tradepipe exec-sim: orders in, execution reports and fills out");
+  tp::config::AddCommon(settings, common, 8004);
+  settings.Add("seed", market_options.seed, "market seed: same seed and orders, same fills");
+  settings.Add("spread-bps", market_options.spread_bps, "bid-ask spread, basis points")->check(CLI::Range(0, 10'000));
+  settings.Add("jitter-bps", market_options.jitter_bps, "per-order mid jitter, ± basis points")
+      ->check(CLI::Range(0, 5'000));
+  settings.Add("batch", batch, "messages fetched per pull request")->check(CLI::Range(1, 4096));
+  settings.AddFlag("send-asap", send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
+  if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
+
+  auto rt = tp::service::Runtime::Start("exec-sim", common, {.send_asap = send_asap});
+  if (!rt) return 1;
+  const tp::execsim::Market market(market_options);
+
+  auto& metrics = rt->metrics();
+  auto& orders = metrics.Counter("tradepipe_execsim_orders_total", "orders executed (acked)");
+  auto& fills = metrics.Counter("tradepipe_execsim_fills_total", "fills published");
+  auto& expired = metrics.Counter("tradepipe_execsim_expired_total", "limit orders expired unfilled");
+  auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
+
+  auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) {
+    const int64_t consumed = tp::WallNanos();
+    size_t filled = 0, unfilled = 0;
+    const auto result = tp::bus::ForwardBatch(
+        rt->bus(), batch_msgs, [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
+          using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
+          auto order = tp::events::ParseEnvelope(m.data());
+          if (!order) return R::Error(order.error());
+          auto ex = tp::execsim::Execute(*order, market, consumed, tp::WallNanos());
+          if (!ex) return R::Error(ex.error());
+          ++(ex->filled ? filled : unfilled);
+          return std::move(ex->messages);
+        });
+    dead.Increment(static_cast<double>(result.dead));
+    if (!result.published) return;
+    orders.Increment(static_cast<double>(result.forwarded));
+    fills.Increment(static_cast<double>(filled));
+    expired.Increment(static_cast<double>(unfilled));
+  };
+
+  auto consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-orders"));
+  if (!consumer) {
+    spdlog::critical("subscribe failed: {}", consumer.error());
+    return 1;
+  }
+  tp::bus::ConsumerLoop loop(std::move(*consumer), "exec-sim-orders", batch, on_orders);
+  return rt->ServeUntilSignal([&] { loop.Stop(); });
+}

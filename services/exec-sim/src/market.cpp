@@ -1,0 +1,82 @@
+#include "market.hpp"
+
+#include "tradepipe/events/subject.hpp"
+
+namespace tradepipe::execsim {
+namespace {
+
+// FNV-1a, seeded: stable across platforms and runs (std::hash is not).
+uint64_t Hash(uint64_t seed, std::string_view text) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+constexpr int64_t kCent = events::Decimal::kOne / 100;
+
+events::Decimal RoundToCent(int64_t units) { return events::Decimal::FromUnits((units + kCent / 2) / kCent * kCent); }
+
+}  // namespace
+
+events::Decimal Market::Mid(const std::string& symbol, const std::string& order_id) const {
+  // Base mid between 20.00 and 499.99, then ± jitter_bps for this order.
+  const int64_t base = (2000 + static_cast<int64_t>(Hash(options_.seed, symbol) % 48000)) * kCent;
+  const int64_t span = 2 * options_.jitter_bps + 1;
+  const int64_t jitter = static_cast<int64_t>(Hash(options_.seed + 1, order_id) % static_cast<uint64_t>(span)) -
+                         options_.jitter_bps;
+  return events::Decimal::FromUnits(base * (10'000 + jitter) / 10'000);
+}
+
+events::Decimal Market::Touch(const std::string& symbol, const std::string& order_id, events::Side side) const {
+  const int64_t mid = Mid(symbol, order_id).units();
+  const int64_t half_spread = mid * options_.spread_bps / 20'000;
+  return RoundToCent(side == events::Side::kBuy ? mid + half_spread : mid - half_spread);
+}
+
+std::string ReportId(std::string_view order_id, int n) { return std::string(order_id) + "/report/" + std::to_string(n); }
+std::string FillId(std::string_view order_id, int n) { return std::string(order_id) + "/fill/" + std::to_string(n); }
+
+Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns,
+                          int64_t filled_ns) {
+  if (order.type != events::kTypeOrder) return Result<Execution>::Error("not an order: " + order.type);
+  auto payload = events::ParseOrderPayload(order.payload);
+  if (!payload) return Result<Execution>::Error("order payload: " + payload.error());
+  if (payload->order_id != order.id) return Result<Execution>::Error("order_id does not match the envelope id");
+  if (payload->qty <= events::Decimal()) return Result<Execution>::Error("order qty must be positive");
+
+  const events::Decimal price = market.Touch(order.symbol, order.id, payload->side);
+  bool marketable = true;
+  if (payload->order_type == "limit") {
+    if (!payload->limit_price) return Result<Execution>::Error("limit order without limit_price");
+    marketable = payload->side == events::Side::kBuy ? price <= *payload->limit_price : price >= *payload->limit_price;
+  } else if (payload->order_type != "market") {
+    return Result<Execution>::Error("unknown order_type " + payload->order_type);
+  }
+
+  Execution ex;
+  ex.filled = marketable;
+  events::Envelope report = order.Child(events::kTypeExecReport, ReportId(order.id, 1));
+  report.AddStamp("exec_consumed", consumed_ns);
+  report.AddStamp("filled", filled_ns);
+  events::ExecReportPayload r;
+  r.order_id = order.id;
+  r.status = marketable ? "filled" : "expired";
+  r.filled_qty = marketable ? payload->qty : events::Decimal();
+  r.leaves_qty = marketable ? events::Decimal() : payload->qty;
+  if (marketable) r.avg_price = price;
+  report.payload = events::ToJson(r);
+  ex.messages.push_back({events::ReportSubject(order.symbol), report.id, events::Serialize(report)});
+
+  if (marketable) {
+    events::Envelope fill = order.Child(events::kTypeFill, FillId(order.id, 1));
+    fill.ts = report.ts;
+    fill.payload = events::ToJson(events::FillPayload{order.id, 1, payload->side, payload->qty, price});
+    ex.messages.push_back({events::FillSubject(order.symbol), fill.id, events::Serialize(fill)});
+  }
+  return ex;
+}
+
+}  // namespace tradepipe::execsim
