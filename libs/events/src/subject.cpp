@@ -38,7 +38,7 @@ std::string DecodeToken(std::string_view token) {
   if (token == "%00") return {};
   std::string out;
   for (size_t i = 0; i < token.size(); ++i) {
-    if (token[i] == '%' && i + 2 < token.size() + 0 && HexValue(token[i + 1]) >= 0 && HexValue(token[i + 2]) >= 0) {
+    if (token[i] == '%' && i + 2 < token.size() && HexValue(token[i + 1]) >= 0 && HexValue(token[i + 2]) >= 0) {
       out += static_cast<char>(HexValue(token[i + 1]) * 16 + HexValue(token[i + 2]));
       i += 2;
     } else {

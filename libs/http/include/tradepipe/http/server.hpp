@@ -99,6 +99,9 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
+// Decodes %XX escapes of a path segment (invalid escapes are kept as they are).
+std::string PercentDecode(std::string_view text);
+
 // Path routing: exact paths and prefixes ("/webhook/"), with JSON 404 and 405 answers.
 class Router {
  public:
@@ -106,6 +109,7 @@ class Router {
 
   void Get(std::string path, SyncHandler handler);
   void Post(std::string path, SyncHandler handler);
+  void GetPrefix(std::string prefix, SyncHandler handler);
   // An asynchronous handler for every path that starts with `prefix`.
   void PostPrefix(std::string prefix, Handler handler);
 

@@ -1,0 +1,103 @@
+// audit: records every event of every stream in SQLite and serves traces. Wiring only; see store.cpp.
+#include <spdlog/spdlog.h>
+
+#include "store.hpp"
+#include "tradepipe/common/clock.hpp"
+#include "tradepipe/common/shutdown.hpp"
+#include "tradepipe/events/subject.hpp"
+#include "tradepipe/service/runtime.hpp"
+
+namespace tp = tradepipe;
+
+int main(int argc, char** argv) {
+  tp::BlockShutdownSignals();
+  tp::config::CommonConfig common;
+  std::string db_path = "tradepipe-audit.db";
+  int batch = 512;
+  tp::config::Settings settings("audit", "tradepipe audit: every event recorded, traces served");
+  tp::config::AddCommon(settings, common, 8005);
+  settings.Add("db", db_path, "SQLite database file (created if absent)");
+  settings.Add("batch", batch, "messages fetched (and committed) per pull request")->check(CLI::Range(1, 8192));
+  if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
+
+  auto rt = tp::service::Runtime::Start("audit", common, {});
+  if (!rt) return 1;
+  auto store = tp::audit::AuditStore::Open(db_path);
+  if (!store) {
+    spdlog::critical("audit database: {}", store.error());
+    return 1;
+  }
+  spdlog::info("audit database path={}", db_path);
+
+  auto& metrics = rt->metrics();
+  auto& recorded = prometheus::BuildCounter()
+                       .Name("tradepipe_audit_events_recorded_total")
+                       .Help("events written to the audit log, by stream")
+                       .Register(metrics.registry());
+  auto& duplicates = metrics.Counter("tradepipe_audit_duplicates_total", "redelivered events already recorded");
+  auto& dead = metrics.Counter("tradepipe_audit_dead_letters_total", "unparsable messages kept in dead_letters");
+  auto& commit_failures = metrics.Counter("tradepipe_audit_commit_failures_total", "batches not committed (redelivered)");
+  auto& commit_seconds = metrics.Histogram("tradepipe_audit_commit_seconds", "batch transaction time",
+                                           tp::metrics::Metrics::LatencyBuckets());
+
+  auto make_handler = [&](std::string stream) {
+    return [&, stream](std::vector<tp::bus::Message>& msgs) {
+      const int64_t now = tp::WallNanos();
+      std::vector<tp::audit::AuditRow> rows;
+      std::vector<tp::audit::DeadLetter> dead_letters;
+      rows.reserve(msgs.size());
+      for (auto& m : msgs) {
+        auto row = tp::audit::RowFromMessage(m.subject(), m.stream_sequence(), m.data(), now);
+        if (row) {
+          rows.push_back(std::move(*row));
+        } else {
+          spdlog::error("dead letter subject={} seq={} error={}", m.subject(), m.stream_sequence(), row.error());
+          dead_letters.push_back({std::string(m.subject()), m.stream_sequence(), row.error(), std::string(m.data()), now});
+        }
+      }
+      auto result = (*store)->Record(rows, dead_letters);
+      commit_seconds.Observe(static_cast<double>(tp::WallNanos() - now) / 1e9);
+      if (!result) {
+        spdlog::error("audit commit failed, batch will be redelivered count={} error={}", msgs.size(), result.error());
+        commit_failures.Increment();
+        for (auto& m : msgs) (void)m.Nak();
+        return;
+      }
+      // Committed: now, and only now, acknowledge.
+      for (auto& m : msgs) (void)m.Ack();
+      recorded.Add({{"stream", stream}}).Increment(static_cast<double>(result->inserted));
+      duplicates.Increment(static_cast<double>(result->duplicates));
+      dead.Increment(static_cast<double>(dead_letters.size()));
+    };
+  };
+
+  rt->router().Get("/trace", [](const tp::http::Request&) {
+    return tp::http::JsonError(404, "not_found", "use /trace/{correlation_id}");
+  });
+  // Exact routes come first; everything under /trace/ is a correlation id (percent-decoded).
+  rt->router().GetPrefix("/trace/", [&](const tp::http::Request& req) {
+    const std::string id = tp::http::PercentDecode(req.path().substr(std::string_view("/trace/").size()));
+    auto rows = (*store)->Trace(id);
+    if (!rows) {
+      spdlog::error("trace query failed error={}", rows.error());
+      return tp::http::JsonError(500, "query_failed", "the audit database could not be read");
+    }
+    if (rows->empty()) return tp::http::JsonError(404, "unknown_correlation_id", "no events for this correlation id");
+    return tp::http::Json(200, tp::audit::TraceJson(id, *rows));
+  });
+
+  const auto& topology = tp::bus::DefaultTopology();
+  std::vector<std::unique_ptr<tp::bus::ConsumerLoop>> loops;
+  for (const auto& [durable, stream] : {std::pair{"audit-signals", "SIGNALS"}, std::pair{"audit-orders", "ORDERS"},
+                                        std::pair{"audit-executions", "EXECUTIONS"}}) {
+    auto consumer = rt->bus().Subscribe(topology.Consumer(durable));
+    if (!consumer) {
+      spdlog::critical("subscribe failed: {}", consumer.error());
+      return 1;
+    }
+    loops.push_back(std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, make_handler(stream)));
+  }
+  return rt->ServeUntilSignal([&] {
+    for (auto& loop : loops) loop->Stop();
+  });
+}

@@ -1,0 +1,87 @@
+// The audit log in SQLite (WAL): one row per event, unique by event id, so a redelivered
+// message changes nothing; a dead-letter table for messages that cannot be parsed, so nothing
+// is lost. Writes come in batches, one transaction each; the caller acks its messages only
+// after Record() returned success.
+//
+// WAL checkpoints run on a background thread with their own connection, never inside a COMMIT
+// (an automatic checkpoint in COMMIT was most of the pipeline's tail latency, TOOLCHAIN.md).
+//
+// Thread-safety: every method is thread-safe (a write connection and a read connection, each
+// behind its own mutex; WAL lets reads run beside the writer).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tradepipe/common/result.hpp"
+
+struct sqlite3;
+
+namespace tradepipe::audit {
+
+struct AuditRow {
+  std::string event_id;
+  std::string type;
+  std::string correlation_id;
+  std::string causation_id;
+  std::string source;
+  std::string symbol;
+  std::string subject;
+  uint64_t stream_seq = 0;
+  int64_t produced_ns = 0;  // the event's last stage stamp
+  int64_t recorded_ns = 0;
+  std::string envelope;  // the message as received
+};
+
+struct DeadLetter {
+  std::string subject;
+  uint64_t stream_seq = 0;
+  std::string error;
+  std::string data;
+  int64_t recorded_ns = 0;
+};
+
+struct RecordResult {
+  size_t inserted = 0;    // new rows
+  size_t duplicates = 0;  // already recorded (redeliveries)
+};
+
+class AuditStore {
+ public:
+  static Result<std::unique_ptr<AuditStore>> Open(const std::string& path);
+  ~AuditStore();
+  AuditStore(const AuditStore&) = delete;
+  AuditStore& operator=(const AuditStore&) = delete;
+
+  Result<RecordResult> Record(const std::vector<AuditRow>& rows, const std::vector<DeadLetter>& dead);
+  // Every event of one signal, in the order they were produced.
+  Result<std::vector<AuditRow>> Trace(const std::string& correlation_id) const;
+  Result<int64_t> Count() const;
+
+ private:
+  AuditStore() = default;
+  void CheckpointLoop();
+
+  std::string path_;
+  sqlite3* writer_ = nullptr;
+  sqlite3* reader_ = nullptr;
+  sqlite3* checkpointer_ = nullptr;
+  std::mutex write_mu_;
+  mutable std::mutex read_mu_;
+  std::atomic<bool> running_{true};
+  std::thread checkpoint_thread_;
+};
+
+// Builds the row of one received message; fails when it is not a valid envelope (a dead letter).
+Result<AuditRow> RowFromMessage(std::string_view subject, uint64_t stream_seq, std::string_view data,
+                                int64_t recorded_ns);
+
+// The body of GET /trace/{correlation_id}: the events with their stamps and the stage-by-stage
+// latency of the path, from the last event's accumulated stamps plus its recording time.
+std::string TraceJson(const std::string& correlation_id, const std::vector<AuditRow>& rows);
+
+}  // namespace tradepipe::audit

@@ -1,0 +1,103 @@
+#include "store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tradepipe/events/envelope.hpp"
+
+namespace tradepipe::audit {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/tradepipe-audit-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto store = AuditStore::Open(dir_ + "/audit.db");
+    ASSERT_TRUE(store) << store.error();
+    store_ = std::move(*store);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static std::string Event(const std::string& type, const std::string& id, std::vector<events::Stamp> ts) {
+    events::Envelope e;
+    e.type = type;
+    e.id = id;
+    e.correlation_id = "demo:1";
+    e.source = "demo";
+    e.symbol = "AAPL";
+    e.ts = std::move(ts);
+    e.payload = R"({"k":"v"})";
+    return events::Serialize(e);
+  }
+
+  std::string dir_;
+  std::unique_ptr<AuditStore> store_;
+};
+
+TEST_F(StoreTest, RecordsOnceByEventId) {
+  auto row = RowFromMessage("signals.demo.AAPL", 1, Event("signal", "demo:1", {{"received", 10}}), 100);
+  ASSERT_TRUE(row);
+  auto first = store_->Record({*row}, {});
+  ASSERT_TRUE(first) << first.error();
+  EXPECT_EQ(first->inserted, 1u);
+  auto again = store_->Record({*row, *row}, {});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->inserted, 0u);
+  EXPECT_EQ(again->duplicates, 2u);
+  EXPECT_EQ(*store_->Count(), 1);
+}
+
+TEST_F(StoreTest, DeadLettersAreKept) {
+  EXPECT_FALSE(RowFromMessage("signals.x", 2, "not json", 1));
+  auto r = store_->Record({}, {{"signals.x", 2, "not json", "not json", 1}});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(*store_->Count(), 0);
+}
+
+TEST_F(StoreTest, TraceIsInProductionOrderWithStageLatencies) {
+  const std::vector<events::Stamp> s1 = {{"received", 1'000'000}, {"published", 2'000'000}};
+  std::vector<events::Stamp> s2 = s1;
+  s2.push_back({"decided", 4'000'000});
+  std::vector<events::Stamp> s3 = s2;
+  s3.push_back({"filled", 7'000'000});
+  // Recorded out of order, as three independent consumers may.
+  ASSERT_TRUE(store_->Record({*RowFromMessage("exec.fill.AAPL", 1, Event("fill", "demo:1/order/fill/1", s3), 9'000'000),
+                              *RowFromMessage("signals.demo.AAPL", 1, Event("signal", "demo:1", s1), 3'000'000),
+                              *RowFromMessage("orders.new.AAPL", 1, Event("order", "demo:1/order", s2), 5'000'000)},
+                             {}));
+  auto rows = store_->Trace("demo:1");
+  ASSERT_TRUE(rows) << rows.error();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].type, "signal");
+  EXPECT_EQ((*rows)[1].type, "order");
+  EXPECT_EQ((*rows)[2].type, "fill");
+  const std::string json = TraceJson("demo:1", *rows);
+  EXPECT_NE(json.find(R"({"from":"received","to":"published","ms":1.0})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"({"from":"filled","to":"recorded","ms":2.0})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("final_type":"fill","end_to_end_ms":8.0)"), std::string::npos) << json;
+  EXPECT_TRUE(store_->Trace("demo:unknown")->empty());
+}
+
+TEST_F(StoreTest, SurvivesReopening) {
+  ASSERT_TRUE(store_->Record({*RowFromMessage("signals.demo.AAPL", 1, Event("signal", "demo:1", {}), 1)}, {}));
+  store_.reset();
+  auto reopened = AuditStore::Open(dir_ + "/audit.db");
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(*(*reopened)->Count(), 1);
+}
+
+TEST(AuditStoreOpen, UnwritablePathIsAClearError) {
+  auto store = AuditStore::Open("/nonexistent-dir/audit.db");
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().find("cannot open"), std::string::npos) << store.error();
+}
+
+}  // namespace
+}  // namespace tradepipe::audit
