@@ -1,0 +1,202 @@
+"""End to end on real servers: 200 distinct signed webhooks plus 50 repeats through gateway,
+agent, exec-sim and audit, over a real nats-server. Asserts what reaches each stream, the
+audit database and every /metrics, and validates every recorded event against proto/schemas.
+
+Run: ctest -R e2e_golden_path   (or python3 tests/e2e/golden_path_test.py --bin-dir build/release/services)
+"""
+import argparse
+import collections
+import concurrent.futures
+import glob
+import json
+import os
+import sqlite3
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from stack import Stack, signed_headers  # noqa: E402
+
+import jsonschema  # noqa: E402  (Debian's python3-jsonschema)
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN_DIR = os.path.join(ROOT, "build", "release", "services")
+DISTINCT = 200
+REPEATS = 50
+MAX_QTY = 150  # signals with qty 151..200 are rejected
+
+
+def schema_validators():
+    store = {}
+    for path in glob.glob(os.path.join(ROOT, "proto", "schemas", "*.schema.json")):
+        with open(path) as f:
+            schema = json.load(f)
+        store[schema["$id"]] = schema
+    validators = {}
+    for sid, schema in store.items():
+        name = sid.rsplit("/", 1)[1].removesuffix(".schema.json")
+        resolver = jsonschema.RefResolver.from_schema(schema, store=store)
+        validators[name] = jsonschema.Draft202012Validator(schema, resolver=resolver)
+    return validators
+
+
+def post(conn, path, body, headers):
+    conn.request("POST", path, body=body, headers=headers)
+    r = conn.getresponse()
+    return r.status, dict(r.getheaders()), r.read().decode()
+
+
+class GoldenPath(unittest.TestCase):
+    def test_webhooks_become_signals_orders_fills_and_audit_rows(self):
+        with Stack(BIN_DIR, agent_args=["--max-order-qty", str(MAX_QTY)]) as stack:
+            try:
+                self.run_scenario(stack)
+            except BaseException:
+                stack.dump_logs()
+                raise
+
+    def run_scenario(self, stack):
+        symbols = ["AAPL", "MSFT", "BRK.B", "BTC/USD"]
+        requests = []
+        for i in range(DISTINCT):
+            body = json.dumps({"symbol": symbols[i % len(symbols)], "action": "buy" if i % 3 else "sell",
+                               "qty": i + 1, "strategy": "e2e"}).encode()
+            msg_id = f"e2e_{i:04d}"
+            requests.append((msg_id, body, signed_headers(msg_id, body)))
+
+        def send(chunk):
+            conn = stack.connection()  # keep-alive per worker
+            out = [(msg_id, *post(conn, "/webhook/demo", body, headers)) for msg_id, body, headers in chunk]
+            conn.close()
+            return out
+
+        chunks = [requests[i::8] for i in range(8)]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            first = [r for result in pool.map(send, chunks) for r in result]
+        statuses = collections.Counter(status for _, status, _, _ in first)
+        self.assertEqual(statuses, {202: DISTINCT}, f"first sends: {statuses}; e.g. {first[:2]}")
+        answers = {msg_id: body for msg_id, _, _, body in first}
+        seqs = {json.loads(body)["seq"] for body in answers.values()}
+        self.assertEqual(len(seqs), DISTINCT, "every accepted signal has its own stream sequence")
+
+        # 50 repeats: replayed with the first answer, never published again.
+        conn = stack.connection()
+        for msg_id, body, headers in requests[:REPEATS]:
+            status, resp_headers, text = post(conn, "/webhook/demo", body, headers)
+            self.assertEqual(status, 202, text)
+            self.assertEqual(resp_headers.get("Idempotent-Replayed"), "true")
+            self.assertEqual(text, answers[msg_id])
+
+        # Refused requests publish nothing.
+        body = b'{"symbol":"AAPL","action":"buy","qty":1}'
+        bad = signed_headers("e2e_bad", body)
+        bad["webhook-signature"] = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        self.assertEqual(post(conn, "/webhook/demo", body, bad)[0], 401)
+        self.assertEqual(post(conn, "/webhook/nope", body, signed_headers("e2e_nope", body))[0], 404)
+        conn.close()
+
+        expected = {"signal": DISTINCT, "order": MAX_QTY, "order_rejected": DISTINCT - MAX_QTY,
+                    "exec_report": MAX_QTY, "fill": MAX_QTY}
+        counts = {}
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as db:
+                counts = dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
+            if counts == expected:
+                break
+            time.sleep(0.2)
+        self.assertEqual(counts, expected, "audit rows by type")
+
+        # No event twice on the wire: each stream holds exactly the events, all consumers caught up.
+        deadline = time.time() + 10
+        while True:
+            streams, consumers = stack.jetstream()
+            idle = all(c["num_pending"] == 0 and c["num_ack_pending"] == 0 for c in consumers.values())
+            if idle or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual({name: s["messages"] for name, s in streams.items()},
+                         {"SIGNALS": DISTINCT, "ORDERS": DISTINCT, "EXECUTIONS": 2 * MAX_QTY})
+        self.assertEqual(len(consumers), 6)
+        for name, c in consumers.items():
+            self.assertEqual((c["num_pending"], c["num_ack_pending"]), (0, 0), f"consumer {name} not drained")
+
+        with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT type, event_id, correlation_id, envelope FROM events").fetchall()
+            dead = db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+        self.assertEqual(dead, 0)
+        by_corr = collections.defaultdict(list)
+        validators = schema_validators()
+        for type_, event_id, corr, envelope in rows:
+            event = json.loads(envelope)
+            errors = sorted(validators[type_].iter_errors(event), key=str)
+            self.assertFalse(errors, f"{event_id} does not match proto/schemas/{type_}: {errors[:1]}")
+            by_corr[corr].append(event)
+        self.assertEqual(len(by_corr), DISTINCT)
+        for corr, events in by_corr.items():
+            types = collections.Counter(e["type"] for e in events)
+            signal = next(e for e in events if e["type"] == "signal")
+            qty = int(signal["payload"]["qty"])
+            if qty <= MAX_QTY:
+                self.assertEqual(types, {"signal": 1, "order": 1, "exec_report": 1, "fill": 1}, corr)
+                order = next(e for e in events if e["type"] == "order")
+                fill = next(e for e in events if e["type"] == "fill")
+                self.assertEqual(order["id"], corr + "/order")
+                self.assertEqual(fill["payload"]["order_id"], order["id"])
+                self.assertEqual(fill["payload"]["qty"], signal["payload"]["qty"])
+                self.assertEqual(fill["payload"]["side"], signal["payload"]["action"])
+                self.assertEqual(fill["causation_id"], order["id"])
+            else:
+                self.assertEqual(types, {"signal": 1, "order_rejected": 1}, corr)
+                rejection = next(e for e in events if e["type"] == "order_rejected")
+                self.assertEqual(rejection["payload"]["reason"], "max_order_qty")
+
+        # Every /metrics answers and counts what happened.
+        gw = stack.metrics("gateway")
+        self.assertEqual(gw["tradepipe_gateway_accepted_total"], DISTINCT)
+        self.assertEqual(gw["tradepipe_gateway_replays_total"], REPEATS)
+        self.assertEqual(gw['tradepipe_gateway_responses_total{status="202"}'], DISTINCT + REPEATS)
+        self.assertEqual(gw['tradepipe_gateway_responses_total{status="401"}'], 1)
+        self.assertEqual(gw['tradepipe_gateway_rejected_total{error="bad_signature"}'], 1)
+        self.assertEqual(gw['tradepipe_gateway_rejected_total{error="unknown_source"}'], 1)
+        ag = stack.metrics("agent")
+        self.assertEqual(ag["tradepipe_agent_signals_total"], DISTINCT)
+        self.assertEqual(ag["tradepipe_agent_orders_total"], MAX_QTY)
+        self.assertEqual(ag['tradepipe_agent_rejections_total{reason="max_order_qty"}'], DISTINCT - MAX_QTY)
+        ex = stack.metrics("exec-sim")
+        self.assertEqual(ex["tradepipe_execsim_orders_total"], MAX_QTY)
+        self.assertEqual(ex["tradepipe_execsim_fills_total"], MAX_QTY)
+        au = stack.metrics("audit")
+        recorded = {k: v for k, v in au.items() if k.startswith("tradepipe_audit_events_recorded_total")}
+        self.assertEqual(sum(recorded.values()), 2 * DISTINCT + 2 * MAX_QTY, recorded)
+        for service in ("gateway", "agent", "exec-sim", "audit"):
+            m = stack.metrics(service)
+            self.assertGreater(m["process_resident_memory_bytes"], 0)
+            self.assertEqual(stack.get(service, "/health")[0], 200)
+            self.assertEqual(stack.get(service, "/ready")[0], 200)
+
+        # The agent's positions follow the fills: buys add, sells subtract.
+        _, positions = stack.get("agent", "/positions")
+        positions = json.loads(positions)
+        expected_positions = collections.Counter()
+        for i in range(MAX_QTY):
+            expected_positions[symbols[i % len(symbols)]] += (i + 1) if i % 3 else -(i + 1)
+        self.assertEqual({k.replace("%2E", "."): int(v) for k, v in positions.items()}, dict(expected_positions))
+
+        # The trace of one signal shows its whole path with stage latencies.
+        status, trace = stack.get("audit", "/trace/demo:e2e_0001")
+        self.assertEqual(status, 200)
+        trace = json.loads(trace)
+        self.assertEqual([e["type"] for e in trace["events"]], ["signal", "order", "exec_report", "fill"])
+        self.assertEqual(trace["final_type"], "fill")
+        self.assertGreater(trace["end_to_end_ms"], 0)
+        self.assertEqual(stack.get("audit", "/trace/demo:missing")[0], 404)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", default=BIN_DIR)
+    args, rest = parser.parse_known_args()
+    BIN_DIR = os.path.abspath(args.bin_dir)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
