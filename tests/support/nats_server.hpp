@@ -73,8 +73,8 @@ class NatsServer {
     if (pid_ == 0) {
       const std::string port = std::to_string(port_);
       const std::string log = dir_ + "/nats.log";
-      ::execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", port.c_str(), "-sd", dir_.c_str(),
-               "-l", log.c_str(), static_cast<char*>(nullptr));
+      ::execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", port.c_str(), "-sd", dir_.c_str(), "-l",
+               log.c_str(), static_cast<char*>(nullptr));
       std::_Exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

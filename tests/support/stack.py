@@ -66,6 +66,8 @@ class Stack:
         self.extra = {"gateway": ["--demo", *gateway_args], "agent": list(agent_args),
                       "exec-sim": list(exec_args), "audit": list(audit_args)}
         self.procs = {}
+        self.argv = {}
+        self.env = None
         self.ports = {}
         self.dir = None
 
@@ -91,8 +93,22 @@ class Stack:
         return os.path.join(self.dir, "audit.db")
 
     def _spawn(self, name, argv, env=None):
-        log = open(os.path.join(self.dir, f"{name}.log"), "wb")
-        self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.argv[name] = (argv, env)
+        with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:  # the child keeps its own copy
+            self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+    def kill(self, name):
+        """kill -9: no shutdown, no drain, as in a crash."""
+        self.stop(name, signal.SIGKILL)
+
+    def restart(self, name):
+        """Starts a stopped process again with the same command line and waits until it is ready."""
+        argv, env = self.argv[name]
+        self._spawn(name, argv, env)
+        if name in self.SERVICES:
+            self._wait(lambda: self.get(name, "/ready")[0] == 200, f"{name} /ready after restart")
+        else:
+            self._wait(lambda: self._get(self.ports["nats-monitor"], "/healthz")[0] == 200, "nats-server restart")
 
     def _start(self):
         self.ports["nats"] = free_port()

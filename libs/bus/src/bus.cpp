@@ -147,8 +147,7 @@ class NatsBus final : public Bus {
     so.Consumer = spec.durable.c_str();
     natsSubscription* sub = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s =
-        js_PullSubscribe(&sub, js_, spec.filter.c_str(), spec.durable.c_str(), nullptr, &so, &jerr);
+    const natsStatus s = js_PullSubscribe(&sub, js_, spec.filter.c_str(), spec.durable.c_str(), nullptr, &so, &jerr);
     if (s != NATS_OK) {
       return Result<std::unique_ptr<Consumer>>::Error("subscribe " + spec.durable + ": " + ErrorText(s, jerr));
     }
@@ -159,10 +158,14 @@ class NatsBus final : public Bus {
 
   std::string NotReadyReason() const override {
     switch (natsConnection_Status(nc_)) {
-      case NATS_CONN_STATUS_CONNECTED: return {};
-      case NATS_CONN_STATUS_RECONNECTING: return "nats: reconnecting";
-      case NATS_CONN_STATUS_CLOSED: return "nats: connection closed";
-      default: return "nats: not connected";
+      case NATS_CONN_STATUS_CONNECTED:
+        return {};
+      case NATS_CONN_STATUS_RECONNECTING:
+        return "nats: reconnecting";
+      case NATS_CONN_STATUS_CLOSED:
+        return "nats: connection closed";
+      default:
+        return "nats: not connected";
     }
   }
 

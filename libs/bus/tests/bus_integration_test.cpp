@@ -85,7 +85,8 @@ TEST_F(BusTest, UnackedMessageIsRedelivered) {
 }
 
 TEST(BusConnect, UnreachableServerIsAClearError) {
-  auto bus = Bus::Connect({.url = "nats://127.0.0.1:" + std::to_string(testing::FreePort()), .connect_timeout_ms = 300});
+  auto bus =
+      Bus::Connect({.url = "nats://127.0.0.1:" + std::to_string(testing::FreePort()), .connect_timeout_ms = 300});
   ASSERT_FALSE(bus);
   EXPECT_NE(bus.error().find("cannot connect"), std::string::npos) << bus.error();
 }

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "tradepipe/bus/topology.hpp"
+
+#include <gtest/gtest.h>
 
 namespace tradepipe::bus {
 namespace {

@@ -70,10 +70,13 @@ std::optional<int> Settings::Parse(int argc, const char* const* argv) {
 void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) {
   common.http_port = default_port;
   settings.Add("http-host", common.http_host, "address the HTTP server binds");
-  settings.Add("http-port", common.http_port, "port of /health, /ready, /metrics (0 = any free port)")
-      ->check(CLI::Range(0, 65535));
+  settings.Add("http-port", common.http_port, "HTTP port (0 = any free port)")->check(CLI::Range(0, 65535));
   settings.Add("http-threads", common.http_threads, "HTTP server threads")->check(CLI::Range(1, 256));
   settings.Add("nats-url", common.nats_url, "NATS server URL", Scope::kShared);
+  settings
+      .Add("nats-connect-timeout-s", common.nats_connect_timeout_s,
+           "keep retrying the first NATS connection this long, seconds", Scope::kShared)
+      ->check(CLI::Range(0, 3600));
   settings.Add("log-level", common.log_level, "trace, debug, info, warn, error", Scope::kShared)
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   settings.Add("log-format", common.log_format, "text (key=value) or json", Scope::kShared)

@@ -1,10 +1,10 @@
+#include "tradepipe/crypto/crypto.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <stdexcept>
-
-#include "tradepipe/crypto/crypto.hpp"
 
 namespace tradepipe::crypto {
 

@@ -8,12 +8,18 @@ namespace tradepipe::crypto {
 
 std::string_view ToString(VerifyOutcome outcome) {
   switch (outcome) {
-    case VerifyOutcome::kOk: return "ok";
-    case VerifyOutcome::kMissingHeaders: return "missing_signature_headers";
-    case VerifyOutcome::kBadTimestamp: return "bad_timestamp";
-    case VerifyOutcome::kStaleTimestamp: return "stale_timestamp";
-    case VerifyOutcome::kNoSupportedScheme: return "unsupported_signature_scheme";
-    case VerifyOutcome::kBadSignature: return "bad_signature";
+    case VerifyOutcome::kOk:
+      return "ok";
+    case VerifyOutcome::kMissingHeaders:
+      return "missing_signature_headers";
+    case VerifyOutcome::kBadTimestamp:
+      return "bad_timestamp";
+    case VerifyOutcome::kStaleTimestamp:
+      return "stale_timestamp";
+    case VerifyOutcome::kNoSupportedScheme:
+      return "unsupported_signature_scheme";
+    case VerifyOutcome::kBadSignature:
+      return "bad_signature";
   }
   return "unknown";
 }

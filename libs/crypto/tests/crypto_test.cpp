@@ -1,6 +1,7 @@
+#include "tradepipe/crypto/crypto.hpp"
+
 #include <gtest/gtest.h>
 
-#include "tradepipe/crypto/crypto.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
 
 namespace tradepipe::crypto {

@@ -3,9 +3,7 @@
 namespace tradepipe::events {
 namespace {
 
-bool NeedsEncoding(unsigned char c) {
-  return c <= 0x20 || c == 0x7f || c == '.' || c == '*' || c == '>' || c == '%';
-}
+bool NeedsEncoding(unsigned char c) { return c <= 0x20 || c == 0x7f || c == '.' || c == '*' || c == '>' || c == '%'; }
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

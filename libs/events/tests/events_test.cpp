@@ -29,7 +29,8 @@ TEST(Subject, EncodesSeparatorsAndWildcards) {
   EXPECT_EQ(EncodeToken("a*b>c d%"), "a%2Ab%3Ec%20d%25");
   EXPECT_EQ(EncodeToken(std::string("x\ny", 3)), "x%0Ay");
   EXPECT_EQ(EncodeToken(""), "%00");
-  for (const std::string& s : std::vector<std::string>{"BRK.B", "a*b>c d%", "plain", "%41"}) EXPECT_EQ(DecodeToken(EncodeToken(s)), s);
+  for (const std::string& s : std::vector<std::string>{"BRK.B", "a*b>c d%", "plain", "%41"})
+    EXPECT_EQ(DecodeToken(EncodeToken(s)), s);
   EXPECT_EQ(SignalSubject("tv", "BTC.USD"), "signals.tv.BTC%2EUSD");
 }
 

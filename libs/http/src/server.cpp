@@ -62,7 +62,9 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {}
 
-  void Run() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
 
  private:
   void Read() {
@@ -81,8 +83,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::header_limit) {
       return WriteFinal(JsonError(431, "headers_too_large", "request headers too large"));
     }
-    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
-        ec != bhttp::error::partial_message) {
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       return WriteFinal(JsonError(400, "bad_request", "malformed HTTP request: " + ec.message()));
     }
     if (ec) {

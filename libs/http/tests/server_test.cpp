@@ -1,3 +1,5 @@
+#include "tradepipe/http/server.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -6,7 +8,6 @@
 
 #include <thread>
 
-#include "tradepipe/http/server.hpp"
 #include "tradepipe/http/service_endpoints.hpp"
 
 namespace tradepipe::http {
@@ -55,12 +56,13 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     router_.Get("/hello", [](const Request&) { return Json(200, R"({"hello":"world"})"); });
     router_.Post("/echo", [](const Request& r) {
-      return Json(200, "{\"len\":" + std::to_string(r.body().size()) + ",\"x\":\"" + std::string(r.Header("X-Test")) +
-                           "\"}");
+      return Json(
+          200, "{\"len\":" + std::to_string(r.body().size()) + ",\"x\":\"" + std::string(r.Header("X-Test")) + "\"}");
     });
     router_.PostPrefix("/later/", [](const Request& r, Responder respond) {
-      std::thread([respond, path = std::string(r.path())] { respond(Json(202, "{\"path\":\"" + path + "\"}")); })
-          .detach();
+      std::thread([respond, path = std::string(r.path())] {
+        respond(Json(202, "{\"path\":\"" + path + "\"}"));
+      }).detach();
     });
     AddServiceEndpoints(router_, metrics_, [] { return std::string("nats disconnected"); });
     ServerOptions options;
@@ -106,8 +108,8 @@ TEST_F(ServerTest, ServiceEndpoints) {
 }
 
 TEST_F(ServerTest, AsynchronousResponderFromAnotherThread) {
-  const std::string r =
-      Exchange(server_->port(), "POST /later/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  const std::string r = Exchange(
+      server_->port(), "POST /later/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   EXPECT_NE(r.find("HTTP/1.1 202"), std::string::npos);
   EXPECT_NE(r.find(R"({"path":"/later/abc"})"), std::string::npos);
 }
@@ -124,15 +126,15 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
 }
 
 TEST_F(ServerTest, OversizedBodyGets413) {
-  const std::string r = Exchange(server_->port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
-                                                      std::string(5000, 'a'));
+  const std::string r = Exchange(
+      server_->port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a'));
   EXPECT_NE(r.find("HTTP/1.1 413"), std::string::npos) << r;
   EXPECT_NE(r.find(R"("error":"body_too_large")"), std::string::npos) << r;
 }
 
 TEST_F(ServerTest, OversizedHeadersGet431) {
-  const std::string r = Exchange(server_->port(), "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'b') +
-                                                      "\r\n\r\n");
+  const std::string r =
+      Exchange(server_->port(), "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'b') + "\r\n\r\n");
   EXPECT_NE(r.find("HTTP/1.1 431"), std::string::npos) << r;
 }
 

@@ -20,6 +20,7 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
 
   bus_options.url = common.nats_url;
   bus_options.name = name;
+  bus_options.connect_timeout_ms = common.nats_connect_timeout_s * 1000;
   auto bus = bus::Bus::Connect(bus_options);
   if (!bus) {
     spdlog::critical("{}", bus.error());

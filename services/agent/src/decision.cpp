@@ -35,8 +35,7 @@ Result<Decision> Decide(const events::Envelope& signal, const RiskLimits& limits
   }
   d.event.AddStamp("agent_consumed", consumed_ns);
   d.event.AddStamp("decided", decided_ns);
-  d.message.subject =
-      d.rejected ? events::RejectionSubject(signal.symbol) : events::OrderSubject(signal.symbol);
+  d.message.subject = d.rejected ? events::RejectionSubject(signal.symbol) : events::OrderSubject(signal.symbol);
   d.message.msg_id = id;
   d.message.data = events::Serialize(d.event);
   return d;

@@ -6,8 +6,8 @@
 #include "positions.hpp"
 #include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
-#include "tradepipe/events/subject.hpp"
 #include "tradepipe/common/shutdown.hpp"
+#include "tradepipe/events/subject.hpp"
 #include "tradepipe/service/runtime.hpp"
 
 namespace tp = tradepipe;
@@ -58,8 +58,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> reasons;   // per decided signal, empty for an order
     std::vector<int64_t> published_at;  // the gateway's stamp, for the latency histogram
     const auto result = tp::bus::ForwardBatch(
-        rt->bus(), batch_msgs,
-        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
+        rt->bus(), batch_msgs, [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
           auto signal = tp::events::ParseEnvelope(m.data());
           if (!signal) return R::Error(signal.error());

@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
                        .Register(metrics.registry());
   auto& duplicates = metrics.Counter("tradepipe_audit_duplicates_total", "redelivered events already recorded");
   auto& dead = metrics.Counter("tradepipe_audit_dead_letters_total", "unparsable messages kept in dead_letters");
-  auto& commit_failures = metrics.Counter("tradepipe_audit_commit_failures_total", "batches not committed (redelivered)");
+  auto& commit_failures =
+      metrics.Counter("tradepipe_audit_commit_failures_total", "batches not committed (redelivered)");
   auto& commit_seconds = metrics.Histogram("tradepipe_audit_commit_seconds", "batch transaction time",
                                            tp::metrics::Metrics::LatencyBuckets());
 
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
           rows.push_back(std::move(*row));
         } else {
           spdlog::error("dead letter subject={} seq={} error={}", m.subject(), m.stream_sequence(), row.error());
-          dead_letters.push_back({std::string(m.subject()), m.stream_sequence(), row.error(), std::string(m.data()), now});
+          dead_letters.push_back(
+              {std::string(m.subject()), m.stream_sequence(), row.error(), std::string(m.data()), now});
         }
       }
       auto result = (*store)->Record(rows, dead_letters);
@@ -95,7 +97,8 @@ int main(int argc, char** argv) {
       spdlog::critical("subscribe failed: {}", consumer.error());
       return 1;
     }
-    loops.push_back(std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, make_handler(stream)));
+    loops.push_back(
+        std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, make_handler(stream)));
   }
   return rt->ServeUntilSignal([&] {
     for (auto& loop : loops) loop->Stop();

@@ -75,8 +75,9 @@ void BindText(sqlite3_stmt* s, int i, const std::string& v) {
 
 std::string ColumnText(sqlite3_stmt* s, int i) {
   const auto* text = sqlite3_column_text(s, i);
-  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text),
-                                                       static_cast<size_t>(sqlite3_column_bytes(s, i)));
+  return text == nullptr
+             ? std::string()
+             : std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(s, i)));
 }
 
 }  // namespace
@@ -116,8 +117,8 @@ void AuditStore::CheckpointLoop() {
   while (running_.load()) {
     for (int i = 0; i < 10 && running_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     int wal_frames = 0, checkpointed = 0;
-    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
-                                             &checkpointed);
+    const int rc =
+        sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &checkpointed);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("{}", SqliteError(checkpointer_, "wal checkpoint"));
   }
 }
@@ -133,11 +134,12 @@ Result<RecordResult> AuditStore::Record(const std::vector<AuditRow>& rows, const
   RecordResult result;
   {
     Statement insert;
-    if (sqlite3_prepare_v2(writer_,
-                           "INSERT OR IGNORE INTO events (event_id, type, correlation_id, causation_id, source, symbol, "
-                           "subject, stream_seq, produced_ns, recorded_ns, envelope) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                           -1, &insert.stmt, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            writer_,
+            "INSERT OR IGNORE INTO events (event_id, type, correlation_id, causation_id, source, symbol, "
+            "subject, stream_seq, produced_ns, recorded_ns, envelope) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            -1, &insert.stmt, nullptr) != SQLITE_OK) {
       return rollback(SqliteError(writer_, "prepare insert"));
     }
     for (const AuditRow& r : rows) {

@@ -25,8 +25,8 @@ events::Decimal Market::Mid(const std::string& symbol, const std::string& order_
   // Base mid between 20.00 and 499.99, then ± jitter_bps for this order.
   const int64_t base = (2000 + static_cast<int64_t>(Hash(options_.seed, symbol) % 48000)) * kCent;
   const int64_t span = 2 * options_.jitter_bps + 1;
-  const int64_t jitter = static_cast<int64_t>(Hash(options_.seed + 1, order_id) % static_cast<uint64_t>(span)) -
-                         options_.jitter_bps;
+  const int64_t jitter =
+      static_cast<int64_t>(Hash(options_.seed + 1, order_id) % static_cast<uint64_t>(span)) - options_.jitter_bps;
   return events::Decimal::FromUnits(base * (10'000 + jitter) / 10'000);
 }
 
@@ -36,11 +36,12 @@ events::Decimal Market::Touch(const std::string& symbol, const std::string& orde
   return RoundToCent(side == events::Side::kBuy ? mid + half_spread : mid - half_spread);
 }
 
-std::string ReportId(std::string_view order_id, int n) { return std::string(order_id) + "/report/" + std::to_string(n); }
+std::string ReportId(std::string_view order_id, int n) {
+  return std::string(order_id) + "/report/" + std::to_string(n);
+}
 std::string FillId(std::string_view order_id, int n) { return std::string(order_id) + "/fill/" + std::to_string(n); }
 
-Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns,
-                          int64_t filled_ns) {
+Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns, int64_t filled_ns) {
   if (order.type != events::kTypeOrder) return Result<Execution>::Error("not an order: " + order.type);
   auto payload = events::ParseOrderPayload(order.payload);
   if (!payload) return Result<Execution>::Error("order payload: " + payload.error());

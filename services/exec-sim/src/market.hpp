@@ -45,7 +45,6 @@ std::string ReportId(std::string_view order_id, int n);
 std::string FillId(std::string_view order_id, int n);
 
 // `order` is a parsed order envelope. Fails only for an unusable order (a poison message).
-Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns,
-                          int64_t filled_ns);
+Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns, int64_t filled_ns);
 
 }  // namespace tradepipe::execsim

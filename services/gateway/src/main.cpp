@@ -2,6 +2,8 @@
 // Wiring only; the decisions live in webhook_processor.cpp.
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
@@ -32,8 +34,8 @@ int main(int argc, char** argv) {
   tp::BlockShutdownSignals();
   GatewayConfig cfg;
   tp::config::Settings settings("gateway", "tradepipe gateway: signed webhooks in, durable signals out");
-  tp::config::AddCommon(settings, cfg.common, 8001);
   cfg.common.http_threads = 2;
+  tp::config::AddCommon(settings, cfg.common, 8001);
   settings.Add("sources", cfg.sources, "webhook sources: name=whsec_KEY[,whsec_OLDKEY][;name2=whsec_...]");
   settings.AddFlag("demo", cfg.demo, "enable the `demo` source with the documented DEMO key (never in production)");
   settings.Add("tolerance-s", cfg.tolerance_s, "accepted webhook-timestamp skew, seconds, both directions")
@@ -48,25 +50,27 @@ int main(int argc, char** argv) {
   settings.AddFlag("send-asap", cfg.send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
-  auto rt = tp::service::Runtime::Start(
-      "gateway", cfg.common, {.send_asap = cfg.send_asap, .publish_timeout_ms = cfg.publish_timeout_ms},
-      {.body_limit = cfg.max_body});
-  if (!rt) return 1;
-
   auto sources = tp::gateway::ParseSources(cfg.sources);
   if (!sources) {
-    spdlog::critical("configuration error: --sources: {}", sources.error());
+    std::cerr << "gateway: configuration error: --sources: " << sources.error() << "\n";
     return 2;
   }
   if (cfg.demo) {
     sources->push_back(tp::gateway::SourceConfig{std::string(tp::gateway::kDemoSource),
                                                  {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)}});
-    spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
   }
   if (sources->empty()) {
-    spdlog::critical("configuration error: no webhook source: set --sources (TRADEPIPE_GATEWAY_SOURCES) or --demo");
+    std::cerr
+        << "gateway: configuration error: no webhook source: set --sources (TRADEPIPE_GATEWAY_SOURCES) or --demo\n";
     return 2;
   }
+
+  auto rt = tp::service::Runtime::Start("gateway", cfg.common,
+                                        {.send_asap = cfg.send_asap, .publish_timeout_ms = cfg.publish_timeout_ms},
+                                        {.body_limit = cfg.max_body});
+  if (!rt) return 1;
+
+  if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
 
   tp::metrics::Metrics& metrics = rt->metrics();
   auto& responses = prometheus::BuildCounter()
@@ -79,19 +83,21 @@ int main(int argc, char** argv) {
                        .Register(metrics.registry());
   auto& accepted = metrics.Counter("tradepipe_gateway_accepted_total", "webhooks answered 202 after the PubAck");
   auto& replays = metrics.Counter("tradepipe_gateway_replays_total", "repeats answered from the idempotency store");
-  auto& publish_seconds =
-      metrics.Histogram("tradepipe_gateway_publish_seconds", "publish to PubAck", tp::metrics::Metrics::LatencyBuckets());
+  auto& publish_seconds = metrics.Histogram("tradepipe_gateway_publish_seconds", "publish to PubAck",
+                                            tp::metrics::Metrics::LatencyBuckets());
   auto& request_seconds = metrics.Histogram("tradepipe_gateway_request_seconds", "request received to answer ready",
                                             tp::metrics::Metrics::LatencyBuckets());
   auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
 
-  tp::gateway::WebhookProcessor processor(
-      std::move(*sources),
-      {.tolerance_s = cfg.tolerance_s,
-       .idempotency_capacity = cfg.idempotency_capacity,
-       .idempotency_ttl_s = cfg.idempotency_ttl_s},
-      {.rejected = [&](std::string_view code) { rejected.Add({{"error", std::string(code)}}).Increment(); },
-       .replayed = [&] { replays.Increment(); }});
+  tp::gateway::WebhookProcessor processor(std::move(*sources),
+                                          {.tolerance_s = cfg.tolerance_s,
+                                           .idempotency_capacity = cfg.idempotency_capacity,
+                                           .idempotency_ttl_s = cfg.idempotency_ttl_s},
+                                          {.rejected =
+                                               [&](std::string_view code) {
+                                                 rejected.Add({{"error", std::string(code)}}).Increment();
+                                               },
+                                           .replayed = [&] { replays.Increment(); }});
 
   metrics.OnCollect([&] { idempotency_keys.Set(static_cast<double>(processor.idempotency().size())); });
   tp::bus::Bus& bus = rt->bus();
@@ -109,11 +115,11 @@ int main(int argc, char** argv) {
     auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(admitted)));
     const int64_t publish_start = tp::WallNanos();
     bus.PublishAsync(job->subject, job->signal_id, job->data,
-                         [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
-                           publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
-                           if (ack) accepted.Increment();
-                           answer(processor.Complete(*job, ack));
-                         });
+                     [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
+                       publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
+                       if (ack) accepted.Increment();
+                       answer(processor.Complete(*job, ack));
+                     });
   });
 
   return rt->ServeUntilSignal();

@@ -64,7 +64,8 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
 
   std::string_view key = header("idempotency-key");
   if (key.empty()) key = id;
-  if (!ValidIdempotencyKey(key)) return Reject(400, "bad_idempotency_key", "key must be 1-255 visible ASCII characters");
+  if (!ValidIdempotencyKey(key))
+    return Reject(400, "bad_idempotency_key", "key must be 1-255 visible ASCII characters");
   const std::string scoped_key = std::string(source_name) + ":" + std::string(key);
 
   // Parse before claiming the key: a body we refuse is not a request that ran.

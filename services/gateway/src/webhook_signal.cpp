@@ -57,7 +57,7 @@ SignalParse ParseWebhookSignal(std::string_view body) {
   od::object object;
   if (auto error = doc.get_object().get(object)) {
     return error == simdjson::INCORRECT_TYPE ? invalid("body", "expected a JSON object")
-                                              : malformed("body is not valid JSON");
+                                             : malformed("body is not valid JSON");
   }
   std::string symbol, action, qty, price, order_type = "market", strategy;
   bool have_qty = false, have_price = false;

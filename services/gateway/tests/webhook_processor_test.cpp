@@ -35,7 +35,7 @@ class ProcessorTest : public ::testing::Test {
           auto it = r.headers.find(std::string(name));
           return it == r.headers.end() ? std::string_view() : std::string_view(it->second);
         },
-        r.body, kNow * kNanos);
+        r.body, kNow* kNanos);
   }
   http::Response AdmitResponse(const std::string& source, const Req& r) {
     auto v = Admit(source, r);
@@ -45,10 +45,10 @@ class ProcessorTest : public ::testing::Test {
 
   std::vector<std::string> rejected_;
   int replays_ = 0;
-  WebhookProcessor processor_{{{"demo", {kKey}}, {"rotating", {kOtherKey, kKey}}},
-                              {.tolerance_s = 300, .idempotency_capacity = 100, .idempotency_ttl_s = 3600},
-                              {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); },
-                               .replayed = [this] { ++replays_; }}};
+  WebhookProcessor processor_{
+      {{"demo", {kKey}}, {"rotating", {kOtherKey, kKey}}},
+      {.tolerance_s = 300, .idempotency_capacity = 100, .idempotency_ttl_s = 3600},
+      {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); }, .replayed = [this] { ++replays_; }}};
 };
 
 const std::string kGood = R"({"symbol":"AAPL","action":"buy","qty":10,"price":"187.5"})";
@@ -78,8 +78,8 @@ TEST_F(ProcessorTest, StatusTable) {
       {"bad action", "demo", Signed("h", R"({"symbol":"A","action":"hold","qty":1})"), 422, "invalid_signal"},
       {"negative qty", "demo", Signed("i", R"({"symbol":"A","action":"buy","qty":-1})"), 422, "invalid_signal"},
       {"exponent qty", "demo", Signed("j", R"({"symbol":"A","action":"buy","qty":1e3})"), 422, "invalid_signal"},
-      {"limit without price", "demo", Signed("k", R"({"symbol":"A","action":"buy","qty":1,"order_type":"limit"})"),
-       422, "invalid_signal"},
+      {"limit without price", "demo", Signed("k", R"({"symbol":"A","action":"buy","qty":1,"order_type":"limit"})"), 422,
+       "invalid_signal"},
   };
   for (const Case& c : cases) {
     const http::Response r = AdmitResponse(c.source, c.req);

@@ -14,8 +14,8 @@ namespace tradepipe::bus {
 struct StreamSpec {
   std::string name;
   std::vector<std::string> subjects;
-  int64_t max_age_s = 0;           // 0: unlimited
-  int64_t max_bytes = -1;          // -1: unlimited
+  int64_t max_age_s = 0;   // 0: unlimited
+  int64_t max_bytes = -1;  // -1: unlimited
   int64_t duplicate_window_s = 120;
 };
 

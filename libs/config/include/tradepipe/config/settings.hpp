@@ -30,6 +30,7 @@ struct CommonConfig {
   uint16_t http_port = 0;
   int http_threads = 1;
   std::string nats_url = "nats://127.0.0.1:4222";
+  int nats_connect_timeout_s = 30;  // retry the first connection this long
   std::string log_level = "info";
   std::string log_format = "text";  // text (key=value) or json
 };
@@ -45,14 +46,14 @@ class Settings {
   CLI::Option* Add(const std::string& key, T& field, const std::string& help, Scope scope = Scope::kService) {
     const std::string env = EnvName(key, scope);
     known_env_.insert(env);
-    return app_.add_option("--" + key, field, help + " [env " + env + "]")->envname(env)->capture_default_str();
+    return app_.add_option("--" + key, field, help)->envname(env)->capture_default_str();
   }
 
   // A boolean switch: `--key` on the command line, or the variable set to true/false/1/0.
   CLI::Option* AddFlag(const std::string& key, bool& field, const std::string& help, Scope scope = Scope::kService) {
     const std::string env = EnvName(key, scope);
     known_env_.insert(env);
-    return app_.add_flag("--" + key, field, help + " [env " + env + "]")->envname(env);
+    return app_.add_flag("--" + key, field, help)->envname(env);
   }
 
   // Parses the environment and argv. Returns an exit code when main should stop (bad value,

@@ -20,11 +20,11 @@ namespace tradepipe::crypto {
 
 enum class VerifyOutcome {
   kOk,
-  kMissingHeaders,    // webhook-id, webhook-timestamp or webhook-signature absent
-  kBadTimestamp,      // not a decimal number of seconds
-  kStaleTimestamp,    // outside the tolerance window, either direction
-  kNoSupportedScheme, // no `v1,` entry in the signature header
-  kBadSignature,      // no entry matches any active secret
+  kMissingHeaders,     // webhook-id, webhook-timestamp or webhook-signature absent
+  kBadTimestamp,       // not a decimal number of seconds
+  kStaleTimestamp,     // outside the tolerance window, either direction
+  kNoSupportedScheme,  // no `v1,` entry in the signature header
+  kBadSignature,       // no entry matches any active secret
 };
 
 // Stable machine code for error bodies and metric labels, e.g. "stale_timestamp".

@@ -32,8 +32,7 @@ namespace tradepipe::http {
 class Request {
  public:
   using HeaderLookup = std::string_view (*)(const void* raw, std::string_view name);
-  Request(std::string_view method, std::string_view target, std::string_view body, const void* raw,
-          HeaderLookup lookup)
+  Request(std::string_view method, std::string_view target, std::string_view body, const void* raw, HeaderLookup lookup)
       : method_(method), target_(target), body_(body), raw_(raw), lookup_(lookup) {}
 
   std::string_view method() const { return method_; }

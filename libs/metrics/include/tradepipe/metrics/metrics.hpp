@@ -19,8 +19,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace tradepipe::metrics {
 

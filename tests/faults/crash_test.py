@@ -1,0 +1,117 @@
+"""Faults on real servers: kill -9 of agent, exec-sim and audit mid-stream, and a restart of
+nats-server. Nothing accepted is lost and nothing is recorded twice."""
+import collections
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from stack import Stack, signed_headers  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "release", "services")
+
+
+def send_with_retry(stack, msg_id, body, deadline_s=30):
+    """Like a well-behaved webhook sender: retry 5xx and connection errors with the same id."""
+    deadline = time.time() + deadline_s
+    last = None
+    while time.time() < deadline:
+        try:
+            conn = stack.connection()
+            conn.request("POST", "/webhook/demo", body=body, headers=signed_headers(msg_id, body))
+            r = conn.getresponse()
+            text = r.read().decode()
+            conn.close()
+            if r.status == 202:
+                return json.loads(text)
+            last = (r.status, text)
+            if r.status < 500:
+                raise AssertionError(f"{msg_id}: {last}")
+        except OSError as e:
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"{msg_id} never accepted: {last}")
+
+
+class Crashes(unittest.TestCase):
+    def wait_for_audit(self, stack, expected, timeout=90):
+        counts = {}
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as db:
+                counts = dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
+            if counts == expected:
+                return
+            time.sleep(0.25)
+        self.assertEqual(counts, expected, "audit rows by type")
+
+    def assert_streams(self, stack, expected):
+        streams, _ = stack.jetstream()
+        self.assertEqual({n: s["messages"] for n, s in streams.items()}, expected, "messages per stream")
+
+    def test_kill_9_of_each_consumer_mid_stream_loses_and_duplicates_nothing(self):
+        n = 300
+        with Stack(BIN_DIR) as stack:
+            try:
+                accepted = []
+
+                def producer():
+                    for i in range(n):
+                        body = json.dumps({"symbol": f"S{i % 7}", "action": "buy", "qty": 1 + i % 5}).encode()
+                        accepted.append(send_with_retry(stack, f"crash_{i}", body))
+                        time.sleep(0.01)
+
+                t = threading.Thread(target=producer)
+                t.start()
+                for victim in ("agent", "exec-sim", "audit"):
+                    time.sleep(0.7)
+                    stack.kill(victim)
+                    time.sleep(0.3)
+                    stack.restart(victim)
+                t.join()
+                self.assertEqual(len(accepted), n)
+                self.wait_for_audit(stack, {"signal": n, "order": n, "exec_report": n, "fill": n})
+                self.assert_streams(stack, {"SIGNALS": n, "ORDERS": n, "EXECUTIONS": 2 * n})
+            except BaseException:
+                stack.dump_logs()
+                raise
+
+    def test_nats_server_restart_recovers_by_itself(self):
+        with Stack(BIN_DIR) as stack:
+            try:
+                for i in range(50):
+                    send_with_retry(stack, f"before_{i}", b'{"symbol":"AAPL","action":"buy","qty":1}')
+                stack.stop("nats-server")
+                # While it is down the gateway says so: not ready, and 503 (never a hang) for webhooks.
+                time.sleep(0.5)
+                self.assertEqual(stack.get("gateway", "/ready")[0], 503)
+                conn = stack.connection()
+                body = b'{"symbol":"AAPL","action":"sell","qty":1}'
+                started = time.time()
+                conn.request("POST", "/webhook/demo", body=body, headers=signed_headers("during_0", body))
+                r = conn.getresponse()
+                r.read()
+                conn.close()
+                self.assertEqual(r.status, 503)
+                self.assertEqual(r.getheader("Retry-After"), "1")
+                self.assertLess(time.time() - started, 5)
+                stack.restart("nats-server")
+                for i in range(50):
+                    send_with_retry(stack, f"after_{i}", b'{"symbol":"MSFT","action":"buy","qty":2}')
+                send_with_retry(stack, "during_0", body)  # the sender's retry of the refused one
+                self.wait_for_audit(stack, {"signal": 101, "order": 101, "exec_report": 101, "fill": 101})
+                self.assert_streams(stack, {"SIGNALS": 101, "ORDERS": 101, "EXECUTIONS": 202})
+                for service in ("gateway", "agent", "exec-sim", "audit"):
+                    self.assertEqual(stack.get(service, "/ready")[0], 200, service)
+            except BaseException:
+                stack.dump_logs()
+                raise
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
