@@ -98,14 +98,7 @@ class GoldenPath(unittest.TestCase):
 
         expected = {"signal": DISTINCT, "order": MAX_QTY, "order_rejected": DISTINCT - MAX_QTY,
                     "exec_report": MAX_QTY, "fill": MAX_QTY}
-        counts = {}
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as db:
-                counts = dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
-            if counts == expected:
-                break
-            time.sleep(0.2)
+        counts = stack.wait_for_audit_counts(expected)
         self.assertEqual(counts, expected, "audit rows by type")
 
         # No event twice on the wire: each stream holds exactly the events, all consumers caught up.

@@ -3,7 +3,6 @@ nats-server. Nothing accepted is lost and nothing is recorded twice."""
 import collections
 import json
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -39,16 +38,8 @@ def send_with_retry(stack, msg_id, body, deadline_s=30):
 
 
 class Crashes(unittest.TestCase):
-    def wait_for_audit(self, stack, expected, timeout=90):
-        counts = {}
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as db:
-                counts = dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
-            if counts == expected:
-                return
-            time.sleep(0.25)
-        self.assertEqual(counts, expected, "audit rows by type")
+    def wait_for_audit(self, stack, expected):
+        self.assertEqual(stack.wait_for_audit_counts(expected, timeout=90), expected, "audit rows by type")
 
     def assert_streams(self, stack, expected):
         streams, _ = stack.jetstream()

@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -187,6 +188,22 @@ class Stack:
                 for c in s.get("consumer_detail", []) or []:
                     consumers[c["name"]] = c
         return streams, consumers
+
+    def audit_counts(self):
+        """Rows of the audit database by event type (read-only)."""
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as db:
+            return dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
+
+    def wait_for_audit_counts(self, expected, timeout=60):
+        """Polls until the audit rows by type equal `expected`; returns the last counts seen."""
+        counts = {}
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            counts = self.audit_counts()
+            if counts == expected:
+                break
+            time.sleep(0.2)
+        return counts
 
     def connection(self):
         return http.client.HTTPConnection("127.0.0.1", self.ports["gateway"], timeout=10)

@@ -1,16 +1,11 @@
 #include "tradepipe/events/subject.hpp"
 
+#include "tradepipe/common/percent.hpp"
+
 namespace tradepipe::events {
 namespace {
 
 bool NeedsEncoding(unsigned char c) { return c <= 0x20 || c == 0x7f || c == '.' || c == '*' || c == '>' || c == '%'; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -32,19 +27,7 @@ std::string EncodeToken(std::string_view text) {
   return out;
 }
 
-std::string DecodeToken(std::string_view token) {
-  if (token == "%00") return {};
-  std::string out;
-  for (size_t i = 0; i < token.size(); ++i) {
-    if (token[i] == '%' && i + 2 < token.size() && HexValue(token[i + 1]) >= 0 && HexValue(token[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(token[i + 1]) * 16 + HexValue(token[i + 2]));
-      i += 2;
-    } else {
-      out += token[i];
-    }
-  }
-  return out;
-}
+std::string DecodeToken(std::string_view token) { return token == "%00" ? std::string() : PercentDecode(token); }
 
 std::string SignalSubject(std::string_view source, std::string_view symbol) {
   return "signals." + EncodeToken(source) + "." + EncodeToken(symbol);

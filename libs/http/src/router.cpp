@@ -35,26 +35,6 @@ void Router::GetPrefix(std::string prefix, SyncHandler handler) {
                      [h = std::move(handler)](const Request& r, Responder respond) { respond(h(r)); }});
 }
 
-std::string PercentDecode(std::string_view text) {
-  auto hex = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 void Router::PostPrefix(std::string prefix, Handler handler) {
   routes_.push_back({"POST", std::move(prefix), true, std::move(handler)});
 }

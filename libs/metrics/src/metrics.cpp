@@ -93,6 +93,10 @@ prometheus::Counter& Metrics::Counter(const std::string& name, const std::string
   return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add({});
 }
 
+prometheus::Family<prometheus::Counter>& Metrics::CounterFamily(const std::string& name, const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+}
+
 prometheus::Gauge& Metrics::Gauge(const std::string& name, const std::string& help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
 }

@@ -36,10 +36,7 @@ int main(int argc, char** argv) {
   auto& metrics = rt->metrics();
   auto& signals = metrics.Counter("tradepipe_agent_signals_total", "signals decided (acked)");
   auto& orders = metrics.Counter("tradepipe_agent_orders_total", "orders published");
-  auto& rejections = prometheus::BuildCounter()
-                         .Name("tradepipe_agent_rejections_total")
-                         .Help("signals rejected, by reason")
-                         .Register(metrics.registry());
+  auto& rejections = metrics.CounterFamily("tradepipe_agent_rejections_total", "signals rejected, by reason");
   auto& fills = metrics.Counter("tradepipe_agent_fills_applied_total", "fills applied to positions");
   auto& dead = metrics.Counter("tradepipe_agent_dead_letters_total", "unusable messages terminated");
   auto& decision_latency = metrics.Histogram("tradepipe_agent_signal_to_decision_seconds",

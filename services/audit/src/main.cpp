@@ -3,6 +3,7 @@
 
 #include "store.hpp"
 #include "tradepipe/common/clock.hpp"
+#include "tradepipe/common/percent.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/events/subject.hpp"
 #include "tradepipe/service/runtime.hpp"
@@ -30,10 +31,8 @@ int main(int argc, char** argv) {
   spdlog::info("audit database path={}", db_path);
 
   auto& metrics = rt->metrics();
-  auto& recorded = prometheus::BuildCounter()
-                       .Name("tradepipe_audit_events_recorded_total")
-                       .Help("events written to the audit log, by stream")
-                       .Register(metrics.registry());
+  auto& recorded =
+      metrics.CounterFamily("tradepipe_audit_events_recorded_total", "events written to the audit log, by stream");
   auto& duplicates = metrics.Counter("tradepipe_audit_duplicates_total", "redelivered events already recorded");
   auto& dead = metrics.Counter("tradepipe_audit_dead_letters_total", "unparsable messages kept in dead_letters");
   auto& commit_failures =
@@ -78,7 +77,7 @@ int main(int argc, char** argv) {
   });
   // Exact routes come first; everything under /trace/ is a correlation id (percent-decoded).
   rt->router().GetPrefix("/trace/", [&](const tp::http::Request& req) {
-    const std::string id = tp::http::PercentDecode(req.path().substr(std::string_view("/trace/").size()));
+    const std::string id = tp::PercentDecode(req.path().substr(std::string_view("/trace/").size()));
     auto rows = (*store)->Trace(id);
     if (!rows) {
       spdlog::error("trace query failed error={}", rows.error());

@@ -73,14 +73,8 @@ int main(int argc, char** argv) {
   if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
 
   tp::metrics::Metrics& metrics = rt->metrics();
-  auto& responses = prometheus::BuildCounter()
-                        .Name("tradepipe_gateway_responses_total")
-                        .Help("webhook answers by HTTP status")
-                        .Register(metrics.registry());
-  auto& rejected = prometheus::BuildCounter()
-                       .Name("tradepipe_gateway_rejected_total")
-                       .Help("webhooks refused, by error code")
-                       .Register(metrics.registry());
+  auto& responses = metrics.CounterFamily("tradepipe_gateway_responses_total", "webhook answers by HTTP status");
+  auto& rejected = metrics.CounterFamily("tradepipe_gateway_rejected_total", "webhooks refused, by error code");
   auto& accepted = metrics.Counter("tradepipe_gateway_accepted_total", "webhooks answered 202 after the PubAck");
   auto& replays = metrics.Counter("tradepipe_gateway_replays_total", "repeats answered from the idempotency store");
   auto& publish_seconds = metrics.Histogram("tradepipe_gateway_publish_seconds", "publish to PubAck",

@@ -98,9 +98,6 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// Decodes %XX escapes of a path segment (invalid escapes are kept as they are).
-std::string PercentDecode(std::string_view text);
-
 // Path routing: exact paths and prefixes ("/webhook/"), with JSON 404 and 405 answers.
 class Router {
  public:

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -32,6 +33,8 @@ class Metrics {
 
   // Convenience for a family with one unlabelled child. Each name is registered once.
   prometheus::Counter& Counter(const std::string& name, const std::string& help);
+  // A family whose children are told apart by labels: family.Add({{"status", "202"}}).Increment().
+  prometheus::Family<prometheus::Counter>& CounterFamily(const std::string& name, const std::string& help);
   prometheus::Gauge& Gauge(const std::string& name, const std::string& help);
   prometheus::Histogram& Histogram(const std::string& name, const std::string& help,
                                    const prometheus::Histogram::BucketBoundaries& buckets);
