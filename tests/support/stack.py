@@ -82,12 +82,31 @@ class Stack:
             raise
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        # Services first (they drain), nats-server last; a clean shutdown is part of the contract.
+        problems = []
         for name in list(self.procs)[::-1]:
-            self.stop(name)
+            code = self.stop(name)
+            if code not in (0, None) and name in self.SERVICES:
+                problems.append(f"{name} exited with {code} on SIGTERM")
+        problems += self._sanitizer_reports()
+        if problems and exc_type is None:
+            self.dump_logs()
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if problems and exc_type is None:
+            raise AssertionError("; ".join(problems))
         return False
+
+    def _sanitizer_reports(self):
+        found = []
+        for f in os.listdir(self.dir or "."):
+            if f.endswith(".log"):
+                with open(os.path.join(self.dir, f), errors="replace") as fh:
+                    text = fh.read()
+                if "Sanitizer" in text or "runtime error:" in text:
+                    found.append(f"sanitizer report in {f}")
+        return found
 
     @property
     def db_path(self):
@@ -143,14 +162,19 @@ class Stack:
         raise TimeoutError(f"timed out waiting for {what}")
 
     def stop(self, name, sig=signal.SIGTERM):
+        """Stops a process; returns its exit code (None if it was not running)."""
         p = self.procs.pop(name, None)
-        if p and p.poll() is None:
+        if p is None:
+            return None
+        if p.poll() is None:
             p.send_signal(sig)
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+                return "timeout (killed)"
+        return p.returncode
 
     def dump_logs(self, lines=30):
         if not self.dir:
