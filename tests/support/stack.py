@@ -85,7 +85,7 @@ class Stack:
     def __exit__(self, exc_type, *exc):
         # Services first (they drain), nats-server last; a clean shutdown is part of the contract.
         problems = []
-        for name in list(self.procs)[::-1]:
+        for name in [n for n in self.SERVICES if n in self.procs][::-1] + list(self.procs):
             code = self.stop(name)
             if code not in (0, None) and name in self.SERVICES:
                 problems.append(f"{name} exited with {code} on SIGTERM")

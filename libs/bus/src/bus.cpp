@@ -380,7 +380,11 @@ ConsumerLoop::ConsumerLoop(std::unique_ptr<Consumer> consumer, std::string name,
 ConsumerLoop::~ConsumerLoop() { Stop(); }
 
 void ConsumerLoop::Stop() {
-  running_.store(false);
+  {
+    std::lock_guard lock(wake_mu_);
+    running_.store(false);
+  }
+  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -391,7 +395,9 @@ void ConsumerLoop::Run() {
     if (!batch) {
       // Disconnected or server restarting: back off (up to 2 s) and keep trying.
       if (failures++ % 20 == 0) spdlog::warn("consumer={} fetch failed error={}", name_, batch.error());
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2000, 50 * failures)));
+      std::unique_lock lock(wake_mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(std::min(2000, 50 * failures)),
+                     [this] { return !running_.load(); });
       continue;
     }
     failures = 0;

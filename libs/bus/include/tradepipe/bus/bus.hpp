@@ -14,9 +14,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -120,7 +122,9 @@ class ConsumerLoop {
   int batch_;
   BatchHandler handle_;
   std::atomic<bool> running_{true};
-  std::thread thread_;  // last: started after everything it uses
+  std::mutex wake_mu_;
+  std::condition_variable wake_;  // cuts a back-off short on Stop()
+  std::thread thread_;            // last: started after everything it uses
 };
 
 }  // namespace tradepipe::bus
