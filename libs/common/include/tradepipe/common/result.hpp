@@ -34,7 +34,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design, like std::optional
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design, like std::optional
   static Result Error(std::string message) { return Result(ErrorTag{}, std::move(message)); }
 
   explicit operator bool() const { return state_.index() == 0; }
