@@ -1,13 +1,24 @@
 #include "idempotency.hpp"
 
+#include <functional>
+
 namespace tradepipe::gateway {
 
+IdempotencyStore::IdempotencyStore(size_t capacity, int64_t ttl_ns)
+    : shard_capacity_(std::max<size_t>(1, (capacity + kShards - 1) / kShards)), ttl_ns_(ttl_ns) {}
+
+IdempotencyStore::Shard& IdempotencyStore::ShardOf(const std::string& key) {
+  return shards_[std::hash<std::string>{}(key) % kShards];
+}
+
 BeginResult IdempotencyStore::Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) {
-  std::lock_guard lock(mu_);
-  EvictLocked(now_ns);
-  auto [it, inserted] = entries_.try_emplace(key, Entry{body_hash, now_ns, false, {}});
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mu);
+  EvictLocked(shard, now_ns);
+  auto [it, inserted] = shard.entries.try_emplace(key, Entry{body_hash, now_ns, false, {}});
   if (inserted) {
-    order_.emplace_back(key, now_ns);
+    shard.order.emplace_back(key, now_ns);
+    EvictLocked(shard, now_ns);  // back within capacity: drops the oldest, never the key just added
     return {BeginOutcome::kNew, {}};
   }
   const Entry& e = it->second;
@@ -17,37 +28,39 @@ BeginResult IdempotencyStore::Begin(const std::string& key, uint64_t body_hash, 
 }
 
 void IdempotencyStore::Complete(const std::string& key, StoredResponse response) {
-  std::lock_guard lock(mu_);
-  if (auto it = entries_.find(key); it != entries_.end()) {
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.entries.find(key); it != shard.entries.end()) {
     it->second.done = true;
     it->second.response = std::move(response);
   }
 }
 
 void IdempotencyStore::Release(const std::string& key) {
-  std::lock_guard lock(mu_);
-  entries_.erase(key);  // its order_ record is skipped when it comes up for eviction
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mu);
+  shard.entries.erase(key);  // its order record is skipped when it comes up for eviction
 }
 
 size_t IdempotencyStore::size() const {
-  std::lock_guard lock(mu_);
-  return entries_.size();
+  size_t total = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    total += shard.entries.size();
+  }
+  return total;
 }
 
-uint64_t IdempotencyStore::evictions() const {
-  std::lock_guard lock(mu_);
-  return evictions_;
-}
-
-void IdempotencyStore::EvictLocked(int64_t now_ns) {
-  while (!order_.empty() && (order_.size() > capacity_ || order_.front().second + ttl_ns_ <= now_ns)) {
-    auto& [key, created] = order_.front();
+void IdempotencyStore::EvictLocked(Shard& shard, int64_t now_ns) {
+  while (!shard.order.empty() &&
+         (shard.order.size() > shard_capacity_ || shard.order.front().second + ttl_ns_ <= now_ns)) {
+    auto& [key, created] = shard.order.front();
     // Only erase the entry this record created (a released key may have been reused since).
-    if (auto it = entries_.find(key); it != entries_.end() && it->second.created_ns == created) {
-      entries_.erase(it);
-      ++evictions_;
+    if (auto it = shard.entries.find(key); it != shard.entries.end() && it->second.created_ns == created) {
+      shard.entries.erase(it);
+      evictions_.fetch_add(1, std::memory_order_relaxed);
     }
-    order_.pop_front();
+    shard.order.pop_front();
   }
 }
 
