@@ -2,6 +2,7 @@
 // Wiring only; the decisions live in webhook_processor.cpp.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <iostream>
 
 #include "tradepipe/bus/bus.hpp"
@@ -25,6 +26,10 @@ struct GatewayConfig {
   size_t idempotency_capacity = 1'000'000;
   int64_t idempotency_ttl_s = 24 * 3600;
   int64_t publish_timeout_ms = 2500;
+  int64_t max_in_flight = 4096;
+  int64_t read_timeout_ms = 5000;
+  double source_rate = 0;
+  int64_t source_burst = 100;
   bool send_asap = false;
 };
 
@@ -47,6 +52,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 30 * 24 * 3600));
   settings.Add("publish-timeout-ms", cfg.publish_timeout_ms, "wait for the JetStream PubAck before answering 503")
       ->check(CLI::Range(10, 60'000));
+  settings.Add("max-in-flight", cfg.max_in_flight, "publishes awaiting their PubAck before new webhooks get 503")
+      ->check(CLI::Range(1, 1'000'000));
+  settings.Add("read-timeout-ms", cfg.read_timeout_ms, "time a client has to send a whole request")
+      ->check(CLI::Range(100, 600'000));
+  settings.Add("source-rate", cfg.source_rate, "per-source limit, requests/s on average (0 = unlimited)")
+      ->check(CLI::Range(0.0, 1e9));
+  settings.Add("source-burst", cfg.source_burst, "per-source burst above the rate")->check(CLI::Range(1, 1'000'000));
   settings.AddFlag("send-asap", cfg.send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
@@ -59,15 +71,22 @@ int main(int argc, char** argv) {
     sources->push_back(tp::gateway::SourceConfig{std::string(tp::gateway::kDemoSource),
                                                  {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)}});
   }
+  for (auto& source : *sources) {
+    source.rate_per_s = cfg.source_rate;
+    source.burst = cfg.source_burst;
+  }
   if (sources->empty()) {
     std::cerr
         << "gateway: configuration error: no webhook source: set --sources (TRADEPIPE_GATEWAY_SOURCES) or --demo\n";
     return 2;
   }
 
-  auto rt = tp::service::Runtime::Start("gateway", cfg.common,
-                                        {.send_asap = cfg.send_asap, .publish_timeout_ms = cfg.publish_timeout_ms},
-                                        {.body_limit = cfg.max_body});
+  auto rt = tp::service::Runtime::Start(
+      "gateway", cfg.common,
+      {.send_asap = cfg.send_asap,
+       .max_pending_publishes = cfg.max_in_flight,
+       .publish_timeout_ms = cfg.publish_timeout_ms},
+      {.body_limit = cfg.max_body, .read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms)});
   if (!rt) return 1;
 
   if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
@@ -81,6 +100,7 @@ int main(int argc, char** argv) {
                                             tp::metrics::Metrics::LatencyBuckets());
   auto& request_seconds = metrics.Histogram("tradepipe_gateway_request_seconds", "request received to answer ready",
                                             tp::metrics::Metrics::LatencyBuckets());
+  auto& in_flight_gauge = metrics.Gauge("tradepipe_gateway_publishes_in_flight", "publishes awaiting their PubAck");
   auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
 
   tp::gateway::WebhookProcessor processor(std::move(*sources),
@@ -93,7 +113,11 @@ int main(int argc, char** argv) {
                                                },
                                            .replayed = [&] { replays.Increment(); }});
 
-  metrics.OnCollect([&] { idempotency_keys.Set(static_cast<double>(processor.idempotency().size())); });
+  std::atomic<int64_t> in_flight{0};
+  metrics.OnCollect([&] {
+    idempotency_keys.Set(static_cast<double>(processor.idempotency().size()));
+    in_flight_gauge.Set(static_cast<double>(in_flight.load()));
+  });
   tp::bus::Bus& bus = rt->bus();
   rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
     const int64_t received = tp::WallNanos();
@@ -102,14 +126,21 @@ int main(int argc, char** argv) {
       request_seconds.Observe(static_cast<double>(tp::WallNanos() - received) / 1e9);
       respond(std::move(r));
     };
+    // Backpressure: answer at once rather than queue behind a bus that cannot keep up.
+    if (!bus.Connected()) return answer(processor.Unavailable("bus_unavailable", "the event bus is not connected"));
+    if (in_flight.load(std::memory_order_relaxed) >= cfg.max_in_flight) {
+      return answer(processor.Unavailable("overloaded", "too many webhooks awaiting storage; retry"));
+    }
     const std::string_view source = req.path().substr(std::string_view("/webhook/").size());
     auto admitted = processor.Admit(
         source, [&req](std::string_view name) { return req.Header(name); }, req.body(), received);
     if (auto* response = std::get_if<tp::http::Response>(&admitted)) return answer(std::move(*response));
     auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(admitted)));
     const int64_t publish_start = tp::WallNanos();
+    in_flight.fetch_add(1, std::memory_order_relaxed);
     bus.PublishAsync(job->subject, job->signal_id, job->data,
                      [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
+                       in_flight.fetch_sub(1, std::memory_order_relaxed);
                        publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
                        if (ack) accepted.Increment();
                        answer(processor.Complete(*job, ack));

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/crypto/crypto.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
@@ -21,6 +24,19 @@ uint64_t BodyHash(std::string_view body) {
   return h;
 }
 
+// JSON, or text/plain (TradingView sends it when the alert text is not JSON); absent is taken as JSON.
+bool AcceptedContentType(std::string_view value) {
+  const std::string_view type = value.substr(0, value.find(';'));
+  auto equals = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  std::string_view trimmed = type;
+  while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+  return trimmed.empty() || equals(trimmed, "application/json") || equals(trimmed, "text/plain");
+}
+
 bool ValidIdempotencyKey(std::string_view key) {
   if (key.empty() || key.size() > 255) return false;
   for (unsigned char c : key) {
@@ -36,7 +52,11 @@ WebhookProcessor::WebhookProcessor(std::vector<SourceConfig> sources, ProcessorO
     : options_(options),
       observer_(std::move(observer)),
       idempotency_(options.idempotency_capacity, options.idempotency_ttl_s * kNanos) {
-  for (auto& s : sources) sources_.emplace(s.name, std::move(s));
+  for (auto& s : sources) {
+    auto limiter = std::make_unique<RateLimiter>(s.rate_per_s, s.burst);
+    std::string name = s.name;
+    sources_.emplace(std::move(name), Source{std::move(s), std::move(limiter)});
+  }
 }
 
 http::Response WebhookProcessor::Reject(int status, std::string_view code, std::string_view message) {
@@ -50,8 +70,12 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
   const auto source = sources_.find(std::string(source_name));
   if (source == sources_.end()) return Reject(404, "unknown_source", "no webhook source with this name");
 
+  if (!AcceptedContentType(header("content-type"))) {
+    return Reject(415, "unsupported_media_type", "send application/json (or text/plain)");
+  }
+
   const std::string_view id = header("webhook-id");
-  const auto verified = crypto::Verify(source->second.keys, id, header("webhook-timestamp"),
+  const auto verified = crypto::Verify(source->second.config.keys, id, header("webhook-timestamp"),
                                        header("webhook-signature"), body, received_ns / kNanos, options_.tolerance_s);
   if (verified != crypto::VerifyOutcome::kOk) {
     const std::string_view code = crypto::ToString(verified);
@@ -61,6 +85,14 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
                       : "webhook signature verification failed");
   }
   const int64_t verified_ns = WallNanos();
+
+  // After verification, so unsigned traffic cannot use up a sender's budget.
+  if (const auto allowed = source->second.limiter->Allow(verified_ns); !allowed.allowed) {
+    http::Response r = Reject(429, "rate_limited", "too many requests for this source");
+    r.headers.emplace_back("Retry-After",
+                           std::to_string(std::max<int64_t>(1, (allowed.retry_after_ns + kNanos - 1) / kNanos)));
+    return r;
+  }
 
   std::string_view key = header("idempotency-key");
   if (key.empty()) key = id;
@@ -112,9 +144,7 @@ http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bu
   if (!ack) {
     idempotency_.Release(job.idempotency_key);  // the sender's retry must be able to run
     spdlog::warn("publish failed signal_id={} error={}", job.signal_id, ack.error());
-    http::Response r = Reject(503, "publish_unavailable", "the event bus did not confirm the signal; retry");
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
+    return Unavailable("publish_unavailable", "the event bus did not confirm the signal; retry");
   }
   std::string body = "{\"id\":\"";
   // Signal ids are visible ASCII (ValidIdempotencyKey) and source names are URL path segments:
@@ -126,6 +156,12 @@ http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bu
   body += "\",\"seq\":" + std::to_string(ack->sequence) + "}";
   idempotency_.Complete(job.idempotency_key, {202, body});
   return http::Json(202, std::move(body));
+}
+
+http::Response WebhookProcessor::Unavailable(std::string_view code, std::string_view message) {
+  http::Response r = Reject(503, code, message);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 Result<std::vector<SourceConfig>> ParseSources(std::string_view text) {

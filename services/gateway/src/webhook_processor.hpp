@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "idempotency.hpp"
+#include "rate_limiter.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/http/server.hpp"
 
@@ -28,6 +30,8 @@ namespace tradepipe::gateway {
 struct SourceConfig {
   std::string name;
   std::vector<std::string> keys;  // raw HMAC keys, every active secret (rotation)
+  double rate_per_s = 0;          // 0: unlimited
+  int64_t burst = 1;
 };
 
 struct ProcessorOptions {
@@ -58,13 +62,19 @@ class WebhookProcessor {
   std::variant<http::Response, PublishJob> Admit(std::string_view source, const HeaderLookup& header,
                                                  std::string_view body, int64_t received_ns);
   http::Response Complete(const PublishJob& job, const Result<bus::PublishAck>& ack);
+  // 503 + Retry-After when the bus cannot take more (disconnected, too many publishes in flight).
+  http::Response Unavailable(std::string_view code, std::string_view message);
 
   const IdempotencyStore& idempotency() const { return idempotency_; }
 
  private:
   http::Response Reject(int status, std::string_view code, std::string_view message);
 
-  std::unordered_map<std::string, SourceConfig> sources_;
+  struct Source {
+    SourceConfig config;
+    std::unique_ptr<RateLimiter> limiter;
+  };
+  std::unordered_map<std::string, Source> sources_;
   ProcessorOptions options_;
   ProcessorObserver observer_;
   IdempotencyStore idempotency_;

@@ -14,7 +14,7 @@ TEST(IdempotencyStore, CapacityIsBoundedAndEvictsTheOldest) {
   }
   EXPECT_LE(store.size(), IdempotencyStore::kShards * 2);
   EXPECT_GE(store.evictions(), 10'000u - IdempotencyStore::kShards * 2);
-  EXPECT_EQ(store.Begin("k0", 1, 10'001).outcome, BeginOutcome::kNew);           // the oldest was forgotten
+  EXPECT_EQ(store.Begin("k0", 1, 10'001).outcome, BeginOutcome::kNew);          // the oldest was forgotten
   EXPECT_EQ(store.Begin("k9999", 1, 10'002).outcome, BeginOutcome::kInFlight);  // the newest was kept
 }
 

@@ -46,7 +46,7 @@ class ProcessorTest : public ::testing::Test {
   std::vector<std::string> rejected_;
   int replays_ = 0;
   WebhookProcessor processor_{
-      {{"demo", {kKey}}, {"rotating", {kOtherKey, kKey}}},
+      {{"demo", {kKey}}, {"rotating", {kOtherKey, kKey}}, {"slow", {kKey}, 1, 2}},
       {.tolerance_s = 300, .idempotency_capacity = 100, .idempotency_ttl_s = 3600},
       {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); }, .replayed = [this] { ++replays_; }}};
 };
@@ -63,11 +63,14 @@ TEST_F(ProcessorTest, StatusTable) {
   };
   Req missing_sig = Signed("m1", kGood);
   missing_sig.headers.erase("webhook-signature");
+  Req xml = Signed("m3", kGood);
+  xml.headers["content-type"] = "application/xml";
   Req tampered = Signed("m2", kGood);
   tampered.body = R"({"symbol":"AAPL","action":"buy","qty":1000,"price":"187.5"})";
   const Case cases[] = {
       {"unknown source", "nope", Signed("a", kGood), 404, "unknown_source"},
       {"missing signature", "demo", missing_sig, 401, "missing_signature_headers"},
+      {"wrong content type", "demo", xml, 415, "unsupported_media_type"},
       {"changed body", "demo", tampered, 401, "bad_signature"},
       {"wrong secret", "demo", Signed("b", kGood, kNow, kOtherKey), 401, "bad_signature"},
       {"stale timestamp", "demo", Signed("c", kGood, kNow - 301), 401, "stale_timestamp"},
@@ -151,6 +154,36 @@ TEST_F(ProcessorTest, RotationAcceptsEveryActiveSecret) {
   EXPECT_EQ(AdmitResponse("rotating", Signed("r1", kGood, kNow, kKey)).status, -1);
   EXPECT_EQ(AdmitResponse("rotating", Signed("r2", kGood, kNow, kOtherKey)).status, -1);
   EXPECT_EQ(AdmitResponse("demo", Signed("r3", kGood, kNow, kOtherKey)).status, 401);
+}
+
+TEST_F(ProcessorTest, ContentTypesThatAreAccepted) {
+  int n = 0;
+  for (const char* type : {"application/json", "application/json; charset=utf-8", "TEXT/PLAIN", ""}) {
+    Req r = Signed("ct" + std::to_string(n++), kGood);
+    r.headers["content-type"] = type;
+    EXPECT_EQ(AdmitResponse("demo", r).status, -1) << type;
+  }
+}
+
+TEST_F(ProcessorTest, RateLimitAnswers429WithRetryAfterAfterTheBurst) {
+  EXPECT_EQ(AdmitResponse("slow", Signed("rl1", kGood)).status, -1);
+  EXPECT_EQ(AdmitResponse("slow", Signed("rl2", kGood)).status, -1);
+  const http::Response limited = AdmitResponse("slow", Signed("rl3", kGood));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_NE(limited.body.find("rate_limited"), std::string::npos);
+  ASSERT_EQ(limited.headers.size(), 1u);
+  EXPECT_EQ(limited.headers[0], (std::pair<std::string, std::string>{"Retry-After", "1"}));
+  // Unsigned requests do not count against the source.
+  EXPECT_EQ(AdmitResponse("slow", Signed("rl4", kGood, kNow, kOtherKey)).status, 401);
+  // Other sources are not affected.
+  EXPECT_EQ(AdmitResponse("demo", Signed("rl5", kGood)).status, -1);
+}
+
+TEST_F(ProcessorTest, UnavailableIs503WithRetryAfter) {
+  const http::Response r = processor_.Unavailable("nats_unavailable", "not connected");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("nats_unavailable"), std::string::npos);
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
 }
 
 TEST(ParseSources, ParsesNamesAndSecrets) {
