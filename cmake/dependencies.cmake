@@ -2,6 +2,7 @@
 # How each one is found is recorded in docs/toolchain.md.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)  # find_package(cnats) is broken in Debian's package
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 find_package(simdjson CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(Boost 1.74 REQUIRED)

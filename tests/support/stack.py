@@ -62,8 +62,9 @@ class Stack:
     SERVICES = {"gateway": "gateway/gateway", "agent": "agent/agent",
                 "exec-sim": "exec-sim/exec-sim", "audit": "audit/audit"}
 
-    def __init__(self, bin_dir, agent_args=(), gateway_args=(), exec_args=(), audit_args=()):
+    def __init__(self, bin_dir, agent_args=(), gateway_args=(), exec_args=(), audit_args=(), redis=False):
         self.bin_dir = bin_dir
+        self.redis = redis
         self.extra = {"gateway": ["--demo", *gateway_args], "agent": list(agent_args),
                       "exec-sim": list(exec_args), "audit": list(audit_args)}
         self.procs = {}
@@ -85,9 +86,11 @@ class Stack:
     def __exit__(self, exc_type, *exc):
         # Services first (they drain), nats-server last; a clean shutdown is part of the contract.
         problems = []
-        for name in [n for n in self.SERVICES if n in self.procs][::-1] + list(self.procs):
+        infra = ("redis-server", "nats-server")
+        order = [n for n in reversed(list(self.procs)) if n not in infra] + [n for n in infra if n in self.procs]
+        for name in order:
             code = self.stop(name)
-            if code not in (0, None) and name in self.SERVICES:
+            if code not in (0, None) and name not in infra:
                 problems.append(f"{name} exited with {code} on SIGTERM")
         problems += self._sanitizer_reports()
         if problems and exc_type is None:
@@ -117,6 +120,14 @@ class Stack:
         with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:  # the child keeps its own copy
             self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
 
+    def start_gateway_replica(self, name):
+        """Another gateway process on its own port, same NATS (and Redis, if any), like a replica."""
+        self.ports[name] = free_port()
+        argv = [os.path.join(self.bin_dir, self.SERVICES["gateway"]), "--http-host", "127.0.0.1",
+                "--http-port", str(self.ports[name]), *self.extra["gateway"]]
+        self._spawn(name, argv, self.env)
+        self._wait(lambda: self.get(name, "/ready")[0] == 200, f"{name} /ready")
+
     def kill(self, name):
         """kill -9: no shutdown, no drain, as in a crash."""
         self.stop(name, signal.SIGKILL)
@@ -127,6 +138,9 @@ class Stack:
         self._spawn(name, argv, env)
         if name in self.SERVICES:
             self._wait(lambda: self.get(name, "/ready")[0] == 200, f"{name} /ready after restart")
+        elif name == "redis-server":
+            self._wait(lambda: socket.create_connection(("127.0.0.1", self.ports["redis"]), 1).close() is None,
+                       "redis-server restart")
         else:
             self._wait(lambda: self._get(self.ports["nats-monitor"], "/healthz")[0] == 200, "nats-server restart")
 
@@ -138,6 +152,14 @@ class Stack:
         self._wait(lambda: self._get(self.ports["nats-monitor"], "/healthz")[0] == 200, "nats-server")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEPIPE_")}
         env["TRADEPIPE_NATS_URL"] = f"nats://127.0.0.1:{self.ports['nats']}"
+        if self.redis:
+            self.ports["redis"] = free_port()
+            self._spawn("redis-server", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
+                                         "--save", "", "--appendonly", "no", "--dir", self.dir])
+            self._wait(lambda: socket.create_connection(("127.0.0.1", self.ports["redis"]), 1).close() is None,
+                       "redis-server")
+            env["TRADEPIPE_GATEWAY_REDIS_URL"] = f"redis://127.0.0.1:{self.ports['redis']}"
+        self.env = env
         for name, rel in self.SERVICES.items():
             self.ports[name] = free_port()
             argv = [os.path.join(self.bin_dir, rel), "--http-host", "127.0.0.1", "--http-port", str(self.ports[name])]
@@ -229,5 +251,5 @@ class Stack:
             time.sleep(0.2)
         return counts
 
-    def connection(self):
-        return http.client.HTTPConnection("127.0.0.1", self.ports["gateway"], timeout=10)
+    def connection(self, service="gateway"):
+        return http.client.HTTPConnection("127.0.0.1", self.ports[service], timeout=10)

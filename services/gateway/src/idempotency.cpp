@@ -4,14 +4,14 @@
 
 namespace tradepipe::gateway {
 
-IdempotencyStore::IdempotencyStore(size_t capacity, int64_t ttl_ns)
+MemoryIdempotencyStore::MemoryIdempotencyStore(size_t capacity, int64_t ttl_ns)
     : shard_capacity_(std::max<size_t>(1, (capacity + kShards - 1) / kShards)), ttl_ns_(ttl_ns) {}
 
-IdempotencyStore::Shard& IdempotencyStore::ShardOf(const std::string& key) {
+MemoryIdempotencyStore::Shard& MemoryIdempotencyStore::ShardOf(const std::string& key) {
   return shards_[std::hash<std::string>{}(key) % kShards];
 }
 
-BeginResult IdempotencyStore::Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) {
+Result<BeginResult> MemoryIdempotencyStore::Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
   EvictLocked(shard, now_ns);
@@ -19,39 +19,41 @@ BeginResult IdempotencyStore::Begin(const std::string& key, uint64_t body_hash, 
   if (inserted) {
     shard.order.emplace_back(key, now_ns);
     EvictLocked(shard, now_ns);  // back within capacity: drops the oldest, never the key just added
-    return {BeginOutcome::kNew, {}};
+    return BeginResult{BeginOutcome::kNew, {}};
   }
   const Entry& e = it->second;
-  if (e.body_hash != body_hash) return {BeginOutcome::kMismatch, {}};
-  if (!e.done) return {BeginOutcome::kInFlight, {}};
-  return {BeginOutcome::kReplay, e.response};
+  if (e.body_hash != body_hash) return BeginResult{BeginOutcome::kMismatch, {}};
+  if (!e.done) return BeginResult{BeginOutcome::kInFlight, {}};
+  return BeginResult{BeginOutcome::kReplay, e.response};
 }
 
-void IdempotencyStore::Complete(const std::string& key, StoredResponse response) {
+Status MemoryIdempotencyStore::Complete(const std::string& key, uint64_t, const StoredResponse& response) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
   if (auto it = shard.entries.find(key); it != shard.entries.end()) {
     it->second.done = true;
-    it->second.response = std::move(response);
+    it->second.response = response;
   }
+  return {};
 }
 
-void IdempotencyStore::Release(const std::string& key) {
+Status MemoryIdempotencyStore::Release(const std::string& key) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
   shard.entries.erase(key);  // its order record is skipped when it comes up for eviction
+  return {};
 }
 
-size_t IdempotencyStore::size() const {
-  size_t total = 0;
+int64_t MemoryIdempotencyStore::size() const {
+  int64_t total = 0;
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    total += shard.entries.size();
+    total += static_cast<int64_t>(shard.entries.size());
   }
   return total;
 }
 
-void IdempotencyStore::EvictLocked(Shard& shard, int64_t now_ns) {
+void MemoryIdempotencyStore::EvictLocked(Shard& shard, int64_t now_ns) {
   while (!shard.order.empty() &&
          (shard.order.size() > shard_capacity_ || shard.order.front().second + ttl_ns_ <= now_ns)) {
     auto& [key, created] = shard.order.front();

@@ -1,13 +1,18 @@
-// In-memory idempotency store for webhook keys, with the semantics of Stripe's
-// Idempotency-Key: the first request with a key runs; a repeat after it completed replays its
-// answer; a repeat while it is in flight is told so (409); the same key with a different body is
-// refused (422). A failed attempt (5xx) releases its key so the sender's retry can run.
+// Idempotency stores for webhook keys, with the semantics of Stripe's Idempotency-Key: the first
+// request with a key runs; a repeat after it completed replays its answer; a repeat while it is
+// in flight is told so (409); the same key with a different body is refused (422). A failed
+// attempt (5xx) releases its key so the sender's retry can run.
 //
-// Bounded: entries live `ttl` and, beyond `capacity`, the oldest are evicted (never blocks,
-// never refuses because it is full). Sharded by key hash (64 shards, each with its own mutex and
-// an equal share of the capacity), so concurrent requests almost never wait for one another.
+// IdempotencyStore is the interface the gateway uses; MemoryIdempotencyStore keeps keys in this
+// process, RedisIdempotencyStore (redis_idempotency.hpp) shares them between gateway replicas.
+// A store that cannot answer returns an error and the gateway fails closed (503).
 //
-// Thread-safety: all methods are thread-safe.
+// MemoryIdempotencyStore is bounded: entries live `ttl` and, beyond `capacity`, the oldest are
+// evicted (never blocks, never refuses because it is full). Sharded by key hash (64 shards, each
+// with its own mutex and an equal share of the capacity), so concurrent requests almost never
+// wait for one another.
+//
+// Thread-safety: all methods of both stores are thread-safe.
 #pragma once
 
 #include <array>
@@ -17,6 +22,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+
+#include "tradepipe/common/result.hpp"
 
 namespace tradepipe::gateway {
 
@@ -34,16 +41,33 @@ struct BeginResult {
 
 class IdempotencyStore {
  public:
+  virtual ~IdempotencyStore() = default;
+  // Claims `key` for a request whose body hashes to `body_hash`, or says why not.
+  virtual Result<BeginResult> Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) = 0;
+  // Records the answer to replay; the key lives on for the store's TTL.
+  virtual Status Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response) = 0;
+  // Forgets a key whose request failed, so a retry runs.
+  virtual Status Release(const std::string& key) = 0;
+  // Keys held (memory store) or -1 when not known locally (shared store).
+  virtual int64_t size() const = 0;
+  // Entries dropped for capacity or age (memory store); 0 where the server does it (Redis).
+  virtual uint64_t evictions() const { return 0; }
+  // Empty when usable, else why not (for /ready).
+  virtual std::string NotReadyReason() const { return {}; }
+};
+
+class MemoryIdempotencyStore final : public IdempotencyStore {
+ public:
   static constexpr size_t kShards = 64;
 
-  IdempotencyStore(size_t capacity, int64_t ttl_ns);
+  MemoryIdempotencyStore(size_t capacity, int64_t ttl_ns);
 
-  BeginResult Begin(const std::string& key, uint64_t body_hash, int64_t now_ns);
-  void Complete(const std::string& key, StoredResponse response);
-  void Release(const std::string& key);
+  Result<BeginResult> Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) override;
+  Status Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response) override;
+  Status Release(const std::string& key) override;
+  int64_t size() const override;
 
-  size_t size() const;
-  uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
+  uint64_t evictions() const override { return evictions_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {

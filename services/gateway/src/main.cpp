@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <iostream>
+#include <optional>
 
+#include "redis_idempotency.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
@@ -25,6 +27,8 @@ struct GatewayConfig {
   size_t max_body = 64 * 1024;
   size_t idempotency_capacity = 1'000'000;
   int64_t idempotency_ttl_s = 24 * 3600;
+  std::string redis_url;  // empty: in-memory store
+  size_t redis_pool = 16;
   int64_t publish_timeout_ms = 2500;
   int64_t max_in_flight = 4096;
   int64_t read_timeout_ms = 5000;
@@ -50,6 +54,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100'000'000));
   settings.Add("idempotency-ttl-s", cfg.idempotency_ttl_s, "how long a key is remembered, seconds")
       ->check(CLI::Range(1, 30 * 24 * 3600));
+  settings.Add("redis-url", cfg.redis_url,
+               "redis://host:port[/db] for an idempotency store shared by replicas "
+               "(empty: in memory)");
+  settings.Add("redis-pool", cfg.redis_pool, "Redis connections")->check(CLI::Range(1, 1024));
   settings.Add("publish-timeout-ms", cfg.publish_timeout_ms, "wait for the JetStream PubAck before answering 503")
       ->check(CLI::Range(10, 60'000));
   settings.Add("max-in-flight", cfg.max_in_flight, "publishes awaiting their PubAck before new webhooks get 503")
@@ -62,6 +70,15 @@ int main(int argc, char** argv) {
   settings.AddFlag("send-asap", cfg.send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
+  std::optional<tp::gateway::RedisOptions> redis_options;
+  if (!cfg.redis_url.empty()) {
+    auto parsed = tp::gateway::ParseRedisUrl(cfg.redis_url);
+    if (!parsed) {
+      std::cerr << "gateway: configuration error: --redis-url: " << parsed.error() << "\n";
+      return 2;
+    }
+    redis_options = *parsed;
+  }
   auto sources = tp::gateway::ParseSources(cfg.sources);
   if (!sources) {
     std::cerr << "gateway: configuration error: --sources: " << sources.error() << "\n";
@@ -101,12 +118,31 @@ int main(int argc, char** argv) {
   auto& request_seconds = metrics.Histogram("tradepipe_gateway_request_seconds", "request received to answer ready",
                                             tp::metrics::Metrics::LatencyBuckets());
   auto& in_flight_gauge = metrics.Gauge("tradepipe_gateway_publishes_in_flight", "publishes awaiting their PubAck");
+  auto& idempotency_evictions = metrics.Gauge("tradepipe_gateway_idempotency_evictions",
+                                              "keys evicted from the memory store (capacity or age), since start");
   auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
 
-  tp::gateway::WebhookProcessor processor(std::move(*sources),
-                                          {.tolerance_s = cfg.tolerance_s,
-                                           .idempotency_capacity = cfg.idempotency_capacity,
-                                           .idempotency_ttl_s = cfg.idempotency_ttl_s},
+  // The idempotency store: in memory (default) or Redis shared by every replica (--redis-url).
+  std::unique_ptr<tp::gateway::IdempotencyStore> store;
+  if (cfg.redis_url.empty()) {
+    store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
+                                                                  cfg.idempotency_ttl_s * int64_t{1'000'000'000});
+  } else {
+    redis_options->pool_size = cfg.redis_pool;
+    redis_options->ttl_ms = cfg.idempotency_ttl_s * 1000;
+    auto redis = std::make_unique<tp::gateway::RedisIdempotencyStore>(*redis_options);
+    // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why.
+    if (auto ping = redis->Ping(); !ping) spdlog::warn("redis not reachable at start error={}", ping.error());
+    spdlog::info("idempotency store redis={}:{}/{}", redis_options->host, redis_options->port, redis_options->db);
+    rt->AddReadinessCheck([r = redis.get()] {
+      if (r->NotReadyReason().empty()) return std::string();
+      (void)r->Ping();  // refresh after an outage
+      return r->NotReadyReason();
+    });
+    store = std::move(redis);
+  }
+
+  tp::gateway::WebhookProcessor processor(std::move(*sources), {.tolerance_s = cfg.tolerance_s}, *store,
                                           {.rejected =
                                                [&](std::string_view code) {
                                                  rejected.Add({{"error", std::string(code)}}).Increment();
@@ -115,7 +151,8 @@ int main(int argc, char** argv) {
 
   std::atomic<int64_t> in_flight{0};
   metrics.OnCollect([&] {
-    idempotency_keys.Set(static_cast<double>(processor.idempotency().size()));
+    idempotency_keys.Set(static_cast<double>(store->size()));
+    idempotency_evictions.Set(static_cast<double>(store->evictions()));
     in_flight_gauge.Set(static_cast<double>(in_flight.load()));
   });
   tp::bus::Bus& bus = rt->bus();

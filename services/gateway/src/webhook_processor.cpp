@@ -47,11 +47,9 @@ bool ValidIdempotencyKey(std::string_view key) {
 
 }  // namespace
 
-WebhookProcessor::WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options,
+WebhookProcessor::WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options, IdempotencyStore& store,
                                    ProcessorObserver observer)
-    : options_(options),
-      observer_(std::move(observer)),
-      idempotency_(options.idempotency_capacity, options.idempotency_ttl_s * kNanos) {
+    : options_(options), observer_(std::move(observer)), idempotency_(store) {
   for (auto& s : sources) {
     auto limiter = std::make_unique<RateLimiter>(s.rate_per_s, s.burst);
     std::string name = s.name;
@@ -105,7 +103,13 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
   if (parsed.error == SignalError::kMalformedJson) return Reject(400, "malformed_json", parsed.message);
   if (parsed.error == SignalError::kInvalidField) return Reject(422, "invalid_signal", parsed.message);
 
-  const BeginResult begin = idempotency_.Begin(scoped_key, BodyHash(body), received_ns);
+  const uint64_t body_hash = BodyHash(body);
+  const auto begun = idempotency_.Begin(scoped_key, body_hash, received_ns);
+  if (!begun) {
+    spdlog::warn("idempotency store failed, answering 503 error={}", begun.error());
+    return Unavailable("idempotency_unavailable", "the idempotency store cannot be reached; retry");
+  }
+  const BeginResult& begin = *begun;
   switch (begin.outcome) {
     case BeginOutcome::kNew:
       break;
@@ -134,6 +138,7 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
 
   PublishJob job;
   job.idempotency_key = scoped_key;
+  job.body_hash = body_hash;
   job.signal_id = e.id;
   job.subject = events::SignalSubject(source_name, e.symbol);
   job.data = events::Serialize(e);
@@ -142,7 +147,12 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
 
 http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bus::PublishAck>& ack) {
   if (!ack) {
-    idempotency_.Release(job.idempotency_key);  // the sender's retry must be able to run
+    // The sender's retry must be able to run. If even the release fails, the shared store's
+    // short in-flight TTL frees the key (docs/gateway.md).
+    if (auto released = idempotency_.Release(job.idempotency_key); !released) {
+      spdlog::warn("idempotency release failed key_source={} error={}",
+                   job.signal_id.substr(0, job.signal_id.find(':')), released.error());
+    }
     spdlog::warn("publish failed signal_id={} error={}", job.signal_id, ack.error());
     return Unavailable("publish_unavailable", "the event bus did not confirm the signal; retry");
   }
@@ -154,7 +164,11 @@ http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bu
     body += c;
   }
   body += "\",\"seq\":" + std::to_string(ack->sequence) + "}";
-  idempotency_.Complete(job.idempotency_key, {202, body});
+  // The signal is durable whatever happens here: answer 202 even if the store cannot record it
+  // (a retry then re-publishes the same Nats-Msg-Id, which JetStream drops as a duplicate).
+  if (auto recorded = idempotency_.Complete(job.idempotency_key, job.body_hash, {202, body}); !recorded) {
+    spdlog::warn("idempotency completion not recorded signal_id={} error={}", job.signal_id, recorded.error());
+  }
   return http::Json(202, std::move(body));
 }
 

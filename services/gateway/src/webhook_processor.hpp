@@ -36,12 +36,11 @@ struct SourceConfig {
 
 struct ProcessorOptions {
   int64_t tolerance_s = 300;
-  size_t idempotency_capacity = 1'000'000;
-  int64_t idempotency_ttl_s = 24 * 3600;
 };
 
 struct PublishJob {
   std::string idempotency_key;
+  uint64_t body_hash = 0;
   std::string signal_id;
   std::string subject;
   std::string data;
@@ -57,7 +56,9 @@ class WebhookProcessor {
  public:
   using HeaderLookup = std::function<std::string_view(std::string_view)>;
 
-  WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options, ProcessorObserver observer = {});
+  // `store` must outlive the processor.
+  WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options, IdempotencyStore& store,
+                   ProcessorObserver observer = {});
 
   std::variant<http::Response, PublishJob> Admit(std::string_view source, const HeaderLookup& header,
                                                  std::string_view body, int64_t received_ns);
@@ -77,7 +78,7 @@ class WebhookProcessor {
   std::unordered_map<std::string, Source> sources_;
   ProcessorOptions options_;
   ProcessorObserver observer_;
-  IdempotencyStore idempotency_;
+  IdempotencyStore& idempotency_;
 };
 
 // Parses "name=whsec_a,whsec_b;other=whsec_c" into sources; error names the bad entry.

@@ -8,37 +8,37 @@ namespace tradepipe::gateway {
 namespace {
 
 TEST(IdempotencyStore, CapacityIsBoundedAndEvictsTheOldest) {
-  IdempotencyStore store(IdempotencyStore::kShards * 2, 1'000'000'000);  // two keys per shard
+  MemoryIdempotencyStore store(MemoryIdempotencyStore::kShards * 2, 1'000'000'000);  // two keys per shard
   for (int i = 0; i < 10'000; ++i) {
-    EXPECT_EQ(store.Begin("k" + std::to_string(i), 1, i).outcome, BeginOutcome::kNew);
+    EXPECT_EQ(store.Begin("k" + std::to_string(i), 1, i)->outcome, BeginOutcome::kNew);
   }
-  EXPECT_LE(store.size(), IdempotencyStore::kShards * 2);
-  EXPECT_GE(store.evictions(), 10'000u - IdempotencyStore::kShards * 2);
-  EXPECT_EQ(store.Begin("k0", 1, 10'001).outcome, BeginOutcome::kNew);          // the oldest was forgotten
-  EXPECT_EQ(store.Begin("k9999", 1, 10'002).outcome, BeginOutcome::kInFlight);  // the newest was kept
+  EXPECT_LE(store.size(), static_cast<int64_t>(MemoryIdempotencyStore::kShards * 2));
+  EXPECT_GE(store.evictions(), 10'000u - MemoryIdempotencyStore::kShards * 2);
+  EXPECT_EQ(store.Begin("k0", 1, 10'001)->outcome, BeginOutcome::kNew);          // the oldest was forgotten
+  EXPECT_EQ(store.Begin("k9999", 1, 10'002)->outcome, BeginOutcome::kInFlight);  // the newest was kept
 }
 
 TEST(IdempotencyStore, EntriesExpireAfterTheTtl) {
-  IdempotencyStore store(100, 10);
-  EXPECT_EQ(store.Begin("k", 1, 0).outcome, BeginOutcome::kNew);
-  store.Complete("k", {202, "{}"});
-  const BeginResult replay = store.Begin("k", 1, 5);
-  EXPECT_EQ(replay.outcome, BeginOutcome::kReplay);
-  EXPECT_EQ(replay.replay.status, 202);
-  EXPECT_EQ(store.Begin("k", 1, 10).outcome, BeginOutcome::kNew);
+  MemoryIdempotencyStore store(100, 10);
+  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kNew);
+  ASSERT_TRUE(store.Complete("k", 1, {202, "{}"}).ok());
+  const auto replay = store.Begin("k", 1, 5);
+  EXPECT_EQ(replay->outcome, BeginOutcome::kReplay);
+  EXPECT_EQ(replay->replay.status, 202);
+  EXPECT_EQ(store.Begin("k", 1, 10)->outcome, BeginOutcome::kNew);
 }
 
 TEST(IdempotencyStore, ReleaseLetsTheKeyRunAgain) {
-  IdempotencyStore store(100, 1000);
-  EXPECT_EQ(store.Begin("k", 1, 0).outcome, BeginOutcome::kNew);
-  EXPECT_EQ(store.Begin("k", 1, 1).outcome, BeginOutcome::kInFlight);
-  EXPECT_EQ(store.Begin("k", 2, 1).outcome, BeginOutcome::kMismatch);
-  store.Release("k");
-  EXPECT_EQ(store.Begin("k", 1, 2).outcome, BeginOutcome::kNew);
+  MemoryIdempotencyStore store(100, 1000);
+  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(store.Begin("k", 1, 1)->outcome, BeginOutcome::kInFlight);
+  EXPECT_EQ(store.Begin("k", 2, 1)->outcome, BeginOutcome::kMismatch);
+  ASSERT_TRUE(store.Release("k").ok());
+  EXPECT_EQ(store.Begin("k", 1, 2)->outcome, BeginOutcome::kNew);
 }
 
 TEST(IdempotencyStore, ConcurrentFirstRequestsRunExactlyOnce) {
-  IdempotencyStore store(1'000'000, 1'000'000'000);
+  MemoryIdempotencyStore store(1'000'000, 1'000'000'000);
   constexpr int kThreads = 8, kKeys = 2000;
   std::atomic<int> winners{0}, in_flight{0};
   std::vector<std::thread> threads;
@@ -46,15 +46,15 @@ TEST(IdempotencyStore, ConcurrentFirstRequestsRunExactlyOnce) {
     threads.emplace_back([&] {
       for (int k = 0; k < kKeys; ++k) {
         const auto r = store.Begin("key" + std::to_string(k), 7, 1);
-        if (r.outcome == BeginOutcome::kNew) ++winners;
-        if (r.outcome == BeginOutcome::kInFlight) ++in_flight;
+        if (r->outcome == BeginOutcome::kNew) ++winners;
+        if (r->outcome == BeginOutcome::kInFlight) ++in_flight;
       }
     });
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(winners.load(), kKeys);
   EXPECT_EQ(in_flight.load(), kKeys * (kThreads - 1));
-  EXPECT_EQ(store.size(), static_cast<size_t>(kKeys));
+  EXPECT_EQ(store.size(), kKeys);
 }
 
 }  // namespace

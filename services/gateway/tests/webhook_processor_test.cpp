@@ -45,9 +45,11 @@ class ProcessorTest : public ::testing::Test {
 
   std::vector<std::string> rejected_;
   int replays_ = 0;
+  MemoryIdempotencyStore store_{100, 3600 * kNanos};
   WebhookProcessor processor_{
       {{"demo", {kKey}}, {"rotating", {kOtherKey, kKey}}, {"slow", {kKey}, 1, 2}},
-      {.tolerance_s = 300, .idempotency_capacity = 100, .idempotency_ttl_s = 3600},
+      {.tolerance_s = 300},
+      store_,
       {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); }, .replayed = [this] { ++replays_; }}};
 };
 
