@@ -1,4 +1,5 @@
 #include "tradepipe/crypto/crypto.hpp"
+#include "tradepipe/crypto/hex_hmac.hpp"
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,36 @@ TEST(StandardWebhooks, VerifyTable) {
   for (const Case& c : cases) {
     EXPECT_EQ(Verify(c.keys, c.id, c.timestamp, c.signature, c.body, c.now, 300), c.expected) << c.name;
   }
+}
+
+TEST(HexHmac, VerifyTable) {
+  const std::vector<std::string> keys = {"k-old", "k-new"};
+  const std::string body = R"({"symbol":"AAPL"})";
+  const std::string ts = "1700000000";
+  const std::string sig = SignHexHmac("k-new", ts, body);
+  std::string upper = sig;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // Fixed vector: HMAC-SHA256("k-new", "1700000000.{\"symbol\":\"AAPL\"}"), computed with openssl.
+  EXPECT_EQ(sig, "3902bfbfc448be125e1bd05e94b7435204df92b236bcc2848ca927372daf1dff");
+  struct HexCase {
+    const char* name;
+    std::string ts, sig, body;
+    int64_t now;
+    VerifyOutcome expected;
+  } cases[] = {
+      {"valid", ts, sig, body, 1700000000, VerifyOutcome::kOk},
+      {"uppercase hex", ts, upper, body, 1700000000, VerifyOutcome::kOk},
+      {"sha256= prefix", ts, "sha256=" + sig, body, 1700000000, VerifyOutcome::kOk},
+      {"changed body", ts, sig, body + " ", 1700000000, VerifyOutcome::kBadSignature},
+      {"changed timestamp", "1700000001", sig, body, 1700000000, VerifyOutcome::kBadSignature},
+      {"stale", ts, sig, body, 1700000301, VerifyOutcome::kStaleTimestamp},
+      {"not hex length", ts, sig.substr(1), body, 1700000000, VerifyOutcome::kBadSignature},
+      {"missing timestamp", "", sig, body, 1700000000, VerifyOutcome::kMissingHeaders},
+      {"bad timestamp", "17x", sig, body, 1700000000, VerifyOutcome::kBadTimestamp},
+  };
+  for (const auto& c : cases) EXPECT_EQ(VerifyHexHmac(keys, c.ts, c.sig, c.body, c.now, 300), c.expected) << c.name;
+  EXPECT_EQ(VerifyHexHmac(std::vector<std::string>{"k-old"}, ts, sig, body, 1700000000, 300),
+            VerifyOutcome::kBadSignature);
 }
 
 TEST(StandardWebhooks, MalformedSecretsAreRefused) {
