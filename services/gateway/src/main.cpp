@@ -85,8 +85,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg.demo) {
-    sources->push_back(tp::gateway::SourceConfig{std::string(tp::gateway::kDemoSource),
-                                                 {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)}});
+    tp::gateway::SourceConfig demo;
+    demo.name = tp::gateway::kDemoSource;
+    demo.keys = {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)};
+    sources->push_back(std::move(demo));
   }
   for (auto& source : *sources) {
     source.rate_per_s = cfg.source_rate;

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/crypto/crypto.hpp"
+#include "tradepipe/crypto/hex_hmac.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
 #include "tradepipe/events/subject.hpp"
 #include "webhook_signal.hpp"
@@ -35,6 +37,18 @@ bool AcceptedContentType(std::string_view value) {
   std::string_view trimmed = type;
   while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
   return trimmed.empty() || equals(trimmed, "application/json") || equals(trimmed, "text/plain");
+}
+
+// First 16 bytes of SHA-256, hex: the idempotency key of a request that carries none.
+std::string BodyKey(std::string_view body) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto digest = crypto::Sha256(body);
+  std::string out;
+  for (size_t i = 0; i < 16; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
 }
 
 bool ValidIdempotencyKey(std::string_view key) {
@@ -72,15 +86,36 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
     return Reject(415, "unsupported_media_type", "send application/json (or text/plain)");
   }
 
-  const std::string_view id = header("webhook-id");
-  const auto verified = crypto::Verify(source->second.config.keys, id, header("webhook-timestamp"),
-                                       header("webhook-signature"), body, received_ns / kNanos, options_.tolerance_s);
+  const SourceConfig& config = source->second.config;
+  auto enabled = [&](Scheme scheme) {
+    return std::find(config.schemes.begin(), config.schemes.end(), scheme) != config.schemes.end();
+  };
+  // The scheme is chosen by what the request carries; each is verified only if the source
+  // enables it. A body-token request is parsed first (the token is in the body).
+  std::optional<SignalParse> parsed;
+  std::string_view webhook_id;
+  crypto::VerifyOutcome verified = crypto::VerifyOutcome::kMissingHeaders;
+  const int64_t now_s = received_ns / kNanos;
+  if (enabled(Scheme::kStandardWebhooks) && !header("webhook-signature").empty()) {
+    webhook_id = header("webhook-id");
+    verified = crypto::Verify(config.keys, webhook_id, header("webhook-timestamp"), header("webhook-signature"), body,
+                              now_s, options_.tolerance_s);
+  } else if (enabled(Scheme::kHexHmac) && !header("x-signature").empty()) {
+    verified = crypto::VerifyHexHmac(config.keys, header("x-timestamp"), header("x-signature"), body, now_s,
+                                     options_.tolerance_s);
+  } else if (enabled(Scheme::kBodyToken)) {
+    parsed = ParseWebhookSignal(body);
+    if (parsed->error == SignalError::kMalformedJson) return Reject(400, "malformed_json", parsed->message);
+    if (parsed->token.empty()) return Reject(401, "missing_token", "no token in the body");
+    bool matched = false;
+    for (const std::string& token : config.tokens) matched |= crypto::ConstantTimeEquals(parsed->token, token);
+    if (!matched) return Reject(401, "bad_token", "the token does not match");
+    verified = crypto::VerifyOutcome::kOk;
+  }
   if (verified != crypto::VerifyOutcome::kOk) {
-    const std::string_view code = crypto::ToString(verified);
-    return Reject(401, code,
-                  verified == crypto::VerifyOutcome::kStaleTimestamp
-                      ? "webhook-timestamp is outside the accepted window"
-                      : "webhook signature verification failed");
+    return Reject(401, crypto::ToString(verified),
+                  verified == crypto::VerifyOutcome::kStaleTimestamp ? "the timestamp is outside the accepted window"
+                                                                     : "webhook signature verification failed");
   }
   const int64_t verified_ns = WallNanos();
 
@@ -92,16 +127,20 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
     return r;
   }
 
-  std::string_view key = header("idempotency-key");
-  if (key.empty()) key = id;
-  if (!ValidIdempotencyKey(key))
+  // Key: Idempotency-Key, else webhook-id, else a hash of the body (senders without ids, such as
+  // TradingView: its alert template carries {{timenow}}, so distinct alerts have distinct bodies).
+  std::string key(header("idempotency-key"));
+  if (key.empty()) key = webhook_id;
+  if (key.empty()) key = "sha256:" + BodyKey(body);
+  if (!ValidIdempotencyKey(key)) {
     return Reject(400, "bad_idempotency_key", "key must be 1-255 visible ASCII characters");
-  const std::string scoped_key = std::string(source_name) + ":" + std::string(key);
+  }
+  const std::string scoped_key = std::string(source_name) + ":" + key;
 
   // Parse before claiming the key: a body we refuse is not a request that ran.
-  SignalParse parsed = ParseWebhookSignal(body);
-  if (parsed.error == SignalError::kMalformedJson) return Reject(400, "malformed_json", parsed.message);
-  if (parsed.error == SignalError::kInvalidField) return Reject(422, "invalid_signal", parsed.message);
+  if (!parsed) parsed = ParseWebhookSignal(body);
+  if (parsed->error == SignalError::kMalformedJson) return Reject(400, "malformed_json", parsed->message);
+  if (parsed->error == SignalError::kInvalidField) return Reject(422, "invalid_signal", parsed->message);
 
   const uint64_t body_hash = BodyHash(body);
   const auto begun = idempotency_.Begin(scoped_key, body_hash, received_ns);
@@ -130,11 +169,11 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
   e.id = scoped_key;  // deterministic: the idempotency key scoped by source
   e.correlation_id = e.id;
   e.source = source_name;
-  e.symbol = parsed.signal.symbol;
+  e.symbol = parsed->signal.symbol;
   e.AddStamp("received", received_ns);
   e.AddStamp("verified", verified_ns);
   e.AddStamp("published", WallNanos());
-  e.payload = events::ToJson(parsed.signal.payload);
+  e.payload = events::ToJson(parsed->signal.payload);
 
   PublishJob job;
   job.idempotency_key = scoped_key;
@@ -188,7 +227,8 @@ Result<std::vector<SourceConfig>> ParseSources(std::string_view text) {
     if (entry.empty()) continue;
     const size_t eq = entry.find('=');
     if (eq == std::string_view::npos || eq == 0) return R::Error("source entry without name=secret");
-    SourceConfig source{std::string(entry.substr(0, eq)), {}};
+    SourceConfig source;
+    source.name = entry.substr(0, eq);
     for (unsigned char c : source.name) {
       if (!std::isalnum(c) && c != '-' && c != '_') {
         return R::Error("source name '" + source.name + "': only letters, digits, '-' and '_'");

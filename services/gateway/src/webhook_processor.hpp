@@ -27,11 +27,20 @@
 
 namespace tradepipe::gateway {
 
+// How a source proves a webhook is its own (docs/gateway.md "Schemes").
+enum class Scheme {
+  kStandardWebhooks,  // webhook-id, webhook-timestamp, webhook-signature: v1,<base64>
+  kHexHmac,           // x-timestamp, x-signature: hex HMAC-SHA256 of "<timestamp>.<body>"
+  kBodyToken,         // a shared `token` inside the JSON body (senders that cannot set headers)
+};
+
 struct SourceConfig {
   std::string name;
   std::vector<std::string> keys;  // raw HMAC keys, every active secret (rotation)
   double rate_per_s = 0;          // 0: unlimited
   int64_t burst = 1;
+  std::vector<Scheme> schemes = {Scheme::kStandardWebhooks};
+  std::vector<std::string> tokens;  // body-token scheme: every active token (rotation)
 };
 
 struct ProcessorOptions {

@@ -61,6 +61,12 @@ SignalParse ParseWebhookSignal(std::string_view body) {
   }
   std::string symbol, action, qty, price, order_type = "market", strategy;
   bool have_qty = false, have_price = false;
+  // A field of the wrong type is noted and the walk goes on, so a `token` after it is still read
+  // (a token source must authenticate before being told what is wrong with its signal).
+  std::string field_error;
+  auto note = [&](const char* field, const char* why) {
+    if (field_error.empty()) field_error = std::string(field) + ": " + why;
+  };
   for (auto field : object) {
     std::string_view raw_key;
     if (field.unescaped_key().get(raw_key)) return malformed("body is not valid JSON");
@@ -68,32 +74,52 @@ SignalParse ParseWebhookSignal(std::string_view body) {
     od::value value;
     if (field.value().get(value)) return malformed("body is not valid JSON");
     std::string text;
+    std::string_view str;
     if (key == "symbol" || key == "ticker") {
-      std::string_view s;
-      if (value.get_string().get(s)) return invalid("symbol", "expected a string");
-      symbol = s;
+      if (value.get_string().get(str)) {
+        note("symbol", "expected a string");
+      } else {
+        symbol = str;
+      }
     } else if (key == "action" || key == "side") {
-      if (!ScalarText(value, text)) return invalid("action", "expected \"buy\" or \"sell\"");
-      action = Lower(text);
+      if (!ScalarText(value, text)) {
+        note("action", "expected \"buy\" or \"sell\"");
+      } else {
+        action = Lower(text);
+      }
     } else if (key == "qty" || key == "quantity" || key == "contracts") {
-      if (!ScalarText(value, qty)) return invalid("qty", "expected a number or a decimal string");
-      have_qty = true;
+      have_qty = ScalarText(value, qty);
+      if (!have_qty) note("qty", "expected a number or a decimal string");
     } else if (key == "price") {
       od::json_type type;
       if (value.type().get(type)) return malformed("body is not valid JSON");
       if (type != od::json_type::null) {
-        if (!ScalarText(value, price)) return invalid("price", "expected a number or a decimal string");
-        have_price = true;
+        have_price = ScalarText(value, price);
+        if (!have_price) note("price", "expected a number or a decimal string");
       }
     } else if (key == "order_type") {
-      if (!ScalarText(value, text)) return invalid("order_type", "expected \"market\" or \"limit\"");
-      order_type = Lower(text);
+      if (!ScalarText(value, text)) {
+        note("order_type", "expected \"market\" or \"limit\"");
+      } else {
+        order_type = Lower(text);
+      }
     } else if (key == "strategy") {
-      if (!ScalarText(value, strategy)) return invalid("strategy", "expected a string");
+      if (!ScalarText(value, strategy)) note("strategy", "expected a string");
+    } else if (key == "token") {
+      if (value.get_string().get(str)) {
+        note("token", "expected a string");
+      } else {
+        result.token = str;
+      }
     }
     // Other keys are the sender's own context: ignored here, kept in nothing we publish.
   }
 
+  if (!field_error.empty()) {
+    result.error = SignalError::kInvalidField;
+    result.message = field_error;
+    return result;
+  }
   if (symbol.empty()) return invalid("symbol", "required");
   if (symbol.size() > 64) return invalid("symbol", "longer than 64 characters");
   result.signal.symbol = symbol;

@@ -2,7 +2,8 @@
 //
 // Accepted (keys case-insensitive): `symbol` (or `ticker`) string; `action` (or `side`)
 // "buy"/"sell"; `qty` (or `quantity`, `contracts`) as a JSON number or a decimal string; optional
-// `price`, `order_type` ("market" default, or "limit", which needs a price) and `strategy`.
+// `price`, `order_type` ("market" default, or "limit", which needs a price) and `strategy`;
+// `token` (body-token scheme) is extracted apart and never becomes part of the signal.
 // Numbers are read from their JSON text, never through binary floating point.
 // Thread-safe (pure function, per-thread parser).
 #pragma once
@@ -25,6 +26,7 @@ struct SignalParse {
   SignalError error = SignalError::kNone;
   std::string message;  // names the field for kInvalidField
   WebhookSignal signal;
+  std::string token;  // the body's `token` field, if any (body-token scheme); never published
 };
 
 SignalParse ParseWebhookSignal(std::string_view body);

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "tradepipe/crypto/hex_hmac.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
 #include "tradepipe/events/envelope.hpp"
 
@@ -24,6 +25,18 @@ Req Signed(const std::string& id, const std::string& body, int64_t ts = kNow, co
   const std::string t = std::to_string(ts);
   return Req{{{"webhook-id", id}, {"webhook-timestamp", t}, {"webhook-signature", crypto::Sign(key, id, t, body)}},
              body};
+}
+
+SourceConfig Src(std::string name, std::vector<std::string> keys, double rate = 0, int64_t burst = 1,
+                 std::vector<Scheme> schemes = {Scheme::kStandardWebhooks}, std::vector<std::string> tokens = {}) {
+  SourceConfig c;
+  c.name = std::move(name);
+  c.keys = std::move(keys);
+  c.rate_per_s = rate;
+  c.burst = burst;
+  c.schemes = std::move(schemes);
+  c.tokens = std::move(tokens);
+  return c;
 }
 
 class ProcessorTest : public ::testing::Test {
@@ -47,7 +60,9 @@ class ProcessorTest : public ::testing::Test {
   int replays_ = 0;
   MemoryIdempotencyStore store_{100, 3600 * kNanos};
   WebhookProcessor processor_{
-      {{"demo", {kKey}}, {"rotating", {kOtherKey, kKey}}, {"slow", {kKey}, 1, 2}},
+      {Src("demo", {kKey}), Src("rotating", {kOtherKey, kKey}), Src("slow", {kKey}, 1, 2),
+       Src("hex", {kKey}, 0, 1, {Scheme::kHexHmac, Scheme::kStandardWebhooks}),
+       Src("tv", {}, 0, 1, {Scheme::kBodyToken}, {"old-token", "tv-token"})},
       {.tolerance_s = 300},
       store_,
       {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); }, .replayed = [this] { ++replays_; }}};
@@ -186,6 +201,60 @@ TEST_F(ProcessorTest, UnavailableIs503WithRetryAfter) {
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(r.body.find("nats_unavailable"), std::string::npos);
   EXPECT_EQ(r.headers[0].first, "Retry-After");
+}
+
+TEST_F(ProcessorTest, HexHmacScheme) {
+  const std::string ts = std::to_string(kNow);
+  Req r{{{"x-timestamp", ts}, {"x-signature", crypto::SignHexHmac(kKey, ts, kGood)}}, kGood};
+  auto v = Admit("hex", r);
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(v)) << std::get<http::Response>(v).body;
+  // No id header: the key is the body's hash, so the identical request is a repeat...
+  EXPECT_EQ(std::get<PublishJob>(v).signal_id.rfind("hex:sha256:", 0), 0u);
+  EXPECT_EQ(AdmitResponse("hex", r).status, 409);
+  // ...unless the sender names the request.
+  r.headers["idempotency-key"] = "order-77";
+  EXPECT_EQ(std::get<PublishJob>(Admit("hex", r)).signal_id, "hex:order-77");
+  // Standard Webhooks is enabled too on this source; hex is refused where it is not enabled.
+  EXPECT_EQ(AdmitResponse("hex", Signed("sw1", kGood)).status, -1);
+  EXPECT_EQ(AdmitResponse("demo", r).status, 401);
+  Req stale{{{"x-timestamp", std::to_string(kNow - 400)},
+             {"x-signature", crypto::SignHexHmac(kKey, std::to_string(kNow - 400), kGood)}},
+            kGood};
+  EXPECT_EQ(AdmitResponse("hex", stale).body.find("stale_timestamp") != std::string::npos, true);
+  Req forged{{{"x-timestamp", ts}, {"x-signature", crypto::SignHexHmac(kOtherKey, ts, kGood)}}, kGood};
+  EXPECT_EQ(AdmitResponse("hex", forged).status, 401);
+}
+
+TEST_F(ProcessorTest, BodyTokenSchemeForSendersWithoutHeaders) {
+  const std::string alert = R"({"ticker":"BTCUSD","action":"buy","contracts":"0.5","token":"tv-token","time":"1"})";
+  auto v = Admit("tv", Req{{{"content-type", "text/plain"}}, alert});
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(v)) << std::get<http::Response>(v).body;
+  const PublishJob& job = std::get<PublishJob>(v);
+  EXPECT_EQ(job.data.find("tv-token"), std::string::npos) << "the token must never be published";
+  EXPECT_EQ(job.signal_id.rfind("tv:sha256:", 0), 0u);
+  // Rotation: the old token still works.
+  const std::string old = R"({"ticker":"BTCUSD","action":"buy","contracts":"1","token":"old-token"})";
+  EXPECT_EQ(AdmitResponse("tv", Req{{}, old}).status, -1);
+  struct TokenCase {
+    std::string body;
+    int status;
+    std::string error;
+  } cases[] = {
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"1"})", 401, "missing_token"},
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"1","token":"guess"})", 401, "bad_token"},
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"1","token":"tv-token)", 400, "malformed_json"},
+      // Authenticated first, then told what is wrong: the token after a bad field is still read.
+      {R"({"ticker":7,"action":"buy","contracts":"1","token":"tv-token"})", 422, "invalid_signal"},
+      {R"({"ticker":7,"action":"buy","contracts":"1","token":"nope"})", 401, "bad_token"},
+  };
+  for (const auto& c : cases) {
+    const http::Response r = AdmitResponse("tv", Req{{}, c.body});
+    EXPECT_EQ(r.status, c.status) << c.body << " " << r.body;
+    EXPECT_NE(r.body.find(c.error), std::string::npos) << c.body << " " << r.body;
+    EXPECT_EQ(r.body.find("tv-token"), std::string::npos);
+  }
+  // Headers of another scheme do not bypass the token on a token-only source.
+  EXPECT_EQ(AdmitResponse("tv", Signed("x", kGood)).status, 401);
 }
 
 TEST(ParseSources, ParsesNamesAndSecrets) {
