@@ -62,8 +62,10 @@ class Stack:
     SERVICES = {"gateway": "gateway/gateway", "agent": "agent/agent",
                 "exec-sim": "exec-sim/exec-sim", "audit": "audit/audit"}
 
-    def __init__(self, bin_dir, agent_args=(), gateway_args=(), exec_args=(), audit_args=(), redis=False):
+    def __init__(self, bin_dir, agent_args=(), gateway_args=(), exec_args=(), audit_args=(), redis=False,
+                 extra_env=None):
         self.bin_dir = bin_dir
+        self.extra_env = dict(extra_env or {})
         self.redis = redis
         self.extra = {"gateway": ["--demo", *gateway_args], "agent": list(agent_args),
                       "exec-sim": list(exec_args), "audit": list(audit_args)}
@@ -152,6 +154,7 @@ class Stack:
         self._wait(lambda: self._get(self.ports["nats-monitor"], "/healthz")[0] == 200, "nats-server")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEPIPE_")}
         env["TRADEPIPE_NATS_URL"] = f"nats://127.0.0.1:{self.ports['nats']}"
+        env.update(self.extra_env)
         if self.redis:
             self.ports["redis"] = free_port()
             self._spawn("redis-server", ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),

@@ -33,7 +33,9 @@ std::string Settings::UnknownEnvironment() const {
     std::string_view entry(*e);
     if (!entry.starts_with(env_prefix_)) continue;
     std::string name(entry.substr(0, entry.find('=')));
-    if (!known_env_.contains(name)) unknown += (unknown.empty() ? "" : ", ") + name;
+    const bool allowed = std::any_of(allowed_prefixes_.begin(), allowed_prefixes_.end(),
+                                     [&](const std::string& p) { return name.starts_with(p); });
+    if (!allowed && !known_env_.contains(name)) unknown += (unknown.empty() ? "" : ", ") + name;
   }
   return unknown;
 }

@@ -62,6 +62,16 @@ TEST(Settings, UnknownServiceVariableIsRefusedByName) {
   EXPECT_NE(error.find("TRADEPIPE_TESTSVC_HTTP_PROT"), std::string::npos) << error;
 }
 
+TEST(Settings, AllowedPrefixesAreNotRefused) {
+  EnvGuard extra("TRADEPIPE_TESTSVC_SOURCE_TV_TOKENS", "x");
+  CommonConfig common;
+  Settings s("testsvc", "test");
+  AddCommon(s, common, 8123);
+  s.AllowEnvPrefix("TRADEPIPE_TESTSVC_SOURCE_");
+  const char* argv[] = {"testsvc"};
+  EXPECT_EQ(s.ParseForTest(1, argv), "");
+}
+
 TEST(Settings, EnvNamesFollowTheConvention) {
   Settings s("exec-sim", "test");
   EXPECT_EQ(s.EnvName("max-qty", Scope::kService), "TRADEPIPE_EXEC_SIM_MAX_QTY");

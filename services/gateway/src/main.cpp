@@ -3,10 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 
 #include "redis_idempotency.hpp"
+#include "sources_file.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
@@ -22,6 +26,7 @@ namespace {
 struct GatewayConfig {
   tp::config::CommonConfig common;
   std::string sources;
+  std::string sources_file;
   bool demo = false;
   int64_t tolerance_s = 300;
   size_t max_body = 64 * 1024;
@@ -46,6 +51,10 @@ int main(int argc, char** argv) {
   cfg.common.http_threads = 2;
   tp::config::AddCommon(settings, cfg.common, 8001);
   settings.Add("sources", cfg.sources, "webhook sources: name=whsec_KEY[,whsec_OLDKEY][;name2=whsec_...]");
+  settings.Add("sources-file", cfg.sources_file,
+               "JSON file of sources (schemes, secrets, tokens, rate limits); see docs/gateway.md");
+  settings.app().get_option("--sources-file")->check(CLI::ExistingFile);
+  settings.AllowEnvPrefix(std::string(tp::gateway::kSourceEnvPrefix));
   settings.AddFlag("demo", cfg.demo, "enable the `demo` source with the documented DEMO key (never in production)");
   settings.Add("tolerance-s", cfg.tolerance_s, "accepted webhook-timestamp skew, seconds, both directions")
       ->check(CLI::Range(1, 3600));
@@ -84,15 +93,33 @@ int main(int argc, char** argv) {
     std::cerr << "gateway: configuration error: --sources: " << sources.error() << "\n";
     return 2;
   }
+  if (!cfg.sources_file.empty()) {
+    std::ifstream in(cfg.sources_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto from_file =
+        tp::gateway::ParseSourcesFile(text, [](const std::string& name) { return std::getenv(name.c_str()); });
+    if (!from_file) {
+      std::cerr << "gateway: configuration error: " << cfg.sources_file << ": " << from_file.error() << "\n";
+      return 2;
+    }
+    for (auto& s : *from_file) sources->push_back(std::move(s));
+  }
   if (cfg.demo) {
     tp::gateway::SourceConfig demo;
     demo.name = tp::gateway::kDemoSource;
     demo.keys = {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)};
     sources->push_back(std::move(demo));
   }
+  std::set<std::string> names;
   for (auto& source : *sources) {
-    source.rate_per_s = cfg.source_rate;
-    source.burst = cfg.source_burst;
+    if (!names.insert(source.name).second) {
+      std::cerr << "gateway: configuration error: source '" << source.name << "' is defined twice\n";
+      return 2;
+    }
+    if (source.rate_per_s == 0) {  // the file may set its own; otherwise the command-line default
+      source.rate_per_s = cfg.source_rate;
+      source.burst = cfg.source_burst;
+    }
   }
   if (sources->empty()) {
     std::cerr

@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace tradepipe::config {
 
@@ -56,6 +57,10 @@ class Settings {
     return app_.add_flag("--" + key, field, help)->envname(env);
   }
 
+  // Variables starting with `prefix` are read by the service itself (e.g. per-source secrets):
+  // not refused as unknown.
+  void AllowEnvPrefix(std::string prefix) { allowed_prefixes_.push_back(std::move(prefix)); }
+
   // Parses the environment and argv. Returns an exit code when main should stop (bad value,
   // unknown setting, --help), with the reason already printed; nullopt to go on.
   std::optional<int> Parse(int argc, const char* const* argv);
@@ -72,6 +77,7 @@ class Settings {
   std::string env_prefix_;
   CLI::App app_;
   std::set<std::string> known_env_;
+  std::vector<std::string> allowed_prefixes_;
 };
 
 // Declares the common settings (`--http-port`, `--nats-url`, `--log-level`, ...).

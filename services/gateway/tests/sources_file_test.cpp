@@ -1,0 +1,71 @@
+#include "sources_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace tradepipe::gateway {
+namespace {
+
+EnvLookup Env(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+constexpr std::string_view kFile = R"({"sources": {
+  "tradingview": {"schemes": ["body-token"], "tokens": ["file-token-0123456789"], "rate_per_s": 5, "burst": 10},
+  "partner-x":   {"schemes": ["standard-webhooks", "hex-hmac"], "secrets": ["whsec_YWJj"]}
+}})";
+
+TEST(SourcesFile, ParsesSchemesCredentialsAndLimits) {
+  auto s = ParseSourcesFile(kFile, Env({}));
+  ASSERT_TRUE(s) << s.error();
+  ASSERT_EQ(s->size(), 2u);
+  const SourceConfig& tv = (*s)[0];
+  EXPECT_EQ(tv.name, "tradingview");
+  EXPECT_EQ(tv.schemes, std::vector<Scheme>{Scheme::kBodyToken});
+  EXPECT_EQ(tv.tokens, std::vector<std::string>{"file-token-0123456789"});
+  EXPECT_EQ(tv.rate_per_s, 5);
+  EXPECT_EQ(tv.burst, 10);
+  const SourceConfig& partner = (*s)[1];
+  EXPECT_EQ(partner.keys, std::vector<std::string>{"abc"});
+  EXPECT_EQ(partner.schemes.size(), 2u);
+}
+
+TEST(SourcesFile, EnvironmentOverridesSecretsAndTokens) {
+  auto s = ParseSourcesFile(
+      kFile, Env({{"TRADEPIPE_GATEWAY_SOURCE_TRADINGVIEW_TOKENS", "env-token-0123456789,older-token-0123456789"},
+                  {"TRADEPIPE_GATEWAY_SOURCE_PARTNER_X_SECRETS", "whsec_ZGVm,whsec_YWJj"}}));
+  ASSERT_TRUE(s) << s.error();
+  EXPECT_EQ((*s)[0].tokens, (std::vector<std::string>{"env-token-0123456789", "older-token-0123456789"}));
+  EXPECT_EQ((*s)[1].keys, (std::vector<std::string>{"def", "abc"}));
+}
+
+TEST(SourcesFile, RefusalsNameTheProblemNotTheSecret) {
+  struct BadCase {
+    std::string json;
+    std::string expected;
+  } cases[] = {
+      {R"({"sources": {"a": {"secrets": ["whsec_YWJj"], "ratelimit": 1}}})", "unknown key 'ratelimit'"},
+      {R"({"sources": {"a": {"schemes": ["basic-auth"], "secrets": ["whsec_YWJj"]}}})", "unknown scheme 'basic-auth'"},
+      {R"({"sources": {"a": {"schemes": ["hex-hmac"]}}})", "need secrets"},
+      {R"({"sources": {"a": {"schemes": ["body-token"]}}})", "needs tokens"},
+      {R"({"sources": {"a": {"schemes": ["body-token"], "tokens": ["short"]}}})", "at least 16"},
+      {R"({"sources": {"a": {"secrets": ["whsec_s3cr3t!!"]}}})", "not whsec_"},
+      {R"({"sources": {"a.b": {"secrets": ["whsec_YWJj"]}}})", "names use only"},
+      {R"({"sorces": {}})", "unknown key 'sorces'"},
+      {R"({"sources": {"a": {"burst": 0, "secrets": ["whsec_YWJj"]}}})", "burst"},
+      {"not json", "not a JSON object"},
+  };
+  for (const auto& c : cases) {
+    auto s = ParseSourcesFile(c.json, Env({}));
+    ASSERT_FALSE(s) << c.json;
+    EXPECT_NE(s.error().find(c.expected), std::string::npos) << s.error();
+    EXPECT_EQ(s.error().find("s3cr3t"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace tradepipe::gateway
