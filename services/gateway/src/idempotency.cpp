@@ -11,7 +11,7 @@ MemoryIdempotencyStore::Shard& MemoryIdempotencyStore::ShardOf(const std::string
   return shards_[std::hash<std::string>{}(key) % kShards];
 }
 
-Result<BeginResult> MemoryIdempotencyStore::Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) {
+Result<BeginResult> MemoryIdempotencyStore::BeginNow(const std::string& key, uint64_t body_hash, int64_t now_ns) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
   EvictLocked(shard, now_ns);
@@ -27,21 +27,19 @@ Result<BeginResult> MemoryIdempotencyStore::Begin(const std::string& key, uint64
   return BeginResult{BeginOutcome::kReplay, e.response};
 }
 
-Status MemoryIdempotencyStore::Complete(const std::string& key, uint64_t, const StoredResponse& response) {
+void MemoryIdempotencyStore::CompleteNow(const std::string& key, const StoredResponse& response) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
   if (auto it = shard.entries.find(key); it != shard.entries.end()) {
     it->second.done = true;
     it->second.response = response;
   }
-  return {};
 }
 
-Status MemoryIdempotencyStore::Release(const std::string& key) {
+void MemoryIdempotencyStore::ReleaseNow(const std::string& key) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mu);
   shard.entries.erase(key);  // its order record is skipped when it comes up for eviction
-  return {};
 }
 
 int64_t MemoryIdempotencyStore::size() const {

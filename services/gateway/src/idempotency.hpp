@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -39,15 +40,21 @@ struct BeginResult {
   StoredResponse replay;  // for kReplay
 };
 
+// Stores answer through callbacks: the memory store at once, on the caller's thread; the Redis
+// store later, on its own threads (requests are pipelined, never waited for on an HTTP thread).
 class IdempotencyStore {
  public:
+  using BeginCallback = std::function<void(Result<BeginResult>)>;
+  using DoneCallback = std::function<void(Status)>;
+
   virtual ~IdempotencyStore() = default;
   // Claims `key` for a request whose body hashes to `body_hash`, or says why not.
-  virtual Result<BeginResult> Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) = 0;
+  virtual void Begin(const std::string& key, uint64_t body_hash, int64_t now_ns, BeginCallback done) = 0;
   // Records the answer to replay; the key lives on for the store's TTL.
-  virtual Status Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response) = 0;
+  virtual void Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response,
+                        DoneCallback done) = 0;
   // Forgets a key whose request failed, so a retry runs.
-  virtual Status Release(const std::string& key) = 0;
+  virtual void Release(const std::string& key, DoneCallback done) = 0;
   // Keys held (memory store) or -1 when not known locally (shared store).
   virtual int64_t size() const = 0;
   // Entries dropped for capacity or age (memory store); 0 where the server does it (Redis).
@@ -62,9 +69,22 @@ class MemoryIdempotencyStore final : public IdempotencyStore {
 
   MemoryIdempotencyStore(size_t capacity, int64_t ttl_ns);
 
-  Result<BeginResult> Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) override;
-  Status Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response) override;
-  Status Release(const std::string& key) override;
+  // The same operations, answered directly.
+  Result<BeginResult> BeginNow(const std::string& key, uint64_t body_hash, int64_t now_ns);
+  void CompleteNow(const std::string& key, const StoredResponse& response);
+  void ReleaseNow(const std::string& key);
+
+  void Begin(const std::string& key, uint64_t body_hash, int64_t now_ns, BeginCallback done) override {
+    done(BeginNow(key, body_hash, now_ns));
+  }
+  void Complete(const std::string& key, uint64_t, const StoredResponse& response, DoneCallback done) override {
+    CompleteNow(key, response);
+    if (done) done(Status());
+  }
+  void Release(const std::string& key, DoneCallback done) override {
+    ReleaseNow(key);
+    if (done) done(Status());
+  }
   int64_t size() const override;
 
   uint64_t evictions() const override { return evictions_.load(std::memory_order_relaxed); }

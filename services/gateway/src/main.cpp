@@ -33,7 +33,7 @@ struct GatewayConfig {
   size_t idempotency_capacity = 1'000'000;
   int64_t idempotency_ttl_s = 24 * 3600;
   std::string redis_url;  // empty: in-memory store
-  size_t redis_pool = 16;
+  size_t redis_lanes = 2;
   int64_t publish_timeout_ms = 2500;
   int64_t max_in_flight = 4096;
   int64_t read_timeout_ms = 5000;
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   settings.Add("redis-url", cfg.redis_url,
                "redis://host:port[/db] for an idempotency store shared by replicas "
                "(empty: in memory)");
-  settings.Add("redis-pool", cfg.redis_pool, "Redis connections")->check(CLI::Range(1, 1024));
+  settings.Add("redis-lanes", cfg.redis_lanes, "Redis connections, each pipelining its own queue")
+      ->check(CLI::Range(1, 64));
   settings.Add("publish-timeout-ms", cfg.publish_timeout_ms, "wait for the JetStream PubAck before answering 503")
       ->check(CLI::Range(10, 60'000));
   settings.Add("max-in-flight", cfg.max_in_flight, "publishes awaiting their PubAck before new webhooks get 503")
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
     store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
                                                                   cfg.idempotency_ttl_s * int64_t{1'000'000'000});
   } else {
-    redis_options->pool_size = cfg.redis_pool;
+    redis_options->lanes = cfg.redis_lanes;
     redis_options->ttl_ms = cfg.idempotency_ttl_s * 1000;
     auto redis = std::make_unique<tp::gateway::RedisIdempotencyStore>(*redis_options);
     // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why.
@@ -198,19 +199,25 @@ int main(int argc, char** argv) {
       return answer(processor.Unavailable("overloaded", "too many webhooks awaiting storage; retry"));
     }
     const std::string_view source = req.path().substr(std::string_view("/webhook/").size());
-    auto admitted = processor.Admit(
-        source, [&req](std::string_view name) { return req.Header(name); }, req.body(), received);
-    if (auto* response = std::get_if<tp::http::Response>(&admitted)) return answer(std::move(*response));
-    auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(admitted)));
-    const int64_t publish_start = tp::WallNanos();
+    // Counted from here: the idempotency claim (possibly a Redis round trip) and the publish.
     in_flight.fetch_add(1, std::memory_order_relaxed);
-    bus.PublishAsync(job->subject, job->signal_id, job->data,
-                     [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
-                       in_flight.fetch_sub(1, std::memory_order_relaxed);
-                       publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
-                       if (ack) accepted.Increment();
-                       answer(processor.Complete(*job, ack));
-                     });
+    processor.Process(
+        source, [&req](std::string_view name) { return req.Header(name); }, req.body(), received,
+        [&, answer](tp::gateway::WebhookProcessor::Outcome outcome) {
+          if (auto* response = std::get_if<tp::http::Response>(&outcome)) {
+            in_flight.fetch_sub(1, std::memory_order_relaxed);
+            return answer(std::move(*response));
+          }
+          auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(outcome)));
+          const int64_t publish_start = tp::WallNanos();
+          bus.PublishAsync(job->subject, job->signal_id, job->data,
+                           [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
+                             in_flight.fetch_sub(1, std::memory_order_relaxed);
+                             publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
+                             if (ack) accepted.Increment();
+                             answer(processor.Complete(*job, ack));
+                           });
+        });
   });
 
   return rt->ServeUntilSignal();

@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 
 #include <charconv>
+#include <functional>
+#include <future>
 
 namespace tradepipe::gateway {
 namespace {
@@ -11,8 +13,6 @@ namespace {
 constexpr std::string_view kBeginScript =
     "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end "
     "return redis.call('GET', KEYS[1])";
-
-using Reply = std::shared_ptr<redisReply>;
 
 std::string Hex(uint64_t v) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -55,83 +55,142 @@ Result<RedisOptions> ParseRedisUrl(std::string_view url) {
   return o;
 }
 
-// A pooled connection, returned (or closed, if it failed) when the lease ends.
-struct RedisIdempotencyStore::Lease {
-  RedisIdempotencyStore& store;
-  redisContext* ctx;
-  bool healthy = true;
-  ~Lease() { store.Return(ctx, healthy); }
+// One connection, one thread, one queue: batches of commands pipelined in one round trip.
+class RedisIdempotencyStore::Lane {
+ public:
+  struct Op {
+    std::vector<std::string> command;
+    std::function<void(Result<Reply>)> on_reply;
+  };
 
-  Result<Reply> Command(int argc, const char** argv, const size_t* lengths) {
-    Reply reply(static_cast<redisReply*>(redisCommandArgv(ctx, argc, argv, lengths)), freeReplyObject);
-    if (!reply) {
-      healthy = false;
-      return Result<Reply>::Error(std::string("redis: ") + (ctx->errstr[0] ? ctx->errstr : "connection lost"));
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      return Result<Reply>::Error("redis: " + std::string(reply->str, reply->len));
-    }
-    return reply;
-  }
-};
+  Lane(const RedisOptions& options, RedisIdempotencyStore& store)
+      : options_(options), store_(store), thread_([this] { Run(); }) {}
 
-RedisIdempotencyStore::RedisIdempotencyStore(RedisOptions options) : options_(std::move(options)) {}
-
-RedisIdempotencyStore::~RedisIdempotencyStore() {
-  std::lock_guard lock(mu_);
-  for (redisContext* c : idle_) redisFree(c);
-}
-
-Result<redisContext*> RedisIdempotencyStore::Acquire() {
-  {
-    std::unique_lock lock(mu_);
-    // Bounded wait for a free connection: a pool that is exhausted answers, it does not hang.
-    if (!available_.wait_for(lock, options_.timeout, [&] { return !idle_.empty() || open_ < options_.pool_size; })) {
-      return Result<redisContext*>::Error("redis: no free connection in the pool");
-    }
-    if (!idle_.empty()) {
-      redisContext* c = idle_.back();
-      idle_.pop_back();
-      return c;
-    }
-    ++open_;
-  }
-  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(options_.timeout));
-  std::string error;
-  if (c == nullptr) {
-    error = "redis: out of memory";
-  } else if (c->err) {
-    error = "redis: cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " + c->errstr;
-  } else {
-    redisSetTimeout(c, ToTimeval(options_.timeout));
-    if (options_.db != 0) {
-      Reply r(static_cast<redisReply*>(redisCommand(c, "SELECT %d", options_.db)), freeReplyObject);
-      if (!r || r->type == REDIS_REPLY_ERROR) error = "redis: SELECT failed";
-    }
-  }
-  if (!error.empty()) {
-    if (c != nullptr) redisFree(c);
+  ~Lane() {
     {
       std::lock_guard lock(mu_);
-      --open_;
+      stop_ = true;
     }
-    available_.notify_one();
-    return Result<redisContext*>::Error(error);
+    wake_.notify_one();
+    thread_.join();
+    if (ctx_ != nullptr) redisFree(ctx_);
   }
-  return c;
+
+  void Push(Op op) {
+    {
+      std::unique_lock lock(mu_);
+      if (!stop_ && queue_.size() < options_.max_queue) {
+        queue_.push_back(std::move(op));
+        lock.unlock();
+        wake_.notify_one();
+        return;
+      }
+    }
+    op.on_reply(Result<Reply>::Error("redis: request queue full"));
+  }
+
+ private:
+  void Run() {
+    std::vector<Op> batch;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (stop_ && queue_.empty()) return;
+        batch.swap(queue_);
+      }
+      Execute(batch);
+      batch.clear();
+    }
+  }
+
+  std::string Connect() {
+    ctx_ = redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(options_.timeout));
+    std::string error;
+    if (ctx_ == nullptr) {
+      error = "redis: out of memory";
+    } else if (ctx_->err) {
+      error = "redis: cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " + ctx_->errstr;
+    } else {
+      redisSetTimeout(ctx_, ToTimeval(options_.timeout));
+      if (options_.db != 0) {
+        auto* r = static_cast<redisReply*>(redisCommand(ctx_, "SELECT %d", options_.db));
+        if (r == nullptr || r->type == REDIS_REPLY_ERROR)
+          error = "redis: SELECT " + std::to_string(options_.db) + " failed";
+        if (r != nullptr) freeReplyObject(r);
+      }
+    }
+    if (!error.empty() && ctx_ != nullptr) {
+      redisFree(ctx_);
+      ctx_ = nullptr;
+    }
+    return error;
+  }
+
+  void FailAll(std::vector<Op>& batch, size_t from, const std::string& error) {
+    store_.NoteError(error);
+    for (size_t i = from; i < batch.size(); ++i) batch[i].on_reply(Result<Reply>::Error(error));
+  }
+
+  void Execute(std::vector<Op>& batch) {
+    if (ctx_ == nullptr) {
+      if (auto error = Connect(); !error.empty()) return FailAll(batch, 0, error);
+    }
+    std::vector<const char*> argv;
+    std::vector<size_t> lengths;
+    for (const Op& op : batch) {
+      argv.clear();
+      lengths.clear();
+      for (const auto& part : op.command) {
+        argv.push_back(part.data());
+        lengths.push_back(part.size());
+      }
+      redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lengths.data());
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+        const std::string error = std::string("redis: ") + (ctx_->errstr[0] ? ctx_->errstr : "connection lost");
+        redisFree(ctx_);  // re-dialled on the next batch
+        ctx_ = nullptr;
+        return FailAll(batch, i, error);
+      }
+      auto* r = static_cast<redisReply*>(raw);
+      if (r->type == REDIS_REPLY_ERROR) {
+        const std::string error = "redis: " + std::string(r->str, r->len);
+        freeReplyObject(r);
+        store_.NoteError(error);
+        batch[i].on_reply(Result<Reply>::Error(error));
+        continue;
+      }
+      Reply reply{r->type, r->str != nullptr ? std::string(r->str, r->len) : std::string()};
+      freeReplyObject(r);
+      store_.NoteSuccess();
+      batch[i].on_reply(std::move(reply));
+    }
+  }
+
+  const RedisOptions& options_;
+  RedisIdempotencyStore& store_;
+  redisContext* ctx_ = nullptr;  // used by the lane's thread only
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<Op> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last
+};
+
+RedisIdempotencyStore::RedisIdempotencyStore(RedisOptions options) : options_(std::move(options)) {
+  for (size_t i = 0; i < std::max<size_t>(1, options_.lanes); ++i) {
+    lanes_.push_back(std::make_unique<Lane>(options_, *this));
+  }
 }
 
-void RedisIdempotencyStore::Return(redisContext* ctx, bool healthy) {
-  {
-    std::lock_guard lock(mu_);
-    if (healthy) {
-      idle_.push_back(ctx);
-    } else {
-      redisFree(ctx);
-      --open_;
-    }
-  }
-  available_.notify_one();
+RedisIdempotencyStore::~RedisIdempotencyStore() { lanes_.clear(); }
+
+void RedisIdempotencyStore::Enqueue(const std::string& key, std::vector<std::string> command,
+                                    std::function<void(Result<Reply>)> on_reply) {
+  lanes_[std::hash<std::string>{}(key) % lanes_.size()]->Push({std::move(command), std::move(on_reply)});
 }
 
 void RedisIdempotencyStore::NoteError(const std::string& error) {
@@ -141,7 +200,7 @@ void RedisIdempotencyStore::NoteError(const std::string& error) {
 
 void RedisIdempotencyStore::NoteSuccess() {
   std::lock_guard lock(error_mu_);
-  last_error_.clear();
+  if (!last_error_.empty()) last_error_.clear();
 }
 
 std::string RedisIdempotencyStore::NotReadyReason() const {
@@ -149,72 +208,63 @@ std::string RedisIdempotencyStore::NotReadyReason() const {
   return last_error_;
 }
 
-Result<Reply> RedisIdempotencyStore::Execute(int argc, const char** argv, const size_t* lengths) {
-  auto ctx = Acquire();
-  if (!ctx) {
-    NoteError(ctx.error());
-    return Result<Reply>::Error(ctx.error());
-  }
-  Lease lease{*this, *ctx};
-  auto reply = lease.Command(argc, argv, lengths);
-  if (!reply) {
-    NoteError(reply.error());
-  } else {
-    NoteSuccess();
-  }
-  return reply;
+void RedisIdempotencyStore::Begin(const std::string& key, uint64_t body_hash, int64_t, BeginCallback done) {
+  const std::string hash = Hex(body_hash);
+  Enqueue(key,
+          {"EVAL", std::string(kBeginScript), "1", options_.key_prefix + key, "i|" + hash,
+           std::to_string(options_.in_flight_ttl_ms)},
+          [hash, done = std::move(done)](Result<Reply> reply) {
+            using R = Result<BeginResult>;
+            if (!reply) return done(R::Error(reply.error()));
+            if (reply->type == REDIS_REPLY_NIL) return done(BeginResult{BeginOutcome::kNew, {}});
+            if (reply->type != REDIS_REPLY_STRING) {
+              return done(R::Error("redis: unexpected reply type " + std::to_string(reply->type)));
+            }
+            // "i|<hash>" or "d|<hash>|<status>|<body>"
+            const std::string_view value = reply->text;
+            if (value.size() < 18 || value[1] != '|') return done(R::Error("redis: malformed idempotency record"));
+            if (value.substr(2, 16) != hash) return done(BeginResult{BeginOutcome::kMismatch, {}});
+            if (value[0] == 'i') return done(BeginResult{BeginOutcome::kInFlight, {}});
+            const std::string_view rest = value.size() > 19 ? value.substr(19) : std::string_view();
+            const size_t bar = rest.find('|');
+            int status = 0;
+            if (value[0] != 'd' || bar == std::string_view::npos ||
+                std::from_chars(rest.data(), rest.data() + bar, status).ec != std::errc()) {
+              return done(R::Error("redis: malformed idempotency record"));
+            }
+            done(BeginResult{BeginOutcome::kReplay, {status, std::string(rest.substr(bar + 1))}});
+          });
 }
 
-Result<BeginResult> RedisIdempotencyStore::Begin(const std::string& key, uint64_t body_hash, int64_t) {
-  using R = Result<BeginResult>;
-  const std::string full_key = options_.key_prefix + key;
-  const std::string marker = "i|" + Hex(body_hash);
-  const std::string ttl = std::to_string(options_.in_flight_ttl_ms);
-  const char* argv[] = {"EVAL", kBeginScript.data(), "1", full_key.data(), marker.data(), ttl.data()};
-  const size_t lengths[] = {4, kBeginScript.size(), 1, full_key.size(), marker.size(), ttl.size()};
-  auto reply = Execute(6, argv, lengths);
-  if (!reply) return R::Error(reply.error());
-  const redisReply* r = reply->get();
-  if (r->type == REDIS_REPLY_NIL) return BeginResult{BeginOutcome::kNew, {}};
-  if (r->type != REDIS_REPLY_STRING) return R::Error("redis: unexpected reply type " + std::to_string(r->type));
-  const std::string_view value(r->str, r->len);
-  // "i|<hash>" or "d|<hash>|<status>|<body>"
-  if (value.size() < 18 || value[1] != '|') return R::Error("redis: malformed idempotency record");
-  if (value.substr(2, 16) != Hex(body_hash)) return BeginResult{BeginOutcome::kMismatch, {}};
-  if (value[0] == 'i') return BeginResult{BeginOutcome::kInFlight, {}};
-  const std::string_view rest = value.size() > 19 ? value.substr(19) : std::string_view();
-  const size_t bar = rest.find('|');
-  int status = 0;
-  if (value[0] != 'd' || bar == std::string_view::npos ||
-      std::from_chars(rest.data(), rest.data() + bar, status).ec != std::errc()) {
-    return R::Error("redis: malformed idempotency record");
-  }
-  return BeginResult{BeginOutcome::kReplay, {status, std::string(rest.substr(bar + 1))}};
+void RedisIdempotencyStore::Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response,
+                                     DoneCallback done) {
+  Enqueue(key,
+          {"SET", options_.key_prefix + key,
+           "d|" + Hex(body_hash) + "|" + std::to_string(response.status) + "|" + response.body, "PX",
+           std::to_string(options_.ttl_ms)},
+          [done = std::move(done)](Result<Reply> reply) {
+            if (done) done(reply ? Status() : Status::Error(reply.error()));
+          });
 }
 
-Status RedisIdempotencyStore::Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response) {
-  const std::string full_key = options_.key_prefix + key;
-  const std::string value = "d|" + Hex(body_hash) + "|" + std::to_string(response.status) + "|" + response.body;
-  const std::string ttl = std::to_string(options_.ttl_ms);
-  const char* argv[] = {"SET", full_key.data(), value.data(), "PX", ttl.data()};
-  const size_t lengths[] = {3, full_key.size(), value.size(), 2, ttl.size()};
-  auto reply = Execute(5, argv, lengths);
-  return reply ? Status() : Status::Error(reply.error());
-}
-
-Status RedisIdempotencyStore::Release(const std::string& key) {
-  const std::string full_key = options_.key_prefix + key;
-  const char* argv[] = {"DEL", full_key.data()};
-  const size_t lengths[] = {3, full_key.size()};
-  auto reply = Execute(2, argv, lengths);
-  return reply ? Status() : Status::Error(reply.error());
+void RedisIdempotencyStore::Release(const std::string& key, DoneCallback done) {
+  Enqueue(key, {"DEL", options_.key_prefix + key}, [done = std::move(done)](Result<Reply> reply) {
+    if (done) done(reply ? Status() : Status::Error(reply.error()));
+  });
 }
 
 Status RedisIdempotencyStore::Ping() {
-  const char* argv[] = {"PING"};
-  const size_t lengths[] = {4};
-  auto reply = Execute(1, argv, lengths);
-  return reply ? Status() : Status::Error(reply.error());
+  std::vector<std::future<Status>> answers;
+  for (auto& lane : lanes_) {
+    auto promise = std::make_shared<std::promise<Status>>();
+    answers.push_back(promise->get_future());
+    lane->Push({{"PING"}, [promise](Result<Reply> r) { promise->set_value(r ? Status() : Status::Error(r.error())); }});
+  }
+  for (auto& answer : answers) {
+    if (answer.wait_for(options_.timeout * 3) != std::future_status::ready) return Status::Error("redis: no answer");
+    if (auto s = answer.get(); !s) return s;
+  }
+  return {};
 }
 
 }  // namespace tradepipe::gateway

@@ -7,26 +7,28 @@
 // Release that fails, cannot block a key for 24 h; the retry then re-publishes the same
 // Nats-Msg-Id, which JetStream drops as a duplicate.
 //
-// Connections: a pool (default 16), each used by one request at a time, so requests on
-// different threads never wait for one round trip on a shared connection. A failed connection
-// is dropped and re-dialled on next use; errors are returned, never hidden (the gateway then
-// answers 503: fail closed). NotReadyReason() reports the last failure until a command succeeds.
+// Pipelined: `lanes` threads (default 2), each with its own connection and a bounded queue.
+// A lane takes everything queued, writes all commands, then reads all replies — one round trip
+// per batch, however many requests wait — and runs the callbacks on its thread. A key always
+// goes to the same lane, so its operations stay in order. HTTP threads never wait for Redis.
+// Failures are answered, never hidden: a full queue, a refused connection or a reply not back
+// within `timeout` fails the operations (the gateway then answers 503: fail closed); the lane
+// re-dials on its next batch. NotReadyReason() reports the last failure until a command succeeds.
 //
 // Thread-safety: thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "idempotency.hpp"
-
-struct redisContext;
-struct redisReply;
 
 namespace tradepipe::gateway {
 
@@ -34,8 +36,9 @@ struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
-  size_t pool_size = 16;
-  std::chrono::milliseconds timeout{500};  // connect and per-command
+  size_t lanes = 2;
+  size_t max_queue = 16384;                // per lane; beyond it operations fail at once
+  std::chrono::milliseconds timeout{500};  // connect and per-batch reply
   int64_t ttl_ms = 24 * 3600 * 1000;
   int64_t in_flight_ttl_ms = 60 * 1000;
   std::string key_prefix = "tradepipe:idem:";
@@ -47,33 +50,33 @@ Result<RedisOptions> ParseRedisUrl(std::string_view url);
 class RedisIdempotencyStore final : public IdempotencyStore {
  public:
   explicit RedisIdempotencyStore(RedisOptions options);
-  ~RedisIdempotencyStore() override;
+  ~RedisIdempotencyStore() override;  // fails what is still queued, joins the lanes
 
-  Result<BeginResult> Begin(const std::string& key, uint64_t body_hash, int64_t now_ns) override;
-  Status Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response) override;
-  Status Release(const std::string& key) override;
+  void Begin(const std::string& key, uint64_t body_hash, int64_t now_ns, BeginCallback done) override;
+  void Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response, DoneCallback done) override;
+  void Release(const std::string& key, DoneCallback done) override;
   int64_t size() const override { return -1; }
   std::string NotReadyReason() const override;
 
-  // A PING on a pooled connection (start-up check and /ready refresh).
+  // A PING through every lane, waited for (start-up check, /ready refresh after an outage).
   Status Ping();
 
+  // A reply as the lanes hand it over: its type and its text (string, status or error).
+  struct Reply {
+    int type = 0;
+    std::string text;
+  };
+
  private:
-  struct Lease;
-  // One command on a pooled connection; records the outcome for NotReadyReason().
-  Result<std::shared_ptr<redisReply>> Execute(int argc, const char** argv, const size_t* lengths);
-  Result<redisContext*> Acquire();
-  void Return(redisContext* ctx, bool healthy);
+  class Lane;
+  void Enqueue(const std::string& key, std::vector<std::string> command, std::function<void(Result<Reply>)> on_reply);
   void NoteError(const std::string& error);
   void NoteSuccess();
 
   RedisOptions options_;
-  std::mutex mu_;
-  std::condition_variable available_;
-  std::vector<redisContext*> idle_;
-  size_t open_ = 0;  // connections created and not closed (idle or leased)
   mutable std::mutex error_mu_;
   std::string last_error_;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // last: their threads use the members above
 };
 
 }  // namespace tradepipe::gateway

@@ -76,9 +76,10 @@ http::Response WebhookProcessor::Reject(int status, std::string_view code, std::
   return http::JsonError(status, code, message);
 }
 
-std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_view source_name,
-                                                                 const HeaderLookup& header, std::string_view body,
-                                                                 int64_t received_ns) {
+std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(std::string_view source_name,
+                                                                              const HeaderLookup& header,
+                                                                              std::string_view body,
+                                                                              int64_t received_ns) {
   const auto source = sources_.find(std::string(source_name));
   if (source == sources_.end()) return Reject(404, "unknown_source", "no webhook source with this name");
 
@@ -142,8 +143,20 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
   if (parsed->error == SignalError::kMalformedJson) return Reject(400, "malformed_json", parsed->message);
   if (parsed->error == SignalError::kInvalidField) return Reject(422, "invalid_signal", parsed->message);
 
-  const uint64_t body_hash = BodyHash(body);
-  const auto begun = idempotency_.Begin(scoped_key, body_hash, received_ns);
+  // Everything the rest needs is copied out now: the request itself may be gone by the time an
+  // asynchronous store answers.
+  Claim claim;
+  claim.scoped_key = scoped_key;
+  claim.body_hash = BodyHash(body);
+  claim.source = source_name;
+  claim.signal = std::move(parsed->signal);
+  claim.received_ns = received_ns;
+  claim.verified_ns = verified_ns;
+  return claim;
+}
+
+std::variant<http::Response, PublishJob> WebhookProcessor::Resolve(const Claim& claim,
+                                                                   const Result<BeginResult>& begun) {
   if (!begun) {
     spdlog::warn("idempotency store failed, answering 503 error={}", begun.error());
     return Unavailable("idempotency_unavailable", "the idempotency store cannot be reached; retry");
@@ -166,32 +179,50 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
 
   events::Envelope e;
   e.type = events::kTypeSignal;
-  e.id = scoped_key;  // deterministic: the idempotency key scoped by source
+  e.id = claim.scoped_key;  // deterministic: the idempotency key scoped by source
   e.correlation_id = e.id;
-  e.source = source_name;
-  e.symbol = parsed->signal.symbol;
-  e.AddStamp("received", received_ns);
-  e.AddStamp("verified", verified_ns);
+  e.source = claim.source;
+  e.symbol = claim.signal.symbol;
+  e.AddStamp("received", claim.received_ns);
+  e.AddStamp("verified", claim.verified_ns);
   e.AddStamp("published", WallNanos());
-  e.payload = events::ToJson(parsed->signal.payload);
+  e.payload = events::ToJson(claim.signal.payload);
 
   PublishJob job;
-  job.idempotency_key = scoped_key;
-  job.body_hash = body_hash;
+  job.idempotency_key = claim.scoped_key;
+  job.body_hash = claim.body_hash;
   job.signal_id = e.id;
-  job.subject = events::SignalSubject(source_name, e.symbol);
+  job.subject = events::SignalSubject(claim.source, e.symbol);
   job.data = events::Serialize(e);
   return job;
+}
+
+void WebhookProcessor::Process(std::string_view source, const HeaderLookup& header, std::string_view body,
+                               int64_t received_ns,
+                               std::function<void(std::variant<http::Response, PublishJob>)> done) {
+  auto checked = Check(source, header, body, received_ns);
+  if (auto* response = std::get_if<http::Response>(&checked)) return done(std::move(*response));
+  auto claim = std::make_shared<Claim>(std::move(std::get<Claim>(checked)));
+  idempotency_.Begin(
+      claim->scoped_key, claim->body_hash, received_ns,
+      [this, claim, done = std::move(done)](Result<BeginResult> begun) { done(Resolve(*claim, begun)); });
+}
+
+std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_view source, const HeaderLookup& header,
+                                                                 std::string_view body, int64_t received_ns) {
+  std::optional<std::variant<http::Response, PublishJob>> out;
+  Process(source, header, body, received_ns, [&](std::variant<http::Response, PublishJob> r) { out = std::move(r); });
+  if (!out) throw std::logic_error("Admit needs a store that answers at once (use Process)");
+  return std::move(*out);
 }
 
 http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bus::PublishAck>& ack) {
   if (!ack) {
     // The sender's retry must be able to run. If even the release fails, the shared store's
     // short in-flight TTL frees the key (docs/gateway.md).
-    if (auto released = idempotency_.Release(job.idempotency_key); !released) {
-      spdlog::warn("idempotency release failed key_source={} error={}",
-                   job.signal_id.substr(0, job.signal_id.find(':')), released.error());
-    }
+    idempotency_.Release(job.idempotency_key, [](Status released) {
+      if (!released) spdlog::warn("idempotency release failed error={}", released.error());
+    });
     spdlog::warn("publish failed signal_id={} error={}", job.signal_id, ack.error());
     return Unavailable("publish_unavailable", "the event bus did not confirm the signal; retry");
   }
@@ -205,9 +236,9 @@ http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bu
   body += "\",\"seq\":" + std::to_string(ack->sequence) + "}";
   // The signal is durable whatever happens here: answer 202 even if the store cannot record it
   // (a retry then re-publishes the same Nats-Msg-Id, which JetStream drops as a duplicate).
-  if (auto recorded = idempotency_.Complete(job.idempotency_key, job.body_hash, {202, body}); !recorded) {
-    spdlog::warn("idempotency completion not recorded signal_id={} error={}", job.signal_id, recorded.error());
-  }
+  idempotency_.Complete(job.idempotency_key, job.body_hash, {202, body}, [id = job.signal_id](Status recorded) {
+    if (!recorded) spdlog::warn("idempotency completion not recorded signal_id={} error={}", id, recorded.error());
+  });
   return http::Json(202, std::move(body));
 }
 

@@ -24,6 +24,7 @@
 #include "rate_limiter.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/http/server.hpp"
+#include "webhook_signal.hpp"
 
 namespace tradepipe::gateway {
 
@@ -69,8 +70,15 @@ class WebhookProcessor {
   WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options, IdempotencyStore& store,
                    ProcessorObserver observer = {});
 
-  std::variant<http::Response, PublishJob> Admit(std::string_view source, const HeaderLookup& header,
-                                                 std::string_view body, int64_t received_ns);
+  using Outcome = std::variant<http::Response, PublishJob>;
+
+  // Checks the request, claims its idempotency key and calls `done` once with the answer or the
+  // signal to publish — at once, or later from the store's thread. The request may be gone by
+  // then: everything needed is copied before the store is asked.
+  void Process(std::string_view source, const HeaderLookup& header, std::string_view body, int64_t received_ns,
+               std::function<void(Outcome)> done);
+  // Process() for stores that answer at once (the memory store): tests and simple callers.
+  Outcome Admit(std::string_view source, const HeaderLookup& header, std::string_view body, int64_t received_ns);
   http::Response Complete(const PublishJob& job, const Result<bus::PublishAck>& ack);
   // 503 + Retry-After when the bus cannot take more (disconnected, too many publishes in flight).
   http::Response Unavailable(std::string_view code, std::string_view message);
@@ -78,6 +86,18 @@ class WebhookProcessor {
   const IdempotencyStore& idempotency() const { return idempotency_; }
 
  private:
+  // What survives the request while the store decides.
+  struct Claim {
+    std::string scoped_key;
+    uint64_t body_hash = 0;
+    std::string source;
+    WebhookSignal signal;
+    int64_t received_ns = 0;
+    int64_t verified_ns = 0;
+  };
+  std::variant<http::Response, Claim> Check(std::string_view source, const HeaderLookup& header, std::string_view body,
+                                            int64_t received_ns);
+  Outcome Resolve(const Claim& claim, const Result<BeginResult>& begun);
   http::Response Reject(int status, std::string_view code, std::string_view message);
 
   struct Source {

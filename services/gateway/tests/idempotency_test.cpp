@@ -10,31 +10,31 @@ namespace {
 TEST(IdempotencyStore, CapacityIsBoundedAndEvictsTheOldest) {
   MemoryIdempotencyStore store(MemoryIdempotencyStore::kShards * 2, 1'000'000'000);  // two keys per shard
   for (int i = 0; i < 10'000; ++i) {
-    EXPECT_EQ(store.Begin("k" + std::to_string(i), 1, i)->outcome, BeginOutcome::kNew);
+    EXPECT_EQ(store.BeginNow("k" + std::to_string(i), 1, i)->outcome, BeginOutcome::kNew);
   }
   EXPECT_LE(store.size(), static_cast<int64_t>(MemoryIdempotencyStore::kShards * 2));
   EXPECT_GE(store.evictions(), 10'000u - MemoryIdempotencyStore::kShards * 2);
-  EXPECT_EQ(store.Begin("k0", 1, 10'001)->outcome, BeginOutcome::kNew);          // the oldest was forgotten
-  EXPECT_EQ(store.Begin("k9999", 1, 10'002)->outcome, BeginOutcome::kInFlight);  // the newest was kept
+  EXPECT_EQ(store.BeginNow("k0", 1, 10'001)->outcome, BeginOutcome::kNew);          // the oldest was forgotten
+  EXPECT_EQ(store.BeginNow("k9999", 1, 10'002)->outcome, BeginOutcome::kInFlight);  // the newest was kept
 }
 
 TEST(IdempotencyStore, EntriesExpireAfterTheTtl) {
   MemoryIdempotencyStore store(100, 10);
-  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kNew);
-  ASSERT_TRUE(store.Complete("k", 1, {202, "{}"}).ok());
-  const auto replay = store.Begin("k", 1, 5);
+  EXPECT_EQ(store.BeginNow("k", 1, 0)->outcome, BeginOutcome::kNew);
+  store.CompleteNow("k", {202, "{}"});
+  const auto replay = store.BeginNow("k", 1, 5);
   EXPECT_EQ(replay->outcome, BeginOutcome::kReplay);
   EXPECT_EQ(replay->replay.status, 202);
-  EXPECT_EQ(store.Begin("k", 1, 10)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(store.BeginNow("k", 1, 10)->outcome, BeginOutcome::kNew);
 }
 
 TEST(IdempotencyStore, ReleaseLetsTheKeyRunAgain) {
   MemoryIdempotencyStore store(100, 1000);
-  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kNew);
-  EXPECT_EQ(store.Begin("k", 1, 1)->outcome, BeginOutcome::kInFlight);
-  EXPECT_EQ(store.Begin("k", 2, 1)->outcome, BeginOutcome::kMismatch);
-  ASSERT_TRUE(store.Release("k").ok());
-  EXPECT_EQ(store.Begin("k", 1, 2)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(store.BeginNow("k", 1, 0)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(store.BeginNow("k", 1, 1)->outcome, BeginOutcome::kInFlight);
+  EXPECT_EQ(store.BeginNow("k", 2, 1)->outcome, BeginOutcome::kMismatch);
+  store.ReleaseNow("k");
+  EXPECT_EQ(store.BeginNow("k", 1, 2)->outcome, BeginOutcome::kNew);
 }
 
 TEST(IdempotencyStore, ConcurrentFirstRequestsRunExactlyOnce) {
@@ -45,7 +45,7 @@ TEST(IdempotencyStore, ConcurrentFirstRequestsRunExactlyOnce) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int k = 0; k < kKeys; ++k) {
-        const auto r = store.Begin("key" + std::to_string(k), 7, 1);
+        const auto r = store.BeginNow("key" + std::to_string(k), 7, 1);
         if (r->outcome == BeginOutcome::kNew) ++winners;
         if (r->outcome == BeginOutcome::kInFlight) ++in_flight;
       }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "redis_server.hpp"
@@ -11,12 +12,32 @@
 namespace tradepipe::gateway {
 namespace {
 
+// The store answers on its own threads; these wait for the answer.
+Result<BeginResult> Begin(RedisIdempotencyStore& store, const std::string& key, uint64_t hash) {
+  std::promise<Result<BeginResult>> p;
+  auto f = p.get_future();
+  store.Begin(key, hash, 0, [&](Result<BeginResult> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+Status Complete(RedisIdempotencyStore& store, const std::string& key, uint64_t hash, StoredResponse r) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  store.Complete(key, hash, r, [&](Status s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+Status Release(RedisIdempotencyStore& store, const std::string& key) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  store.Release(key, [&](Status s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+
 class RedisStoreTest : public ::testing::Test {
  protected:
   RedisOptions Options() {
     RedisOptions o;
     o.port = redis_.port();
-    o.pool_size = 4;
+    o.lanes = 2;
     o.timeout = std::chrono::milliseconds(300);
     o.key_prefix = "test:" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ":";
     return o;
@@ -40,18 +61,18 @@ TEST(RedisUrl, Parses) {
 TEST_F(RedisStoreTest, NewInFlightMismatchReplayRelease) {
   RedisIdempotencyStore store(Options());
   ASSERT_TRUE(store.Ping().ok());
-  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kNew);
-  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kInFlight);
-  EXPECT_EQ(store.Begin("k", 2, 0)->outcome, BeginOutcome::kMismatch);
-  ASSERT_TRUE(store.Complete("k", 1, {202, R"({"id":"a|b","seq":7})"}).ok());
-  const auto replay = store.Begin("k", 1, 0);
+  EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kInFlight);
+  EXPECT_EQ(Begin(store, "k", 2)->outcome, BeginOutcome::kMismatch);
+  ASSERT_TRUE(Complete(store, "k", 1, {202, R"({"id":"a|b","seq":7})"}).ok());
+  const auto replay = Begin(store, "k", 1);
   ASSERT_TRUE(replay) << replay.error();
   EXPECT_EQ(replay->outcome, BeginOutcome::kReplay);
   EXPECT_EQ(replay->replay.status, 202);
   EXPECT_EQ(replay->replay.body, R"({"id":"a|b","seq":7})");
-  EXPECT_EQ(store.Begin("k", 3, 0)->outcome, BeginOutcome::kMismatch);
-  ASSERT_TRUE(store.Release("k").ok());
-  EXPECT_EQ(store.Begin("k", 3, 0)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(Begin(store, "k", 3)->outcome, BeginOutcome::kMismatch);
+  ASSERT_TRUE(Release(store, "k").ok());
+  EXPECT_EQ(Begin(store, "k", 3)->outcome, BeginOutcome::kNew);
   EXPECT_EQ(store.NotReadyReason(), "");
 }
 
@@ -59,9 +80,9 @@ TEST_F(RedisStoreTest, InFlightMarkerExpiresByItself) {
   RedisOptions o = Options();
   o.in_flight_ttl_ms = 200;
   RedisIdempotencyStore store(o);
-  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kNew);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  EXPECT_EQ(store.Begin("k", 1, 0)->outcome, BeginOutcome::kNew);
+  EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kNew);
 }
 
 TEST_F(RedisStoreTest, TwoReplicasShareKeysAndOnlyOneWins) {
@@ -72,7 +93,7 @@ TEST_F(RedisStoreTest, TwoReplicasShareKeysAndOnlyOneWins) {
     threads.emplace_back([&, t] {
       RedisIdempotencyStore& store = t % 2 ? a : b;
       for (int k = 0; k < 200; ++k) {
-        auto r = store.Begin("shared" + std::to_string(k), 9, 0);
+        auto r = Begin(store, "shared" + std::to_string(k), 9);
         ASSERT_TRUE(r) << r.error();
         (r->outcome == BeginOutcome::kNew ? winners : others)++;
       }
@@ -85,20 +106,35 @@ TEST_F(RedisStoreTest, TwoReplicasShareKeysAndOnlyOneWins) {
 
 TEST_F(RedisStoreTest, OutageFailsClosedAndRecovers) {
   RedisIdempotencyStore store(Options());
-  ASSERT_TRUE(store.Begin("before", 1, 0));
+  ASSERT_TRUE(Begin(store, "before", 1));
   redis_.Stop();
   const auto start = std::chrono::steady_clock::now();
-  auto during = store.Begin("during", 1, 0);
+  auto during = Begin(store, "during", 1);
   ASSERT_FALSE(during);
   EXPECT_NE(during.error().find("redis"), std::string::npos) << during.error();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));  // answers, does not hang
   EXPECT_NE(store.NotReadyReason(), "");
-  EXPECT_FALSE(store.Complete("before", 1, {202, "{}"}));
+  EXPECT_FALSE(Complete(store, "before", 1, {202, "{}"}));
   redis_.Start();
-  auto after = store.Begin("after", 1, 0);
+  auto after = Begin(store, "after", 1);
   ASSERT_TRUE(after) << after.error();
   EXPECT_EQ(after->outcome, BeginOutcome::kNew);
   EXPECT_EQ(store.NotReadyReason(), "");
+}
+
+TEST_F(RedisStoreTest, ManyConcurrentRequestsArePipelined) {
+  RedisIdempotencyStore store(Options());
+  constexpr int kRequests = 5000;
+  std::atomic<int> answered{0}, fresh{0};
+  std::promise<void> all;
+  for (int i = 0; i < kRequests; ++i) {
+    store.Begin("p" + std::to_string(i), 1, 0, [&](Result<BeginResult> r) {
+      if (r && r->outcome == BeginOutcome::kNew) ++fresh;
+      if (++answered == kRequests) all.set_value();
+    });
+  }
+  ASSERT_EQ(all.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(fresh.load(), kRequests);
 }
 
 TEST(RedisStoreUnreachable, ErrorsInsteadOfHanging) {
@@ -106,7 +142,7 @@ TEST(RedisStoreUnreachable, ErrorsInsteadOfHanging) {
   o.port = testing::FreePort();
   o.timeout = std::chrono::milliseconds(200);
   RedisIdempotencyStore store(o);
-  auto r = store.Begin("k", 1, 0);
+  auto r = Begin(store, "k", 1);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("cannot connect"), std::string::npos) << r.error();
 }
