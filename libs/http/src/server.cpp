@@ -1,6 +1,8 @@
-// Beast plumbing, after Beast's own advanced_server example: a listener that gives every
-// connection its own strand, and a session that owns its stream, buffer and a fresh parser per
-// request with the limits applied before every read.
+// Beast plumbing, after Beast's own advanced_server example: a session owns its stream, buffer
+// and a fresh parser per request, with the limits applied before every read. Unlike the example,
+// each server thread runs its own io_context and the one acceptor hands connections out round
+// robin: a connection lives on one thread, so it needs no strand and threads share no queue
+// (the "one io_context per core" design, without SO_REUSEPORT so a port in use stays an error).
 #include "tradepipe/http/server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -11,7 +13,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
@@ -43,11 +44,17 @@ bool IsExpectedClose(const beast::error_code& ec) {
 }  // namespace
 
 struct Server::Impl {
+  struct Worker {
+    net::io_context ioc{1};
+    net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
+    std::thread thread;
+  };
+
   ServerOptions options;
   Handler handler;
-  net::io_context ioc;
-  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<tcp::acceptor> acceptor;  // runs on workers[0]
+  size_t next_worker = 0;
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
@@ -155,7 +162,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void Server::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  auto& target = workers[next_worker++ % workers.size()]->ioc;
+  acceptor->async_accept(target.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping.load()) return;
     if (!ec) {
       std::make_shared<Session>(std::move(socket), *this)->Run();
@@ -169,6 +177,9 @@ void Server::Impl::Accept() {
 Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
+  for (int i = 0; i < std::max(1, impl_->options.threads); ++i)
+    impl_->workers.push_back(std::make_unique<Impl::Worker>());
+  impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->workers[0]->ioc);
 }
 
 Server::~Server() { Stop(); }
@@ -178,7 +189,7 @@ Status Server::Start() {
   const auto address = net::ip::make_address(impl_->options.host, ec);
   if (ec) return Status::Error("bad listen address '" + impl_->options.host + "': " + ec.message());
   const tcp::endpoint endpoint(address, impl_->options.port);
-  auto& acceptor = impl_->acceptor;
+  auto& acceptor = *impl_->acceptor;
   if (acceptor.open(endpoint.protocol(), ec); ec) return Status::Error("socket: " + ec.message());
   if (acceptor.set_option(net::socket_base::reuse_address(true), ec); ec) return Status::Error(ec.message());
   if (acceptor.bind(endpoint, ec); ec) {
@@ -188,8 +199,8 @@ Status Server::Start() {
   if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) return Status::Error(ec.message());
   impl_->bound_port = acceptor.local_endpoint().port();
   impl_->Accept();
-  for (int i = 0; i < impl_->options.threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& worker : impl_->workers) {
+    impl_->threads.emplace_back([w = worker.get()] { w->ioc.run(); });
   }
   return {};
 }
@@ -198,9 +209,9 @@ uint16_t Server::port() const { return impl_->bound_port; }
 
 void Server::Stop() {
   if (impl_->threads.empty() || impl_->stopping.exchange(true)) return;
-  net::post(impl_->acceptor.get_executor(), [this] {
+  net::post(impl_->acceptor->get_executor(), [this] {
     beast::error_code ignored;
-    impl_->acceptor.close(ignored);
+    impl_->acceptor->close(ignored);
   });
   const auto deadline = std::chrono::steady_clock::now() + impl_->options.drain_timeout;
   while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -209,8 +220,10 @@ void Server::Stop() {
   if (const int left = impl_->in_flight.load(); left > 0) {
     spdlog::warn("http stop: {} request(s) still in flight after the drain deadline", left);
   }
-  impl_->work.reset();
-  impl_->ioc.stop();
+  for (auto& worker : impl_->workers) {
+    worker->work.reset();
+    worker->ioc.stop();
+  }
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }
