@@ -70,6 +70,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {}
 
   void Run() {
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string();
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
@@ -105,7 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     counted_ = true;
     server_.in_flight.fetch_add(1, std::memory_order_relaxed);
-    Request view(View(req.method_string()), View(req.target()), req.body(), &req, &LookupHeader);
+    Request view(View(req.method_string()), View(req.target()), req.body(), &req, &LookupHeader, remote_);
     auto self = shared_from_this();
     server_.handler(view, [self](Response response) {
       net::post(self->stream_.get_executor(),
@@ -157,6 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Server::Impl& server_;
   bool keep_alive_ = false;
   bool counted_ = false;
+  std::string remote_;  // the peer's address, read once per connection
 };
 
 }  // namespace

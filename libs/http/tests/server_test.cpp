@@ -55,6 +55,8 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     router_.Get("/hello", [](const Request&) { return Json(200, R"({"hello":"world"})"); });
+    router_.Get("/whoami",
+                [](const Request& r) { return Json(200, "{\"remote\":\"" + std::string(r.remote_address()) + "\"}"); });
     router_.Post("/echo", [](const Request& r) {
       return Json(
           200, "{\"len\":" + std::to_string(r.body().size()) + ",\"x\":\"" + std::string(r.Header("X-Test")) + "\"}");
@@ -95,6 +97,10 @@ TEST_F(ServerTest, RoutesAndStatuses) {
   const std::string wrong_method = Get("/echo");
   EXPECT_NE(wrong_method.find("HTTP/1.1 405"), std::string::npos);
   EXPECT_NE(wrong_method.find("Allow: POST"), std::string::npos);
+}
+
+TEST_F(ServerTest, RemoteAddressIsThePeer) {
+  EXPECT_NE(Get("/whoami").find(R"({"remote":"127.0.0.1"})"), std::string::npos);
 }
 
 TEST_F(ServerTest, ServiceEndpoints) {

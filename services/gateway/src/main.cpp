@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
     // Counted from here: the idempotency claim (possibly a Redis round trip) and the publish.
     in_flight.fetch_add(1, std::memory_order_relaxed);
     processor.Process(
-        source, [&req](std::string_view name) { return req.Header(name); }, req.body(), received,
+        source, [&req](std::string_view name) { return req.Header(name); }, req.body(), req.remote_address(), received,
         [&, answer](tp::gateway::WebhookProcessor::Outcome outcome) {
           if (auto* response = std::get_if<tp::http::Response>(&outcome)) {
             in_flight.fetch_sub(1, std::memory_order_relaxed);

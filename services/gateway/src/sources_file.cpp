@@ -65,12 +65,15 @@ std::string ReadSource(od::object& object, SourceConfig& source, std::vector<std
       if (auto e = ReadStrings(value, secrets); !e.empty()) return key + ": " + e;
     } else if (key == "tokens") {
       if (auto e = ReadStrings(value, source.tokens); !e.empty()) return key + ": " + e;
+    } else if (key == "allow_ips") {
+      if (auto e = ReadStrings(value, source.allow_ips); !e.empty()) return key + ": " + e;
+      if (auto list = IpAllowList::Parse(source.allow_ips); !list) return key + ": " + list.error();
     } else if (key == "rate_per_s") {
       if (value.get_double().get(source.rate_per_s) || source.rate_per_s < 0) return key + ": expected a number >= 0";
     } else if (key == "burst") {
       if (value.get_int64().get(source.burst) || source.burst < 1) return key + ": expected an integer >= 1";
     } else {
-      return "unknown key '" + key + "' (schemes, secrets, tokens, rate_per_s, burst)";
+      return "unknown key '" + key + "' (schemes, secrets, tokens, allow_ips, rate_per_s, burst)";
     }
   }
   return {};

@@ -8,10 +8,10 @@
 //   TRADEPIPE_GATEWAY_SOURCE_TRADINGVIEW_TOKENS=<token>[,<older token>]
 //   TRADEPIPE_GATEWAY_SOURCE_PARTNER_SECRETS=whsec_<new>,whsec_<old>
 //
-// Keys per source: schemes (default ["standard-webhooks"]), secrets, tokens, rate_per_s (0 =
-// unlimited), burst. Unknown keys are refused by name; a scheme without its credential, a token
-// shorter than 16 characters or a malformed secret is refused naming the source, never the value.
-// Thread-safety: pure functions.
+// Keys per source: schemes (default ["standard-webhooks"]), secrets, tokens, allow_ips
+// (addresses or CIDR ranges; default any), rate_per_s (0 = unlimited), burst. Unknown keys are refused by name; a
+// scheme without its credential, a token shorter than 16 characters or a malformed secret is refused naming the source,
+// never the value. Thread-safety: pure functions.
 #pragma once
 
 #include <functional>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <stdexcept>
 
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/crypto/crypto.hpp"
@@ -66,8 +67,10 @@ WebhookProcessor::WebhookProcessor(std::vector<SourceConfig> sources, ProcessorO
     : options_(options), observer_(std::move(observer)), idempotency_(store) {
   for (auto& s : sources) {
     auto limiter = std::make_unique<RateLimiter>(s.rate_per_s, s.burst);
+    auto allow = IpAllowList::Parse(s.allow_ips);
+    if (!allow) throw std::invalid_argument("source '" + s.name + "': allow_ips: " + allow.error());
     std::string name = s.name;
-    sources_.emplace(std::move(name), Source{std::move(s), std::move(limiter)});
+    sources_.emplace(std::move(name), Source{std::move(s), std::move(limiter), std::move(*allow)});
   }
 }
 
@@ -79,9 +82,13 @@ http::Response WebhookProcessor::Reject(int status, std::string_view code, std::
 std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(std::string_view source_name,
                                                                               const HeaderLookup& header,
                                                                               std::string_view body,
+                                                                              std::string_view remote,
                                                                               int64_t received_ns) {
   const auto source = sources_.find(std::string(source_name));
   if (source == sources_.end()) return Reject(404, "unknown_source", "no webhook source with this name");
+  if (!source->second.allow.Allows(remote)) {
+    return Reject(403, "ip_not_allowed", "this address may not send webhooks for this source");
+  }
 
   if (!AcceptedContentType(header("content-type"))) {
     return Reject(415, "unsupported_media_type", "send application/json (or text/plain)");
@@ -198,9 +205,9 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Resolve(const Claim& 
 }
 
 void WebhookProcessor::Process(std::string_view source, const HeaderLookup& header, std::string_view body,
-                               int64_t received_ns,
+                               std::string_view remote, int64_t received_ns,
                                std::function<void(std::variant<http::Response, PublishJob>)> done) {
-  auto checked = Check(source, header, body, received_ns);
+  auto checked = Check(source, header, body, remote, received_ns);
   if (auto* response = std::get_if<http::Response>(&checked)) return done(std::move(*response));
   auto claim = std::make_shared<Claim>(std::move(std::get<Claim>(checked)));
   idempotency_.Begin(
@@ -209,9 +216,11 @@ void WebhookProcessor::Process(std::string_view source, const HeaderLookup& head
 }
 
 std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_view source, const HeaderLookup& header,
-                                                                 std::string_view body, int64_t received_ns) {
+                                                                 std::string_view body, int64_t received_ns,
+                                                                 std::string_view remote) {
   std::optional<std::variant<http::Response, PublishJob>> out;
-  Process(source, header, body, received_ns, [&](std::variant<http::Response, PublishJob> r) { out = std::move(r); });
+  Process(source, header, body, remote, received_ns,
+          [&](std::variant<http::Response, PublishJob> r) { out = std::move(r); });
   if (!out) throw std::logic_error("Admit needs a store that answers at once (use Process)");
   return std::move(*out);
 }

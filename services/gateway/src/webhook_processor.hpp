@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "idempotency.hpp"
+#include "ip_allow_list.hpp"
 #include "rate_limiter.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/http/server.hpp"
@@ -41,7 +42,8 @@ struct SourceConfig {
   double rate_per_s = 0;          // 0: unlimited
   int64_t burst = 1;
   std::vector<Scheme> schemes = {Scheme::kStandardWebhooks};
-  std::vector<std::string> tokens;  // body-token scheme: every active token (rotation)
+  std::vector<std::string> tokens;     // body-token scheme: every active token (rotation)
+  std::vector<std::string> allow_ips;  // addresses or CIDR ranges; empty: any
 };
 
 struct ProcessorOptions {
@@ -66,7 +68,8 @@ class WebhookProcessor {
  public:
   using HeaderLookup = std::function<std::string_view(std::string_view)>;
 
-  // `store` must outlive the processor.
+  // `store` must outlive the processor. Throws std::invalid_argument for a bad allow-list entry
+  // (a start-up misconfiguration; the sources file parser reports it first, by source name).
   WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options, IdempotencyStore& store,
                    ProcessorObserver observer = {});
 
@@ -75,10 +78,12 @@ class WebhookProcessor {
   // Checks the request, claims its idempotency key and calls `done` once with the answer or the
   // signal to publish — at once, or later from the store's thread. The request may be gone by
   // then: everything needed is copied before the store is asked.
-  void Process(std::string_view source, const HeaderLookup& header, std::string_view body, int64_t received_ns,
-               std::function<void(Outcome)> done);
+  // `remote` is the peer address, checked against the source's allow-list.
+  void Process(std::string_view source, const HeaderLookup& header, std::string_view body, std::string_view remote,
+               int64_t received_ns, std::function<void(Outcome)> done);
   // Process() for stores that answer at once (the memory store): tests and simple callers.
-  Outcome Admit(std::string_view source, const HeaderLookup& header, std::string_view body, int64_t received_ns);
+  Outcome Admit(std::string_view source, const HeaderLookup& header, std::string_view body, int64_t received_ns,
+                std::string_view remote = "127.0.0.1");
   http::Response Complete(const PublishJob& job, const Result<bus::PublishAck>& ack);
   // 503 + Retry-After when the bus cannot take more (disconnected, too many publishes in flight).
   http::Response Unavailable(std::string_view code, std::string_view message);
@@ -96,13 +101,14 @@ class WebhookProcessor {
     int64_t verified_ns = 0;
   };
   std::variant<http::Response, Claim> Check(std::string_view source, const HeaderLookup& header, std::string_view body,
-                                            int64_t received_ns);
+                                            std::string_view remote, int64_t received_ns);
   Outcome Resolve(const Claim& claim, const Result<BeginResult>& begun);
   http::Response Reject(int status, std::string_view code, std::string_view message);
 
   struct Source {
     SourceConfig config;
     std::unique_ptr<RateLimiter> limiter;
+    IpAllowList allow;
   };
   std::unordered_map<std::string, Source> sources_;
   ProcessorOptions options_;

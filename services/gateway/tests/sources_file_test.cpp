@@ -57,6 +57,7 @@ TEST(SourcesFile, RefusalsNameTheProblemNotTheSecret) {
       {R"({"sources": {"a.b": {"secrets": ["whsec_YWJj"]}}})", "names use only"},
       {R"({"sorces": {}})", "unknown key 'sorces'"},
       {R"({"sources": {"a": {"burst": 0, "secrets": ["whsec_YWJj"]}}})", "burst"},
+      {R"({"sources": {"a": {"allow_ips": ["10.0.0.0/40"], "secrets": ["whsec_YWJj"]}}})", "bad prefix length"},
       {"not json", "not a JSON object"},
   };
   for (const auto& c : cases) {

@@ -39,6 +39,12 @@ SourceConfig Src(std::string name, std::vector<std::string> keys, double rate = 
   return c;
 }
 
+SourceConfig Fenced() {
+  SourceConfig c = Src("fenced", {kKey});
+  c.allow_ips = {"52.89.214.238", "10.0.0.0/8"};
+  return c;
+}
+
 class ProcessorTest : public ::testing::Test {
  protected:
   std::variant<http::Response, PublishJob> Admit(const std::string& source, const Req& r) {
@@ -62,7 +68,7 @@ class ProcessorTest : public ::testing::Test {
   WebhookProcessor processor_{
       {Src("demo", {kKey}), Src("rotating", {kOtherKey, kKey}), Src("slow", {kKey}, 1, 2),
        Src("hex", {kKey}, 0, 1, {Scheme::kHexHmac, Scheme::kStandardWebhooks}),
-       Src("tv", {}, 0, 1, {Scheme::kBodyToken}, {"old-token", "tv-token"})},
+       Src("tv", {}, 0, 1, {Scheme::kBodyToken}, {"old-token", "tv-token"}), Fenced()},
       {.tolerance_s = 300},
       store_,
       {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); }, .replayed = [this] { ++replays_; }}};
@@ -255,6 +261,24 @@ TEST_F(ProcessorTest, BodyTokenSchemeForSendersWithoutHeaders) {
   }
   // Headers of another scheme do not bypass the token on a token-only source.
   EXPECT_EQ(AdmitResponse("tv", Signed("x", kGood)).status, 401);
+}
+
+TEST_F(ProcessorTest, AllowListRefusesOtherAddressesWith403) {
+  auto answer = [&](const char* remote) {
+    const Req r = Signed(std::string("ip-") + remote, kGood);
+    auto v = processor_.Admit(
+        "fenced",
+        [&r](std::string_view name) -> std::string_view {
+          auto it = r.headers.find(std::string(name));
+          return it == r.headers.end() ? std::string_view() : std::string_view(it->second);
+        },
+        r.body, kNow* kNanos, remote);
+    return std::holds_alternative<PublishJob>(v) ? -1 : std::get<http::Response>(v).status;
+  };
+  EXPECT_EQ(answer("52.89.214.238"), -1);
+  EXPECT_EQ(answer("10.9.8.7"), -1);
+  EXPECT_EQ(answer("203.0.113.1"), 403);
+  EXPECT_EQ(answer(""), 403);
 }
 
 TEST(ParseSources, ParsesNamesAndSecrets) {

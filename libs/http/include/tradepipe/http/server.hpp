@@ -32,8 +32,9 @@ namespace tradepipe::http {
 class Request {
  public:
   using HeaderLookup = std::string_view (*)(const void* raw, std::string_view name);
-  Request(std::string_view method, std::string_view target, std::string_view body, const void* raw, HeaderLookup lookup)
-      : method_(method), target_(target), body_(body), raw_(raw), lookup_(lookup) {}
+  Request(std::string_view method, std::string_view target, std::string_view body, const void* raw, HeaderLookup lookup,
+          std::string_view remote_address = {})
+      : method_(method), target_(target), body_(body), remote_(remote_address), raw_(raw), lookup_(lookup) {}
 
   std::string_view method() const { return method_; }
   std::string_view target() const { return target_; }
@@ -44,11 +45,13 @@ class Request {
     return q == std::string_view::npos ? std::string_view() : target_.substr(q + 1);
   }
   std::string_view body() const { return body_; }
+  // The TCP peer's address as text ("127.0.0.1", "::1"); empty if unknown.
+  std::string_view remote_address() const { return remote_; }
   // Case-insensitive; empty when absent.
   std::string_view Header(std::string_view name) const { return lookup_ ? lookup_(raw_, name) : std::string_view(); }
 
  private:
-  std::string_view method_, target_, body_;
+  std::string_view method_, target_, body_, remote_;
   const void* raw_;
   HeaderLookup lookup_;
 };
