@@ -93,5 +93,45 @@ class GatewayStatuses(unittest.TestCase):
         self.assertEqual(status, 202)
 
 
+
+class GatewayConcurrency(unittest.TestCase):
+    """Many copies of one webhook at once (no rate limit): exactly one publish."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack(BIN_DIR).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.__exit__(None, None, None)
+
+    request = GatewayStatuses.request
+
+    def test_concurrent_repeats_publish_once(self):
+        import concurrent.futures
+        body = b'{"symbol":"NVDA","action":"buy","qty":3}'
+        headers = signed_headers(f"st_conc_{time.time()}", body)
+        before = self.stack.jetstream()[0]["SIGNALS"]["messages"]
+
+        def send(_):
+            status, r, payload = self.request("POST", "/webhook/demo", body, headers)
+            return status, r.getheader("Idempotent-Replayed"), payload
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(send, range(64)))
+        fresh = [p for s, replayed, p in results if s == 202 and replayed is None]
+        replays = [p for s, replayed, p in results if s == 202 and replayed == "true"]
+        in_flight = [p for s, _, p in results if s == 409]
+        self.assertEqual(len(fresh), 1, results[:3])
+        self.assertEqual(len(fresh) + len(replays) + len(in_flight), 64, [s for s, _, _ in results])
+        self.assertTrue(all(p == fresh[0] for p in replays), "a replay differs from the first answer")
+        self.assertTrue(all(p["error"] == "request_in_progress" for p in in_flight))
+        # Same key, different body, while and after: 422, never a second publish.
+        other = b'{"symbol":"NVDA","action":"sell","qty":3}'
+        status, _, payload = self.request("POST", "/webhook/demo", other, {**headers, "webhook-signature":
+                                          signed_headers(headers["webhook-id"], other, timestamp=int(headers["webhook-timestamp"]))["webhook-signature"]})
+        self.assertEqual((status, payload["error"]), (422, "idempotency_key_reused"))
+        self.assertEqual(self.stack.jetstream()[0]["SIGNALS"]["messages"], before + 1)
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])
