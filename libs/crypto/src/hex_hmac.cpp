@@ -25,9 +25,8 @@ std::string SignHexHmac(std::string_view key, std::string_view timestamp, std::s
   return LowerHex(HmacSha256(key, {timestamp, ".", body}));
 }
 
-VerifyOutcome VerifyHexHmac(std::span<const std::string> keys, std::string_view timestamp,
-                            std::string_view signature, std::string_view body, int64_t now_seconds,
-                            int64_t tolerance_seconds) {
+VerifyOutcome VerifyHexHmac(std::span<const std::string> keys, std::string_view timestamp, std::string_view signature,
+                            std::string_view body, int64_t now_seconds, int64_t tolerance_seconds) {
   if (timestamp.empty() || signature.empty()) return VerifyOutcome::kMissingHeaders;
   int64_t ts = 0;
   const auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);

@@ -1,8 +1,8 @@
 #include "tradepipe/crypto/crypto.hpp"
-#include "tradepipe/crypto/hex_hmac.hpp"
 
 #include <gtest/gtest.h>
 
+#include "tradepipe/crypto/hex_hmac.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
 
 namespace tradepipe::crypto {

@@ -22,8 +22,7 @@ std::string SignHexHmac(std::string_view key, std::string_view timestamp, std::s
 
 // Same outcomes as Standard Webhooks: kMissingHeaders, kBadTimestamp, kStaleTimestamp,
 // kBadSignature (also for a value that is not 64 hex digits), kOk.
-VerifyOutcome VerifyHexHmac(std::span<const std::string> keys, std::string_view timestamp,
-                            std::string_view signature, std::string_view body, int64_t now_seconds,
-                            int64_t tolerance_seconds);
+VerifyOutcome VerifyHexHmac(std::span<const std::string> keys, std::string_view timestamp, std::string_view signature,
+                            std::string_view body, int64_t now_seconds, int64_t tolerance_seconds);
 
 }  // namespace tradepipe::crypto
