@@ -44,12 +44,6 @@ int main(int argc, char** argv) {
                                              tp::metrics::Metrics::LatencyBuckets());
   tp::agent::Positions positions;
 
-  auto poison = [&](tp::bus::Message& m, const std::string& why) {
-    spdlog::error("dead letter subject={} seq={} error={}", m.subject(), m.stream_sequence(), why);
-    dead.Increment();
-    (void)m.Term();
-  };
-
   auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) {
     const int64_t consumed = tp::WallNanos();
     std::vector<std::string> reasons;   // per decided signal, empty for an order
@@ -79,21 +73,19 @@ int main(int argc, char** argv) {
     }
   };
 
+  // Fills publish nothing: the same ack/terminate path as signals, with no outgoing events.
   auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) {
-    for (auto& m : batch_msgs) {
-      auto e = tp::events::ParseEnvelope(m.data());
-      if (!e) {
-        poison(m, e.error());
-        continue;
-      }
-      auto fill = tp::events::ParseFillPayload(e->payload);
-      if (!fill) {
-        poison(m, fill.error());
-        continue;
-      }
-      if (positions.Apply(e->id, e->symbol, fill->side, fill->qty)) fills.Increment();
-      (void)m.Ack();
-    }
+    const auto result = tp::bus::ForwardBatch(
+        rt->bus(), batch_msgs, [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
+          using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
+          auto e = tp::events::ParseEnvelope(m.data());
+          if (!e) return R::Error(e.error());
+          auto fill = tp::events::ParseFillPayload(e->payload);
+          if (!fill) return R::Error(fill.error());
+          if (positions.Apply(e->id, e->symbol, fill->side, fill->qty)) fills.Increment();
+          return std::vector<tp::bus::OutgoingMessage>{};
+        });
+    dead.Increment(static_cast<double>(result.dead));
   };
 
   rt->router().Get("/positions", [&](const tp::http::Request&) {

@@ -47,13 +47,13 @@ int main(int argc, char** argv) {
       std::vector<tp::audit::DeadLetter> dead_letters;
       rows.reserve(msgs.size());
       for (auto& m : msgs) {
-        auto row = tp::audit::RowFromMessage(m.subject(), m.stream_sequence(), m.data(), now);
+        const uint64_t seq = m.stream_sequence();  // parses the message's metadata: once
+        auto row = tp::audit::RowFromMessage(m.subject(), seq, m.data(), now);
         if (row) {
           rows.push_back(std::move(*row));
         } else {
-          spdlog::error("dead letter subject={} seq={} error={}", m.subject(), m.stream_sequence(), row.error());
-          dead_letters.push_back(
-              {std::string(m.subject()), m.stream_sequence(), row.error(), std::string(m.data()), now});
+          spdlog::error("dead letter subject={} seq={} error={}", m.subject(), seq, row.error());
+          dead_letters.push_back({std::string(m.subject()), seq, row.error(), std::string(m.data()), now});
         }
       }
       auto result = (*store)->Record(rows, dead_letters);

@@ -19,9 +19,8 @@ namespace {
 
 constexpr int64_t kNanos = 1'000'000'000;
 
-uint64_t BodyHash(std::string_view body) {
-  // Compares bodies sent under one idempotency key: the first 8 bytes of SHA-256 suffice.
-  const auto digest = crypto::Sha256(body);
+// Compares bodies sent under one idempotency key: the first 8 bytes of SHA-256 suffice.
+uint64_t BodyHash(const crypto::Sha256Digest& digest) {
   uint64_t h = 0;
   for (int i = 0; i < 8; ++i) h = (h << 8) | digest[static_cast<size_t>(i)];
   return h;
@@ -41,9 +40,8 @@ bool AcceptedContentType(std::string_view value) {
 }
 
 // First 16 bytes of SHA-256, hex: the idempotency key of a request that carries none.
-std::string BodyKey(std::string_view body) {
+std::string BodyKey(const crypto::Sha256Digest& digest) {
   static constexpr char kHex[] = "0123456789abcdef";
-  const auto digest = crypto::Sha256(body);
   std::string out;
   for (size_t i = 0; i < 16; ++i) {
     out += kHex[digest[i] >> 4];
@@ -137,9 +135,10 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
 
   // Key: Idempotency-Key, else webhook-id, else a hash of the body (senders without ids, such as
   // TradingView: its alert template carries {{timenow}}, so distinct alerts have distinct bodies).
+  const crypto::Sha256Digest body_digest = crypto::Sha256(body);  // once: body hash and fallback key
   std::string key(header("idempotency-key"));
   if (key.empty()) key = webhook_id;
-  if (key.empty()) key = "sha256:" + BodyKey(body);
+  if (key.empty()) key = "sha256:" + BodyKey(body_digest);
   if (!ValidIdempotencyKey(key)) {
     return Reject(400, "bad_idempotency_key", "key must be 1-255 visible ASCII characters");
   }
@@ -154,7 +153,7 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
   // asynchronous store answers.
   Claim claim;
   claim.scoped_key = scoped_key;
-  claim.body_hash = BodyHash(body);
+  claim.body_hash = BodyHash(body_digest);
   claim.source = source_name;
   claim.signal = std::move(parsed->signal);
   claim.received_ns = received_ns;
