@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace tradepipe::testing {
 
@@ -45,7 +46,8 @@ inline bool PortAccepts(uint16_t port) {
 
 class NatsServer {
  public:
-  NatsServer() {
+  // extra_args: more nats-server flags, e.g. {"--user", "u", "--pass", "p"}.
+  explicit NatsServer(std::vector<std::string> extra_args = {}) : extra_args_(std::move(extra_args)) {
     char tmpl[] = "/tmp/tradepipe-nats-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -66,15 +68,18 @@ class NatsServer {
     Kill(SIGTERM);
     Start();
   }
-
- private:
+  // Stop() then Start() again, with time in between to observe the outage.
+  void Stop() { Kill(SIGTERM); }
   void Start() {
     pid_ = ::fork();
     if (pid_ == 0) {
       const std::string port = std::to_string(port_);
       const std::string log = dir_ + "/nats.log";
-      ::execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", port.c_str(), "-sd", dir_.c_str(), "-l",
-               log.c_str(), static_cast<char*>(nullptr));
+      std::vector<const char*> argv = {"nats-server", "-js", "-a",         "127.0.0.1", "-p",
+                                       port.c_str(),  "-sd", dir_.c_str(), "-l",        log.c_str()};
+      for (const auto& a : extra_args_) argv.push_back(a.c_str());
+      argv.push_back(nullptr);
+      ::execvp("nats-server", const_cast<char* const*>(argv.data()));
       std::_Exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -83,7 +88,11 @@ class NatsServer {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+  // SIGSTOP / SIGCONT: a server that accepts bytes but answers nothing.
+  void Pause() { ::kill(pid_, SIGSTOP); }
+  void Resume() { ::kill(pid_, SIGCONT); }
 
+ private:
   void Kill(int sig) {
     if (pid_ <= 0) return;
     ::kill(pid_, sig);
@@ -92,6 +101,7 @@ class NatsServer {
     pid_ = -1;
   }
 
+  std::vector<std::string> extra_args_;
   std::string dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;

@@ -47,7 +47,7 @@ struct Server::Impl {
   struct Worker {
     net::io_context ioc{1};
     net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-    std::thread thread;
+    std::shared_ptr<void> attachment;  // see ServerOptions::attach
   };
 
   ServerOptions options;
@@ -203,6 +203,11 @@ Status Server::Start() {
   if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) return Status::Error(ec.message());
   impl_->bound_port = acceptor.local_endpoint().port();
   impl_->Accept();
+  if (impl_->options.attach) {
+    for (size_t i = 0; i < impl_->workers.size(); ++i) {
+      impl_->workers[i]->attachment = impl_->options.attach(static_cast<int>(i), impl_->workers[i]->ioc);
+    }
+  }
   for (auto& worker : impl_->workers) {
     impl_->threads.emplace_back([w = worker.get()] { w->ioc.run(); });
   }
@@ -230,6 +235,8 @@ void Server::Stop() {
   }
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // Attachments may hand work to any loop when they close: release them all before any loop goes.
+  for (auto& worker : impl_->workers) worker->attachment.reset();
 }
 
 }  // namespace tradepipe::http

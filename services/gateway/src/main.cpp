@@ -13,6 +13,7 @@
 #include "redis_idempotency.hpp"
 #include "sources_file.hpp"
 #include "tradepipe/bus/bus.hpp"
+#include "tradepipe/bus/loop_publisher.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/config/settings.hpp"
@@ -41,6 +42,7 @@ struct GatewayConfig {
   double source_rate = 0;
   int64_t source_burst = 100;
   bool send_asap = false;
+  std::string publisher = "loop";  // loop: one NATS connection per HTTP thread; cnats: the shared Bus
 };
 
 }  // namespace
@@ -79,6 +81,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e9));
   settings.Add("source-burst", cfg.source_burst, "per-source burst above the rate")->check(CLI::Range(1, 1'000'000));
   settings.AddFlag("send-asap", cfg.send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
+  settings
+      .Add("publisher", cfg.publisher,
+           "loop: publish on each HTTP thread's own NATS connection; cnats: through the cnats library")
+      ->check(CLI::IsMember({"loop", "cnats"}));
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
   std::optional<tp::gateway::RedisOptions> redis_options;
@@ -129,12 +135,24 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // One publisher per HTTP thread, on that thread's event loop (docs/gateway.md).
+  std::vector<tp::bus::LoopPublisher*> loop_publishers;
+  std::function<std::shared_ptr<void>(int, boost::asio::io_context&)> attach;
+  if (cfg.publisher == "loop") {
+    attach = [&](int, boost::asio::io_context& loop) {
+      auto publisher = tp::bus::LoopPublisher::Create(
+          loop, {.url = cfg.common.nats_url, .name = "gateway", .publish_timeout_ms = cfg.publish_timeout_ms});
+      publisher->Start();
+      loop_publishers.push_back(publisher.get());
+      return std::shared_ptr<void>(std::move(publisher));
+    };
+  }
   auto rt = tp::service::Runtime::Start(
       "gateway", cfg.common,
       {.send_asap = cfg.send_asap,
        .max_pending_publishes = cfg.max_in_flight,
        .publish_timeout_ms = cfg.publish_timeout_ms},
-      {.body_limit = cfg.max_body, .read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms)});
+      {.body_limit = cfg.max_body, .read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms), .attach = attach});
   if (!rt) return 1;
 
   if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
@@ -197,6 +215,24 @@ int main(int argc, char** argv) {
     in_flight_gauge.Set(static_cast<double>(in_flight.load()));
   });
   tp::bus::Bus& bus = rt->bus();
+  // The publisher for this request: the calling HTTP thread's own (no hand-off), else the next
+  // one in turn (calls from Redis lane threads); or the cnats Bus with --publisher cnats.
+  std::atomic<size_t> next_publisher{0};
+  auto pick_publisher = [&]() -> tp::bus::LoopPublisher* {
+    if (loop_publishers.empty()) return nullptr;
+    for (auto* p : loop_publishers) {
+      if (p->OnLoopThread()) return p;
+    }
+    return loop_publishers[next_publisher.fetch_add(1, std::memory_order_relaxed) % loop_publishers.size()];
+  };
+  if (cfg.publisher == "loop") {
+    rt->AddReadinessCheck([&] {
+      for (auto* p : loop_publishers) {
+        if (auto why = p->NotReadyReason(); !why.empty()) return "publisher: " + why;
+      }
+      return std::string();
+    });
+  }
   rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
     const int64_t received = tp::WallNanos();
     auto answer = [&, received, respond = std::move(respond)](tp::http::Response r) {
@@ -205,7 +241,10 @@ int main(int argc, char** argv) {
       respond(std::move(r));
     };
     // Backpressure: answer at once rather than queue behind a bus that cannot keep up.
-    if (!bus.Connected()) return answer(processor.Unavailable("bus_unavailable", "the event bus is not connected"));
+    tp::bus::LoopPublisher* publisher = pick_publisher();
+    if (publisher != nullptr ? !publisher->Connected() : !bus.Connected()) {
+      return answer(processor.Unavailable("bus_unavailable", "the event bus is not connected"));
+    }
     if (in_flight.load(std::memory_order_relaxed) >= cfg.max_in_flight) {
       return answer(processor.Unavailable("overloaded", "too many webhooks awaiting storage; retry"));
     }
@@ -214,20 +253,24 @@ int main(int argc, char** argv) {
     in_flight.fetch_add(1, std::memory_order_relaxed);
     processor.Process(
         source, [&req](std::string_view name) { return req.Header(name); }, req.body(), req.remote_address(), received,
-        [&, answer](tp::gateway::WebhookProcessor::Outcome outcome) {
+        [&, answer, publisher](tp::gateway::WebhookProcessor::Outcome outcome) {
           if (auto* response = std::get_if<tp::http::Response>(&outcome)) {
             in_flight.fetch_sub(1, std::memory_order_relaxed);
             return answer(std::move(*response));
           }
           auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(outcome)));
           const int64_t publish_start = tp::WallNanos();
-          bus.PublishAsync(job->subject, job->signal_id, job->data,
-                           [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
-                             in_flight.fetch_sub(1, std::memory_order_relaxed);
-                             publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
-                             if (ack) accepted.Increment();
-                             answer(processor.Complete(*job, ack));
-                           });
+          auto acked = [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
+            in_flight.fetch_sub(1, std::memory_order_relaxed);
+            publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
+            if (ack) accepted.Increment();
+            answer(processor.Complete(*job, ack));
+          };
+          // After an asynchronous idempotency claim this runs on a Redis lane thread: the
+          // publisher picked above posts to its own loop then.
+          if (publisher != nullptr)
+            return publisher->Publish(job->subject, job->signal_id, job->data, std::move(acked));
+          bus.PublishAsync(job->subject, job->signal_id, job->data, std::move(acked));
         });
   });
 

@@ -26,6 +26,10 @@
 
 #include "tradepipe/common/result.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace tradepipe::http {
 
 // A view of one request, valid only during the handler call: copy what outlives it.
@@ -79,6 +83,10 @@ struct ServerOptions {
   size_t header_limit = 8 * 1024;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds drain_timeout{5'000};
+  // Called by Start for each server thread's event loop before it serves: attach a client that
+  // should live on that loop (the gateway's NATS publishers). What it returns is released after
+  // every loop stopped (Stop) and before any is destroyed.
+  std::function<std::shared_ptr<void>(int worker, boost::asio::io_context& loop)> attach;
 };
 
 class Server {

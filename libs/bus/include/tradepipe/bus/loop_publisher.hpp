@@ -1,0 +1,66 @@
+// A JetStream publisher that lives on one Asio event loop: the NATS protocol's publish side
+// (HPUB with `Nats-Msg-Id`, PubAcks on a wildcard inbox) written directly on a socket owned by
+// that loop. The gateway runs one per HTTP thread, so a webhook is read, published, acked and
+// answered on the same thread with no hand-off; writes made during one loop turn leave in one
+// syscall. Why it exists next to cnats (which still does provisioning and consuming): see
+// docs/gateway.md "Publishing on the HTTP threads".
+//
+//   auto pub = LoopPublisher::Create(ioc, {.url = "nats://127.0.0.1:4222", .name = "gateway"});
+//   pub->Start();
+//   pub->Publish("signals.demo.AAPL", id, json, [](Result<PublishAck> r) { ... });  // any thread
+//
+// Every callback runs exactly once, on the loop's thread: with the PubAck, JetStream's error, a
+// timeout (publish_timeout_ms), or the connection's loss (the message may then have been stored;
+// a retry with the same id is dropped by the duplicate window). It reconnects by itself.
+// Plain TCP only: a server that requires TLS is refused with a clear reason (use cnats then).
+// Thread-safety: Publish, Connected, NotReadyReason from any thread; Close after the loop stopped.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tradepipe/bus/bus.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace tradepipe::bus {
+
+struct LoopPublisherOptions {
+  std::string url = "nats://127.0.0.1:4222";  // nats://[user:pass@|token@]host:port[,nats://...]
+  std::string name = "tradepipe";
+  int64_t publish_timeout_ms = 2'500;
+  int reconnect_wait_ms = 250;
+  int ping_interval_ms = 2'000;  // a server that answers no PING twice in a row is dropped
+};
+
+class LoopPublisher {
+ public:
+  static std::shared_ptr<LoopPublisher> Create(boost::asio::io_context& loop, LoopPublisherOptions options);
+  ~LoopPublisher();
+  LoopPublisher(const LoopPublisher&) = delete;
+  LoopPublisher& operator=(const LoopPublisher&) = delete;
+
+  // Begins connecting (asynchronously, on the loop).
+  void Start();
+  // Fails what is pending and closes the socket. Call when the loop no longer runs.
+  void Close();
+
+  void Publish(std::string_view subject, std::string_view msg_id, std::string_view data, PublishCallback done);
+
+  // True when this thread runs the publisher's loop (Publish then sends without a hand-off).
+  bool OnLoopThread() const;
+  bool Connected() const;
+  std::string NotReadyReason() const;  // empty when connected
+
+  struct Impl;  // opaque: Asio stays in loop_publisher.cpp
+
+ private:
+  explicit LoopPublisher(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tradepipe::bus
