@@ -72,11 +72,24 @@ Sha256Digest HmacSha256(std::string_view key, std::initializer_list<std::string_
 }
 
 Sha256Digest Sha256(std::string_view bytes) {
+  // The digest fetched once and one context per thread: EVP_Digest(EVP_sha256()) looks the
+  // algorithm up again on every call (OpenSSL 3), which cost as much as the hashing (crypto_bench).
+  struct ThreadDigest {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~ThreadDigest() {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md);
+    }
+  };
+  static thread_local ThreadDigest digest;
   Sha256Digest out{};
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
+  const bool ok = digest.md != nullptr && digest.ctx != nullptr &&
+                  EVP_DigestInit_ex2(digest.ctx, digest.md, nullptr) == 1 &&
+                  EVP_DigestUpdate(digest.ctx, bytes.data(), bytes.size()) == 1 &&
+                  EVP_DigestFinal_ex(digest.ctx, out.data(), &len) == 1;
+  if (!ok || len != out.size()) throw std::runtime_error("SHA-256 failed");
   return out;
 }
 

@@ -121,18 +121,39 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(std::move(response));
   }
 
+  // The answer is written as one string: status line, our few headers, body. Cheaper than Beast's
+  // serializer with its allocated field list (docs/benchmarks.md), and all we ever send.
   void Write(Response response) {
-    res_ = {};
-    res_.version(11);
-    res_.result(static_cast<unsigned>(response.status));
-    res_.set(bhttp::field::server, "tradepipe");
-    res_.set(bhttp::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers) res_.set(name, value);
-    res_.body() = std::move(response.body);
-    res_.keep_alive(keep_alive_ && !server_.stopping.load(std::memory_order_relaxed));
-    res_.prepare_payload();
+    keep_alive_after_write_ = keep_alive_ && !server_.stopping.load(std::memory_order_relaxed);
+    out_.clear();
+    out_ += "HTTP/1.1 ";
+    out_ += std::to_string(response.status);
+    out_ += ' ';
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+    out_.append(reason.data(), reason.size());
+    out_ += "\r\nServer: tradepipe\r\n";
+    AppendHeader("Content-Type", response.content_type);
+    for (const auto& [name, value] : response.headers) AppendHeader(name, value);
+    out_ += "Content-Length: ";
+    out_ += std::to_string(response.body.size());
+    out_ += keep_alive_after_write_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    out_ += response.body;
     stream_.expires_after(server_.options.read_timeout);
-    bhttp::async_write(stream_, res_, beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    net::async_write(stream_, net::buffer(out_), beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  // Handlers set only fixed names and values they built; a CR or LF could still split the
+  // answer, so such a header is dropped (and logged) rather than sent.
+  void AppendHeader(std::string_view name, std::string_view value) {
+    if (name.find_first_of("\r\n:") != std::string_view::npos ||
+        value.find_first_of("\r\n") != std::string_view::npos) {
+      spdlog::error("http: header {} dropped: CR, LF or ':' in it", name);
+      return;
+    }
+    out_ += name;
+    out_ += ": ";
+    out_ += value;
+    out_ += "\r\n";
   }
 
   void OnWrite(beast::error_code ec, std::size_t) {
@@ -144,7 +165,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!IsExpectedClose(ec)) spdlog::debug("http write failed error={}", ec.message());
       return Close();
     }
-    if (!res_.keep_alive()) return Close();
+    if (!keep_alive_after_write_) return Close();
     Read();
   }
 
@@ -156,9 +177,10 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> res_;
+  std::string out_;  // the answer being written
   Server::Impl& server_;
   bool keep_alive_ = false;
+  bool keep_alive_after_write_ = false;
   bool counted_ = false;
   std::string remote_;  // the peer's address, read once per connection
 };

@@ -66,6 +66,11 @@ class ServerTest : public ::testing::Test {
         respond(Json(202, "{\"path\":\"" + path + "\"}"));
       }).detach();
     });
+    router_.Get("/headers", [](const Request&) {
+      Response r = Json(200, "{}");
+      r.headers = {{"Retry-After", "1"}, {"X-Split", "a\r\nX-Injected: yes"}};
+      return r;
+    });
     AddServiceEndpoints(router_, metrics_, [] { return std::string("nats disconnected"); });
     ServerOptions options;
     options.host = "127.0.0.1";
@@ -97,6 +102,16 @@ TEST_F(ServerTest, RoutesAndStatuses) {
   const std::string wrong_method = Get("/echo");
   EXPECT_NE(wrong_method.find("HTTP/1.1 405"), std::string::npos);
   EXPECT_NE(wrong_method.find("Allow: POST"), std::string::npos);
+}
+
+TEST_F(ServerTest, AnswerHeadersAreFramedAndCannotBeSplit) {
+  const std::string r = Get("/headers");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\nRetry-After: 1\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("\r\nContent-Type: application/json\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("\r\nContent-Length: 2\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("\r\nConnection: close\r\n\r\n{}"), std::string::npos) << r;  // the client asked to close
+  EXPECT_EQ(r.find("X-Injected"), std::string::npos) << r;
 }
 
 TEST_F(ServerTest, RemoteAddressIsThePeer) {
