@@ -153,7 +153,9 @@ bool ToSize(std::string_view s, size_t& out) {
 bool StartsWithOp(std::string_view line, std::string_view op) {
   if (line.size() < op.size()) return false;
   for (size_t i = 0; i < op.size(); ++i) {
-    if ((line[i] & ~0x20) != op[i]) return false;  // ops are ASCII letters: case-insensitive
+    char c = line[i];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');  // ops are case-insensitive
+    if (c != op[i]) return false;
   }
   return line.size() == op.size() || line[op.size()] == ' ' || line[op.size()] == '\t';
 }

@@ -232,6 +232,30 @@ TEST_F(LoopPublisherTest, AuthenticatesWithUserAndPassword) {
   EXPECT_EQ(why.find("wrong"), std::string::npos) << "the password must not appear: " << why;
 }
 
+TEST_F(LoopPublisherTest, ServerErrorForOnePublishDoesNotDropTheConnection) {
+  // A user who may not publish to t.denied: the server answers that publish with -ERR and keeps
+  // the connection; the publish then ends by its deadline, the next one goes through.
+  char tmpl[] = "/tmp/tradepipe-nats-conf-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  const std::string config =
+      R"(authorization { users: [ {user: "tp", password: "pw", permissions: {publish: {deny: ["t.denied"]}}} ] })";
+  ASSERT_EQ(::write(fd, config.data(), config.size()), static_cast<ssize_t>(config.size()));
+  ::close(fd);
+  testing::NatsServer server({"-c", tmpl});
+  const std::string url = "nats://tp:pw@127.0.0.1:" + std::to_string(server.port());
+  Provision(url);
+  Loop loop({.url = url, .name = "test", .publish_timeout_ms = 300});
+  ASSERT_TRUE(loop.WaitConnected()) << loop.publisher().NotReadyReason();
+  auto denied = loop.PublishAndWait("t.denied", "d-1", "x");
+  ASSERT_FALSE(denied);
+  EXPECT_NE(denied.error().find("no PubAck"), std::string::npos) << denied.error();
+  EXPECT_TRUE(loop.publisher().Connected());
+  auto allowed = loop.PublishAndWait("t.allowed", "d-2", "x");
+  EXPECT_TRUE(allowed) << allowed.error();
+  ::unlink(tmpl);
+}
+
 TEST_F(LoopPublisherTest, BadUrlIsReported) {
   Loop loop({.url = "nats://:4222", .name = "test"});
   std::this_thread::sleep_for(50ms);
