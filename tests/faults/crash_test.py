@@ -1,5 +1,5 @@
-"""Faults on real servers: kill -9 of agent, exec-sim and audit mid-stream, and a restart of
-nats-server. Nothing accepted is lost and nothing is recorded twice."""
+"""Faults on real servers: kill -9 of agent, exec-sim and audit mid-stream, a restart of
+nats-server, and a stalled nats-server. Nothing accepted is lost and nothing is recorded twice."""
 import collections
 import json
 import os
@@ -99,6 +99,42 @@ class Crashes(unittest.TestCase):
                 self.assert_streams(stack, {"SIGNALS": 101, "ORDERS": 101, "EXECUTIONS": 202})
                 for service in ("gateway", "agent", "exec-sim", "audit"):
                     self.assertEqual(stack.get(service, "/ready")[0], 200, service)
+            except BaseException:
+                stack.dump_logs()
+                raise
+
+    def test_stalled_nats_server_gets_503_in_bounded_time_then_recovers(self):
+        # SIGSTOP: the TCP connection stays up, the publish is written, no PubAck comes. The gateway
+        # must answer 503 by its publish timeout (never hang, never 202), and the sender's retry
+        # after the stall must not store the signal twice (the stalled publish is stored late).
+        body = b'{"symbol":"NVDA","action":"buy","qty":3}'
+        with Stack(BIN_DIR, gateway_args=("--publish-timeout-ms", "500")) as stack:
+            try:
+                for i in range(20):
+                    send_with_retry(stack, f"before_{i}", body)
+                stack.pause("nats-server")
+                try:
+                    for i in range(5):
+                        conn = stack.connection()
+                        started = time.time()
+                        conn.request("POST", "/webhook/demo", body=body, headers=signed_headers(f"stalled_{i}", body))
+                        r = conn.getresponse()
+                        text = r.read().decode()
+                        elapsed = time.time() - started
+                        conn.close()
+                        self.assertEqual(r.status, 503, text)
+                        self.assertEqual(r.getheader("Retry-After"), "1")
+                        self.assertIn(json.loads(text)["error"], ("publish_unavailable", "bus_unavailable"), text)
+                        self.assertLess(elapsed, 3, "503 within the publish timeout, not a hang")
+                finally:
+                    stack.resume("nats-server")
+                for i in range(5):
+                    send_with_retry(stack, f"stalled_{i}", body)  # the senders' retries
+                for i in range(20):
+                    send_with_retry(stack, f"after_{i}", body)
+                self.wait_for_audit(stack, {"signal": 45, "order": 45, "exec_report": 45, "fill": 45})
+                self.assert_streams(stack, {"SIGNALS": 45, "ORDERS": 45, "EXECUTIONS": 90})
+                self.assertEqual(stack.get("gateway", "/ready")[0], 200)
             except BaseException:
                 stack.dump_logs()
                 raise

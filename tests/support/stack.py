@@ -134,6 +134,13 @@ class Stack:
         """kill -9: no shutdown, no drain, as in a crash."""
         self.stop(name, signal.SIGKILL)
 
+    def pause(self, name):
+        """SIGSTOP: the process keeps its sockets open and answers nothing (a stalled server)."""
+        self.procs[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, name):
+        self.procs[name].send_signal(signal.SIGCONT)
+
     def restart(self, name):
         """Starts a stopped process again with the same command line and waits until it is ready."""
         argv, env = self.argv[name]
