@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -89,7 +91,18 @@ class NatsServer {
     }
   }
   // SIGSTOP / SIGCONT: a server that accepts bytes but answers nothing.
-  void Pause() { ::kill(pid_, SIGSTOP); }
+  // Returns once the kernel reports the process stopped (a signal is delivered asynchronously).
+  void Pause() {
+    ::kill(pid_, SIGSTOP);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      const auto paren = text.rfind(')');
+      if (paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'T') return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   void Resume() { ::kill(pid_, SIGCONT); }
 
  private:

@@ -136,7 +136,14 @@ class Stack:
 
     def pause(self, name):
         """SIGSTOP: the process keeps its sockets open and answers nothing (a stalled server)."""
+        pid = self.procs[name].pid
         self.procs[name].send_signal(signal.SIGSTOP)
+        deadline = time.time() + 2
+        while time.time() < deadline:  # the signal is delivered asynchronously
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                    return
+            time.sleep(0.001)
 
     def resume(self, name):
         self.procs[name].send_signal(signal.SIGCONT)

@@ -204,6 +204,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   void Connect() {
     if (state == State::kClosed || endpoints.empty()) return;
     state = State::kConnecting;
+    connect_started_ms = NowMs();
     const Endpoint& e = endpoints[next_endpoint++ % endpoints.size()];
     current = &e;
     const uint64_t gen = ++generation;
@@ -268,8 +269,10 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
         const bool ok = with_headers ? (n == 5 || n == 6) && ToSize(t[n - 2], hdr_len) && ToSize(t[n - 1], total) &&
                                            hdr_len <= total
                                      : (n == 4 || n == 5) && ToSize(t[n - 1], total);
-        if (!ok) return Lost("malformed protocol line: " + std::string(line.substr(0, 64))), false;
+        // Our inbox only ever receives PubAcks (tens of bytes): a larger announced size is garbage.
+        if (!ok || total > kMaxLine) return Lost("malformed protocol line: " + std::string(line.substr(0, 64))), false;
         if (buffered.size() < consumed + total + 2) return true;  // wait for the payload
+        if (buffered.substr(consumed + total, 2) != kCrLf) return Lost("payload not followed by CRLF"), false;
         const std::string_view body = buffered.substr(consumed, total);
         consumed += total + 2;
         OnReply(t[1], body.substr(0, hdr_len), body.substr(hdr_len));
@@ -303,7 +306,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     if (parser.iterate(scratch.data(), json.size(), scratch.size()).get(doc) || doc.get_object().get(info)) {
       return Lost("unreadable INFO from the server"), false;
     }
-    bool tls_required = false, headers = false;
+    bool tls_required = false, headers = false, lame_duck = false;
     for (auto field : info) {
       std::string_view key;
       if (field.unescaped_key().get(key)) break;
@@ -316,7 +319,13 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
       } else if (key == "headers") {
         bool v = false;
         headers = !field.value().get_bool().get(v) && v;
+      } else if (key == "ldm") {
+        bool v = false;
+        lame_duck = !field.value().get_bool().get(v) && v;
       }
+    }
+    if (lame_duck && state == State::kConnected) {  // the server is draining: move on before it closes
+      return Lost("the server entered lame duck mode"), false;
     }
     if (state != State::kHandshake || sent_connect) return true;  // a later INFO (cluster change)
     if (tls_required) return Lost("the server requires TLS, which the loop publisher does not speak"), false;
@@ -366,7 +375,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     using R = Result<PublishAck>;
     if (!headers.empty()) {  // "NATS/1.0 503\r\n..." : a status without a PubAck
       const std::string_view status_line = headers.substr(0, headers.find(kCrLf));
-      if (status_line.find(" 503") != std::string_view::npos) {
+      if (status_line.substr(0, 12) == "NATS/1.0 503") {
         return R::Error("no JetStream stream stores this subject (no responders)");
       }
       if (payload.empty()) return R::Error("JetStream answered " + std::string(status_line));
@@ -418,8 +427,11 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     using R = Result<PublishAck>;
     if (state != State::kConnected) return done(R::Error(NotReadyReason()));
     if (!SafeToken(subject)) return done(R::Error("subject must be non-empty without spaces or control characters"));
+    if (msg_id.empty()) return done(R::Error("message id must not be empty (it is the duplicate check)"));
     for (const char c : msg_id) {
-      if (c == '\r' || c == '\n') return done(R::Error("message id must not contain CR or LF"));
+      if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
+        return done(R::Error("message id must not contain CR, LF or other control characters"));
+      }
     }
     constexpr std::string_view kHeadStart = "NATS/1.0\r\nNats-Msg-Id: ";
     constexpr std::string_view kHeadEnd = "\r\n\r\n";
@@ -462,7 +474,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void Flush() {
-    if (write_active || out.empty() || state < State::kHandshake) return;
+    if (write_active || out.empty() || (state != State::kHandshake && state != State::kConnected)) return;
     writing.swap(out);
     out.clear();
     write_active = true;
@@ -534,6 +546,12 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
                                          " ms; the message may have been stored, retry with the same id"));
         }
       }
+      // A server that accepts the TCP connection but never finishes the handshake (stalled, or a
+      // peer gone without a reset) is given up on, so the next URL gets its turn.
+      if ((self->state == State::kConnecting || self->state == State::kHandshake) &&
+          now - self->connect_started_ms >= self->options.connect_timeout_ms) {
+        self->Lost("no handshake within " + std::to_string(self->options.connect_timeout_ms) + " ms");
+      }
       if (self->state == State::kConnected && now - self->last_ping_ms >= self->options.ping_interval_ms) {
         self->last_ping_ms = now;
         if (self->pings_out >= 2) {
@@ -555,6 +573,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void Close() {
+    closed.store(true, std::memory_order_release);
     if (state == State::kClosed) return;
     state = State::kClosed;
     ++generation;
@@ -582,7 +601,9 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   int failures = 0;
   int pings_out = 0;
   int64_t last_ping_ms = 0;
+  int64_t connect_started_ms = 0;
   std::atomic<bool> connected{false};
+  std::atomic<bool> closed{false};  // set by Close: later Publish calls fail at once
   mutable std::mutex reason_mu;
   std::string reason = "nats: connecting";
 
@@ -618,6 +639,7 @@ void LoopPublisher::Close() { impl_->Close(); }
 
 void LoopPublisher::Publish(std::string_view subject, std::string_view msg_id, std::string_view data,
                             PublishCallback done) {
+  if (impl_->closed.load(std::memory_order_acquire)) return done(Result<PublishAck>::Error("publisher closed"));
   if (OnLoopThread()) return impl_->PublishHere(subject, msg_id, data, std::move(done));
   net::post(impl_->loop,
             [impl = impl_, subject = std::string(subject), msg_id = std::string(msg_id), data = std::string(data),

@@ -155,7 +155,10 @@ TEST_F(LoopPublisherTest, RefusesBadInputAndStaysUsable) {
   EXPECT_NE(spaced.error().find("subject"), std::string::npos) << spaced.error();
   auto crlf = loop.PublishAndWait("t.a", "id\r\nX-Injected: 1", "x");
   ASSERT_FALSE(crlf);
-  EXPECT_NE(crlf.error().find("CR or LF"), std::string::npos) << crlf.error();
+  EXPECT_NE(crlf.error().find("control characters"), std::string::npos) << crlf.error();
+  auto empty_id = loop.PublishAndWait("t.a", "", "x");
+  ASSERT_FALSE(empty_id);
+  EXPECT_NE(empty_id.error().find("empty"), std::string::npos) << empty_id.error();
   auto huge = loop.PublishAndWait("t.a", "id-2", std::string(2 << 20, 'x'));  // server default max_payload: 1 MiB
   ASSERT_FALSE(huge);
   EXPECT_NE(huge.error().find("max_payload"), std::string::npos) << huge.error();
@@ -213,6 +216,21 @@ TEST_F(LoopPublisherTest, StalledServerTimesOutEveryPublish) {
   // The late PubAck of s-1 is ignored; the connection goes on.
   auto next = loop.PublishAndWait("t.s", "s-2", "x");
   ASSERT_TRUE(next) << next.error();
+}
+
+TEST_F(LoopPublisherTest, StalledFirstServerIsLeftForTheNextUrl) {
+  // The first server accepts TCP (the kernel does, even for a stopped process) but never sends
+  // INFO: the handshake deadline moves the publisher on to the second URL.
+  testing::NatsServer stalled;
+  testing::NatsServer healthy;
+  Provision(healthy.url());
+  stalled.Pause();
+  Loop loop({.url = stalled.url() + "," + healthy.url(), .name = "test", .connect_timeout_ms = 300});
+  const bool connected = loop.WaitConnected(5s);
+  stalled.Resume();
+  ASSERT_TRUE(connected) << loop.publisher().NotReadyReason();
+  auto published = loop.PublishAndWait("t.failover", "f-1", "x");
+  EXPECT_TRUE(published) << published.error();
 }
 
 TEST_F(LoopPublisherTest, AuthenticatesWithUserAndPassword) {

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -124,7 +125,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // The answer is written as one string: status line, our few headers, body. Cheaper than Beast's
   // serializer with its allocated field list (docs/benchmarks.md), and all we ever send.
   void Write(Response response) {
+    if (response.status < 200 || response.status > 599) {  // 1xx and others are never ours to send
+      spdlog::error("http: handler answered status {}; sent as 500", response.status);
+      response = JsonError(500, "internal", "invalid answer");
+    }
     keep_alive_after_write_ = keep_alive_ && !server_.stopping.load(std::memory_order_relaxed);
+    const bool bodyless = response.status == 204 || response.status == 304;
     out_.clear();
     out_ += "HTTP/1.1 ";
     out_ += std::to_string(response.status);
@@ -132,22 +138,37 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
     out_.append(reason.data(), reason.size());
     out_ += "\r\nServer: tradepipe\r\n";
-    AppendHeader("Content-Type", response.content_type);
-    for (const auto& [name, value] : response.headers) AppendHeader(name, value);
-    out_ += "Content-Length: ";
-    out_ += std::to_string(response.body.size());
-    out_ += keep_alive_after_write_ ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-    out_ += response.body;
+    if (!bodyless) AppendHeader("Content-Type", response.content_type, /*framing_allowed=*/true);
+    for (const auto& [name, value] : response.headers) AppendHeader(name, value, /*framing_allowed=*/false);
+    if (!bodyless) {
+      out_ += "Content-Length: ";
+      out_ += std::to_string(response.body.size());
+      out_ += "\r\n";
+    }
+    out_ += keep_alive_after_write_ ? "\r\n" : "Connection: close\r\n\r\n";
+    if (!bodyless) out_ += response.body;
     stream_.expires_after(server_.options.read_timeout);
     net::async_write(stream_, net::buffer(out_), beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
-  // Handlers set only fixed names and values they built; a CR or LF could still split the
-  // answer, so such a header is dropped (and logged) rather than sent.
-  void AppendHeader(std::string_view name, std::string_view value) {
-    if (name.find_first_of("\r\n:") != std::string_view::npos ||
-        value.find_first_of("\r\n") != std::string_view::npos) {
-      spdlog::error("http: header {} dropped: CR, LF or ':' in it", name);
+  // Handlers set only fixed names and values they built; still, a control character could split
+  // the answer and a framing header of theirs would contradict ours: such a header is dropped
+  // (and logged) rather than sent.
+  void AppendHeader(std::string_view name, std::string_view value, bool framing_allowed) {
+    const auto is_control = [](char c) { return static_cast<unsigned char>(c) < ' ' && c != '\t'; };
+    const bool bad_name = name.empty() || std::any_of(name.begin(), name.end(), [&](char c) {
+                            return is_control(c) || c == ':' || c == ' ' || c == '\t';
+                          });
+    if (bad_name || std::any_of(value.begin(), value.end(), is_control)) {
+      spdlog::error("http: a handler's header was dropped: control character, space or ':' in it");
+      return;
+    }
+    static constexpr std::string_view kFraming[] = {"content-length", "transfer-encoding", "connection", "server",
+                                                    "content-type"};
+    if (!framing_allowed && std::any_of(std::begin(kFraming), std::end(kFraming), [&](std::string_view f) {
+          return beast::iequals(beast::string_view(name.data(), name.size()), beast::string_view(f.data(), f.size()));
+        })) {
+      spdlog::error("http: a handler's header {} was dropped: the server sets it", name);
       return;
     }
     out_ += name;
@@ -251,6 +272,7 @@ void Server::Stop() {
   if (const int left = impl_->in_flight.load(); left > 0) {
     spdlog::warn("http stop: {} request(s) still in flight after the drain deadline", left);
   }
+  if (impl_->options.on_drained) impl_->options.on_drained();
   for (auto& worker : impl_->workers) {
     worker->work.reset();
     worker->ioc.stop();

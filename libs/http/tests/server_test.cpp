@@ -68,7 +68,7 @@ class ServerTest : public ::testing::Test {
     });
     router_.Get("/headers", [](const Request&) {
       Response r = Json(200, "{}");
-      r.headers = {{"Retry-After", "1"}, {"X-Split", "a\r\nX-Injected: yes"}};
+      r.headers = {{"Retry-After", "1"}, {"X-Split", "a\r\nX-Injected: yes"}, {"content-length", "999"}};
       return r;
     });
     AddServiceEndpoints(router_, metrics_, [] { return std::string("nats disconnected"); });
@@ -112,6 +112,7 @@ TEST_F(ServerTest, AnswerHeadersAreFramedAndCannotBeSplit) {
   EXPECT_NE(r.find("\r\nContent-Length: 2\r\n"), std::string::npos) << r;
   EXPECT_NE(r.find("\r\nConnection: close\r\n\r\n{}"), std::string::npos) << r;  // the client asked to close
   EXPECT_EQ(r.find("X-Injected"), std::string::npos) << r;
+  EXPECT_EQ(r.find("999"), std::string::npos) << "a handler's framing header is not sent: " << r;
 }
 
 TEST_F(ServerTest, RemoteAddressIsThePeer) {

@@ -61,6 +61,8 @@ class IdempotencyStore {
   virtual uint64_t evictions() const { return 0; }
   // Empty when usable, else why not (for /ready).
   virtual std::string NotReadyReason() const { return {}; }
+  // Finishes background work (Redis lanes) so nothing completes later; further calls fail at once.
+  virtual void Shutdown() {}
 };
 
 class MemoryIdempotencyStore final : public IdempotencyStore {

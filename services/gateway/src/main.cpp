@@ -135,6 +135,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Declared before the runtime: the HTTP server's shutdown stops its Redis lanes (on_drained).
+  std::unique_ptr<tp::gateway::IdempotencyStore> store;
   // One publisher per HTTP thread, on that thread's event loop (docs/gateway.md).
   std::vector<tp::bus::LoopPublisher*> loop_publishers;
   std::function<std::shared_ptr<void>(int, boost::asio::io_context&)> attach;
@@ -147,12 +149,18 @@ int main(int argc, char** argv) {
       return std::shared_ptr<void>(std::move(publisher));
     };
   }
-  auto rt = tp::service::Runtime::Start(
-      "gateway", cfg.common,
-      {.send_asap = cfg.send_asap,
-       .max_pending_publishes = cfg.max_in_flight,
-       .publish_timeout_ms = cfg.publish_timeout_ms},
-      {.body_limit = cfg.max_body, .read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms), .attach = attach});
+  auto rt =
+      tp::service::Runtime::Start("gateway", cfg.common,
+                                  {.send_asap = cfg.send_asap,
+                                   .max_pending_publishes = cfg.max_in_flight,
+                                   .publish_timeout_ms = cfg.publish_timeout_ms},
+                                  {.body_limit = cfg.max_body,
+                                   .read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms),
+                                   .attach = attach,
+                                   // After the drain and before the loops stop: no Redis completion may publish later.
+                                   .on_drained = [&] {
+                                     if (store) store->Shutdown();
+                                   }});
   if (!rt) return 1;
 
   if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
@@ -182,7 +190,6 @@ int main(int argc, char** argv) {
   auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
 
   // The idempotency store: in memory (default) or Redis shared by every replica (--redis-url).
-  std::unique_ptr<tp::gateway::IdempotencyStore> store;
   if (cfg.redis_url.empty()) {
     store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
                                                                   cfg.idempotency_ttl_s * int64_t{1'000'000'000});
@@ -215,15 +222,14 @@ int main(int argc, char** argv) {
     in_flight_gauge.Set(static_cast<double>(in_flight.load()));
   });
   tp::bus::Bus& bus = rt->bus();
-  // The publisher for this request: the calling HTTP thread's own (no hand-off), else the next
-  // one in turn (calls from Redis lane threads); or the cnats Bus with --publisher cnats.
-  std::atomic<size_t> next_publisher{0};
+  // The calling HTTP thread's own publisher (the handler always runs on one): the publish and
+  // its PubAck stay on that thread, even when a Redis lane completes the claim. nullptr with
+  // --publisher cnats (the Bus is used).
   auto pick_publisher = [&]() -> tp::bus::LoopPublisher* {
-    if (loop_publishers.empty()) return nullptr;
     for (auto* p : loop_publishers) {
       if (p->OnLoopThread()) return p;
     }
-    return loop_publishers[next_publisher.fetch_add(1, std::memory_order_relaxed) % loop_publishers.size()];
+    return loop_publishers.empty() ? nullptr : loop_publishers.front();
   };
   if (cfg.publisher == "loop") {
     rt->AddReadinessCheck([&] {
@@ -264,10 +270,9 @@ int main(int argc, char** argv) {
             in_flight.fetch_sub(1, std::memory_order_relaxed);
             publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
             if (ack) accepted.Increment();
-            answer(processor.Complete(*job, ack));
+            processor.Complete(*job, ack, answer);
           };
-          // After an asynchronous idempotency claim this runs on a Redis lane thread: the
-          // publisher picked above posts to its own loop then.
+          // After a Redis claim this runs on a lane thread: the publisher posts to its loop then.
           if (publisher != nullptr)
             return publisher->Publish(job->subject, job->signal_id, job->data, std::move(acked));
           bus.PublishAsync(job->subject, job->signal_id, job->data, std::move(acked));

@@ -67,18 +67,26 @@ class RedisIdempotencyStore::Lane {
       : options_(options), store_(store), thread_([this] { Run(); }) {}
 
   ~Lane() {
+    Stop();
+    if (ctx_ != nullptr) redisFree(ctx_);
+  }
+
+  // Runs what is queued, then ends the thread; later Push calls are answered at once.
+  void Stop() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
     wake_.notify_one();
-    thread_.join();
-    if (ctx_ != nullptr) redisFree(ctx_);
+    std::lock_guard join(join_mu_);
+    if (thread_.joinable()) thread_.join();
   }
 
   void Push(Op op) {
+    bool stopped = false;
     {
       std::unique_lock lock(mu_);
+      stopped = stop_;
       if (!stop_ && queue_.size() < options_.max_queue) {
         queue_.push_back(std::move(op));
         lock.unlock();
@@ -86,7 +94,7 @@ class RedisIdempotencyStore::Lane {
         return;
       }
     }
-    op.on_reply(Result<Reply>::Error("redis: request queue full"));
+    op.on_reply(Result<Reply>::Error(stopped ? "redis: store closed" : "redis: request queue full"));
   }
 
  private:
@@ -177,6 +185,7 @@ class RedisIdempotencyStore::Lane {
   std::condition_variable wake_;
   std::vector<Op> queue_;
   bool stop_ = false;
+  std::mutex join_mu_;
   std::thread thread_;  // last
 };
 
@@ -187,6 +196,10 @@ RedisIdempotencyStore::RedisIdempotencyStore(RedisOptions options) : options_(st
 }
 
 RedisIdempotencyStore::~RedisIdempotencyStore() { lanes_.clear(); }
+
+void RedisIdempotencyStore::Shutdown() {
+  for (auto& lane : lanes_) lane->Stop();
+}
 
 void RedisIdempotencyStore::Enqueue(const std::string& key, std::vector<std::string> command,
                                     std::function<void(Result<Reply>)> on_reply) {

@@ -51,6 +51,7 @@ class RedisIdempotencyStore final : public IdempotencyStore {
  public:
   explicit RedisIdempotencyStore(RedisOptions options);
   ~RedisIdempotencyStore() override;  // fails what is still queued, joins the lanes
+  void Shutdown() override;           // runs what is queued, joins the lanes; later calls fail at once
 
   void Begin(const std::string& key, uint64_t body_hash, int64_t now_ns, BeginCallback done) override;
   void Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response, DoneCallback done) override;

@@ -224,15 +224,17 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
   return std::move(*out);
 }
 
-http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bus::PublishAck>& ack) {
+void WebhookProcessor::Complete(const PublishJob& job, const Result<bus::PublishAck>& ack,
+                                std::function<void(http::Response)> answer) {
   if (!ack) {
+    spdlog::warn("publish failed signal_id={} error={}", job.signal_id, ack.error());
     // The sender's retry must be able to run. If even the release fails, the shared store's
     // short in-flight TTL frees the key (docs/gateway.md).
-    idempotency_.Release(job.idempotency_key, [](Status released) {
+    idempotency_.Release(job.idempotency_key, [this, answer = std::move(answer)](Status released) {
       if (!released) spdlog::warn("idempotency release failed error={}", released.error());
+      answer(Unavailable("publish_unavailable", "the event bus did not confirm the signal; retry"));
     });
-    spdlog::warn("publish failed signal_id={} error={}", job.signal_id, ack.error());
-    return Unavailable("publish_unavailable", "the event bus did not confirm the signal; retry");
+    return;
   }
   std::string body = "{\"id\":\"";
   // Signal ids are visible ASCII (ValidIdempotencyKey) and source names are URL path segments:
@@ -244,10 +246,22 @@ http::Response WebhookProcessor::Complete(const PublishJob& job, const Result<bu
   body += "\",\"seq\":" + std::to_string(ack->sequence) + "}";
   // The signal is durable whatever happens here: answer 202 even if the store cannot record it
   // (a retry then re-publishes the same Nats-Msg-Id, which JetStream drops as a duplicate).
-  idempotency_.Complete(job.idempotency_key, job.body_hash, {202, body}, [id = job.signal_id](Status recorded) {
-    if (!recorded) spdlog::warn("idempotency completion not recorded signal_id={} error={}", id, recorded.error());
-  });
-  return http::Json(202, std::move(body));
+  StoredResponse stored{202, body};
+  idempotency_.Complete(
+      job.idempotency_key, job.body_hash, stored,
+      [id = job.signal_id, body = std::move(body), answer = std::move(answer)](Status recorded) mutable {
+        if (!recorded) {
+          spdlog::warn("idempotency completion not recorded signal_id={} error={}", id, recorded.error());
+        }
+        answer(http::Json(202, std::move(body)));
+      });
+}
+
+http::Response WebhookProcessor::CompleteNow(const PublishJob& job, const Result<bus::PublishAck>& ack) {
+  std::optional<http::Response> out;
+  Complete(job, ack, [&](http::Response r) { out = std::move(r); });
+  if (!out) throw std::logic_error("CompleteNow needs a store that answers at once");
+  return std::move(*out);
 }
 
 http::Response WebhookProcessor::Unavailable(std::string_view code, std::string_view message) {

@@ -1,12 +1,12 @@
 // The gateway's decision logic for `POST /webhook/{source}`, apart from HTTP and NATS wiring:
 // Admit() checks source, signature, idempotency and body, and either answers at once or hands
-// back the signal to publish; Complete() turns the PubAck (or its failure) into the answer and
-// records it for replays. Statuses and error codes are decided here and nowhere else.
+// back the signal to publish; Complete() records the PubAck (or its failure) in the store and
+// then gives the answer. Statuses and error codes are decided here and nowhere else.
 //
 //   auto admitted = processor.Admit(source, headers, body, WallNanos());
 //   if (auto* answer = std::get_if<http::Response>(&admitted)) return respond(*answer);
 //   auto& job = std::get<PublishJob>(admitted);
-//   bus.PublishAsync(job.subject, job.signal_id, job.data, [..](auto ack) { respond(processor.Complete(job, ack)); });
+//   bus.PublishAsync(job.subject, job.signal_id, job.data, [..](auto ack) { processor.Complete(job, ack, respond); });
 //
 // Thread-safety: thread-safe (the idempotency store locks; everything else is const).
 #pragma once
@@ -84,7 +84,12 @@ class WebhookProcessor {
   // Process() for stores that answer at once (the memory store): tests and simple callers.
   Outcome Admit(std::string_view source, const HeaderLookup& header, std::string_view body, int64_t received_ns,
                 std::string_view remote = "127.0.0.1");
-  http::Response Complete(const PublishJob& job, const Result<bus::PublishAck>& ack);
+  // Turns the PubAck (or its failure) into the answer once the store has recorded it (202, kept
+  // for replays) or released the key (503, so the retry runs): a repeat sent right after the
+  // answer, to any replica, never finds the key still in flight. `answer` may run on a store thread.
+  void Complete(const PublishJob& job, const Result<bus::PublishAck>& ack, std::function<void(http::Response)> answer);
+  // Complete() for stores that answer at once (the memory store): tests and simple callers.
+  http::Response CompleteNow(const PublishJob& job, const Result<bus::PublishAck>& ack);
   // 503 + Retry-After when the bus cannot take more (disconnected, too many publishes in flight).
   http::Response Unavailable(std::string_view code, std::string_view message);
 

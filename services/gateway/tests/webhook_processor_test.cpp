@@ -143,7 +143,7 @@ TEST_F(ProcessorTest, IdempotencyInFlightReplayAndMismatch) {
   ASSERT_TRUE(std::holds_alternative<PublishJob>(v));
   EXPECT_EQ(AdmitResponse("demo", first).status, 409);  // first still in flight
 
-  const http::Response done = processor_.Complete(std::get<PublishJob>(v), bus::PublishAck{"SIGNALS", 7, false});
+  const http::Response done = processor_.CompleteNow(std::get<PublishJob>(v), bus::PublishAck{"SIGNALS", 7, false});
   EXPECT_EQ(done.status, 202);
   EXPECT_EQ(done.body, R"({"id":"demo:dup","seq":7})");
 
@@ -165,7 +165,7 @@ TEST_F(ProcessorTest, FailedPublishAnswers503AndLetsTheRetryRun) {
   auto v = Admit("demo", req);
   ASSERT_TRUE(std::holds_alternative<PublishJob>(v));
   const http::Response r =
-      processor_.Complete(std::get<PublishJob>(v), Result<bus::PublishAck>::Error("nats: timeout"));
+      processor_.CompleteNow(std::get<PublishJob>(v), Result<bus::PublishAck>::Error("nats: timeout"));
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(r.body.find("publish_unavailable"), std::string::npos);
   ASSERT_EQ(r.headers.size(), 1u);

@@ -9,11 +9,14 @@
 //   pub->Start();
 //   pub->Publish("signals.demo.AAPL", id, json, [](Result<PublishAck> r) { ... });  // any thread
 //
-// Every callback runs exactly once, on the loop's thread: with the PubAck, JetStream's error, a
+// Every callback runs exactly once: on the loop's thread with the PubAck, JetStream's error, a
 // timeout (publish_timeout_ms), or the connection's loss (the message may then have been stored;
-// a retry with the same id is dropped by the duplicate window). It reconnects by itself.
+// a retry with the same id is dropped by the duplicate window); on the caller's thread when
+// Publish is refused at once (closed publisher) or by Close (the thread that closes). It
+// reconnects by itself, trying the URLs in turn, and leaves a server in lame duck mode.
 // Plain TCP only: a server that requires TLS is refused with a clear reason (use cnats then).
-// Thread-safety: Publish, Connected, NotReadyReason from any thread; Close after the loop stopped.
+// Thread-safety: Publish, Connected, NotReadyReason from any thread; Close (and the destructor)
+// only once the loop no longer runs; Publish after Close fails at once.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +37,8 @@ struct LoopPublisherOptions {
   std::string name = "tradepipe";
   int64_t publish_timeout_ms = 2'500;
   int reconnect_wait_ms = 250;
-  int ping_interval_ms = 2'000;  // a server that answers no PING twice in a row is dropped
+  int ping_interval_ms = 2'000;    // a server that answers no PING twice in a row is dropped
+  int connect_timeout_ms = 2'000;  // TCP connect plus handshake; then the next URL is tried
 };
 
 class LoopPublisher {

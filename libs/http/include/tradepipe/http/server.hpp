@@ -87,6 +87,9 @@ struct ServerOptions {
   // should live on that loop (the gateway's NATS publishers). What it returns is released after
   // every loop stopped (Stop) and before any is destroyed.
   std::function<std::shared_ptr<void>(int worker, boost::asio::io_context& loop)> attach;
+  // Called by Stop once the drain is over (or its deadline passed), while the loops still run:
+  // stop whatever else could hand work to them later (the gateway's Redis lanes).
+  std::function<void()> on_drained;
 };
 
 class Server {
