@@ -364,9 +364,10 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     uint64_t id = 0;
     const std::string_view digits = subject.substr(inbox_prefix.size());
     if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ptr != digits.data() + digits.size()) return;
-    if (id < front_id || id - front_id >= pending.size() || !pending[id - front_id].done) return;  // late: timed out
-    PublishCallback done = std::move(pending[id - front_id].done);
-    pending[id - front_id].done = nullptr;
+    const uint64_t front = FrontId();
+    if (id < front || id - front >= pending.size() || !pending[id - front].done) return;  // late: timed out
+    PublishCallback done = std::move(pending[id - front].done);
+    pending[id - front].done = nullptr;
     PopCompleted();
     done(Decode(headers, payload));
   }
@@ -458,7 +459,6 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     out += kHeadEnd;
     out += data;
     out += kCrLf;
-    if (pending.empty()) front_id = id;
     pending.push_back({std::move(done), NowMs() + options.publish_timeout_ms});
     ScheduleFlush();
   }
@@ -489,17 +489,17 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
                      });
   }
 
+  // Ids are handed out in order and only ever leave from the front, so the deque holds the
+  // contiguous ids [next_id - size, next_id).
+  uint64_t FrontId() const { return next_id - pending.size(); }
+
   void PopCompleted() {
-    while (!pending.empty() && !pending.front().done) {
-      pending.pop_front();
-      ++front_id;
-    }
+    while (!pending.empty() && !pending.front().done) pending.pop_front();
   }
 
   void FailAll(const std::string& why) {
     std::deque<Pending> failed;
     failed.swap(pending);
-    front_id = next_id;
     for (auto& p : failed) {
       if (p.done) p.done(Result<PublishAck>::Error(why));
     }
@@ -540,7 +540,6 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
       while (!self->pending.empty() && (!self->pending.front().done || self->pending.front().deadline_ms <= now)) {
         PublishCallback done = std::move(self->pending.front().done);
         self->pending.pop_front();
-        ++self->front_id;
         if (done) {
           done(Result<PublishAck>::Error("no PubAck within " + std::to_string(self->options.publish_timeout_ms) +
                                          " ms; the message may have been stored, retry with the same id"));
@@ -616,8 +615,8 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   std::string scratch;  // simdjson needs padding after the text
   simdjson::ondemand::parser parser;
 
-  std::deque<Pending> pending;  // pending[i] has id front_id + i
-  uint64_t front_id = 1, next_id = 1;
+  std::deque<Pending> pending;  // pending[i] has id FrontId() + i
+  uint64_t next_id = 1;
 };
 
 std::shared_ptr<LoopPublisher> LoopPublisher::Create(boost::asio::io_context& loop, LoopPublisherOptions options) {

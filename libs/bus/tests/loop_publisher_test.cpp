@@ -43,22 +43,8 @@ class Loop {
   LoopPublisher& publisher() { return *publisher_; }
   net::io_context& io() { return io_; }
 
-  bool WaitConnected(std::chrono::milliseconds within = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + within;
-    while (!publisher_->Connected()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return true;
-  }
-  bool WaitDisconnected(std::chrono::milliseconds within = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + within;
-    while (publisher_->Connected()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return true;
-  }
+  bool WaitConnected(std::chrono::milliseconds within = 5s) { return WaitFor(true, within); }
+  bool WaitDisconnected(std::chrono::milliseconds within = 5s) { return WaitFor(false, within); }
 
   Result<PublishAck> PublishAndWait(std::string subject, std::string id, std::string data) {
     std::promise<Result<PublishAck>> done;
@@ -74,6 +60,15 @@ class Loop {
   net::executor_work_guard<net::io_context::executor_type> guard_{io_.get_executor()};
   std::shared_ptr<LoopPublisher> publisher_;
   std::thread thread_;
+
+  bool WaitFor(bool connected, std::chrono::milliseconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    while (publisher_->Connected() != connected) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  }
 };
 
 class LoopPublisherTest : public ::testing::Test {
