@@ -74,6 +74,9 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string();
+    // An answer is one write; without this, Nagle would hold it behind a pipelined answer
+    // still waiting for its ACK (up to the peer's delayed-ACK timer).
+    stream_.socket().set_option(tcp::no_delay(true), ec);
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
