@@ -9,11 +9,6 @@
 namespace tradepipe::gateway {
 namespace {
 
-// SET NX with the in-flight marker; on conflict, the existing value. One round trip.
-constexpr std::string_view kBeginScript =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end "
-    "return redis.call('GET', KEYS[1])";
-
 std::string Hex(uint64_t v) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(16, '0');
@@ -223,12 +218,18 @@ std::string RedisIdempotencyStore::NotReadyReason() const {
 
 void RedisIdempotencyStore::Begin(const std::string& key, uint64_t body_hash, int64_t, BeginCallback done) {
   const std::string hash = Hex(body_hash);
+  // SET NX GET (Redis 7.0+): sets the in-flight marker if the key is new (nil reply), else leaves
+  // it and returns the existing value. One native command, no script to run.
   Enqueue(key,
-          {"EVAL", std::string(kBeginScript), "1", options_.key_prefix + key, "i|" + hash,
-           std::to_string(options_.in_flight_ttl_ms)},
+          {"SET", options_.key_prefix + key, "i|" + hash, "NX", "GET", "PX", std::to_string(options_.in_flight_ttl_ms)},
           [hash, done = std::move(done)](Result<Reply> reply) {
             using R = Result<BeginResult>;
-            if (!reply) return done(R::Error(reply.error()));
+            if (!reply) {
+              if (reply.error().find("syntax error") != std::string::npos) {
+                return done(R::Error(reply.error() + " (SET with NX and GET needs Redis 7.0 or newer)"));
+              }
+              return done(R::Error(reply.error()));
+            }
             if (reply->type == REDIS_REPLY_NIL) return done(BeginResult{BeginOutcome::kNew, {}});
             if (reply->type != REDIS_REPLY_STRING) {
               return done(R::Error("redis: unexpected reply type " + std::to_string(reply->type)));

@@ -1,7 +1,8 @@
 // Idempotency keys in Redis, shared by every gateway replica (hiredis, RESP2).
 //
-// One round trip per Begin: a Lua script does `SET key "i|<hash>" NX PX <in-flight ttl>` and, if
-// the key exists, returns its value, from which new / in flight / mismatch / replay follow.
+// One round trip per Begin: `SET key "i|<hash>" NX GET PX <in-flight ttl>` (Redis 7.0+) sets the
+// marker if the key is new and otherwise returns its value, from which new / in flight /
+// mismatch / replay follow.
 // Complete stores `d|<hash>|<status>|<body>` for the full TTL; Release deletes the key. The
 // in-flight marker has a short TTL (default 60 s) so a gateway that dies mid-request, or a
 // Release that fails, cannot block a key for 24 h; the retry then re-publishes the same
