@@ -34,7 +34,8 @@ struct GatewayConfig {
   size_t max_body = 64 * 1024;
   size_t idempotency_capacity = 1'000'000;
   int64_t idempotency_ttl_s = 24 * 3600;
-  std::string redis_url;  // empty: in-memory store
+  std::string redis_url;                  // empty: in-memory store
+  std::string redis_transport = "loops";  // loops: a connection per HTTP thread; lanes: threads of their own
   size_t redis_lanes = 2;
   int64_t publish_timeout_ms = 2500;
   int64_t max_in_flight = 4096;
@@ -69,7 +70,11 @@ int main(int argc, char** argv) {
   settings.Add("redis-url", cfg.redis_url,
                "redis://host:port[/db] for an idempotency store shared by replicas "
                "(empty: in memory)");
-  settings.Add("redis-lanes", cfg.redis_lanes, "Redis connections, each pipelining its own queue")
+  settings
+      .Add("redis-transport", cfg.redis_transport,
+           "loops: one Redis connection per HTTP thread, answered on it; lanes: --redis-lanes threads")
+      ->check(CLI::IsMember({"loops", "lanes"}));
+  settings.Add("redis-lanes", cfg.redis_lanes, "with --redis-transport lanes: Redis connections, each a thread")
       ->check(CLI::Range(1, 64));
   settings.Add("publish-timeout-ms", cfg.publish_timeout_ms, "wait for the JetStream PubAck before answering 503")
       ->check(CLI::Range(10, 60'000));
@@ -137,16 +142,35 @@ int main(int argc, char** argv) {
 
   // Declared before the runtime: the HTTP server's shutdown stops its Redis lanes (on_drained).
   std::unique_ptr<tp::gateway::IdempotencyStore> store;
-  // One publisher per HTTP thread, on that thread's event loop (docs/gateway.md).
+  // The Redis store exists before the loops start: with --redis-transport loops each loop gets
+  // its connection when it is created (attach, below).
+  tp::gateway::RedisIdempotencyStore* redis = nullptr;
+  if (redis_options) {
+    redis_options->on_loops = cfg.redis_transport == "loops";
+    redis_options->lanes = cfg.redis_lanes;
+    redis_options->ttl_ms = cfg.idempotency_ttl_s * 1000;
+    auto made = std::make_unique<tp::gateway::RedisIdempotencyStore>(*redis_options);
+    redis = made.get();
+    store = std::move(made);
+  }
+  // One publisher (and Redis connection) per HTTP thread, on that thread's event loop (docs/gateway.md).
   std::vector<tp::bus::LoopPublisher*> loop_publishers;
   std::function<std::shared_ptr<void>(int, boost::asio::io_context&)> attach;
-  if (cfg.publisher == "loop") {
+  if (cfg.publisher == "loop" || (redis != nullptr && redis_options->on_loops)) {
     attach = [&](int, boost::asio::io_context& loop) {
-      auto publisher = tp::bus::LoopPublisher::Create(
-          loop, {.url = cfg.common.nats_url, .name = "gateway", .publish_timeout_ms = cfg.publish_timeout_ms});
-      publisher->Start();
-      loop_publishers.push_back(publisher.get());
-      return std::shared_ptr<void>(std::move(publisher));
+      struct Attached {
+        std::shared_ptr<tp::bus::LoopPublisher> publisher;
+        std::shared_ptr<void> redis;
+      };
+      auto attached = std::make_shared<Attached>();
+      if (cfg.publisher == "loop") {
+        attached->publisher = tp::bus::LoopPublisher::Create(
+            loop, {.url = cfg.common.nats_url, .name = "gateway", .publish_timeout_ms = cfg.publish_timeout_ms});
+        attached->publisher->Start();
+        loop_publishers.push_back(attached->publisher.get());
+      }
+      if (redis != nullptr && redis_options->on_loops) attached->redis = redis->AttachLoop(loop);
+      return std::shared_ptr<void>(std::move(attached));
     };
   }
   auto rt =
@@ -190,22 +214,25 @@ int main(int argc, char** argv) {
   auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
 
   // The idempotency store: in memory (default) or Redis shared by every replica (--redis-url).
-  if (cfg.redis_url.empty()) {
+  if (redis == nullptr) {
     store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
                                                                   cfg.idempotency_ttl_s * int64_t{1'000'000'000});
   } else {
-    redis_options->lanes = cfg.redis_lanes;
-    redis_options->ttl_ms = cfg.idempotency_ttl_s * 1000;
-    auto redis = std::make_unique<tp::gateway::RedisIdempotencyStore>(*redis_options);
     // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why.
     if (auto ping = redis->Ping(); !ping) spdlog::warn("redis not reachable at start error={}", ping.error());
-    spdlog::info("idempotency store redis={}:{}/{}", redis_options->host, redis_options->port, redis_options->db);
-    rt->AddReadinessCheck([r = redis.get()] {
+    spdlog::info("idempotency store redis={}:{}/{} transport={}", redis_options->host, redis_options->port,
+                 redis_options->db, cfg.redis_transport);
+    rt->AddReadinessCheck([r = redis, on_loops = redis_options->on_loops] {
       if (r->NotReadyReason().empty()) return std::string();
-      (void)r->Ping();  // refresh after an outage
+      // Refresh after an outage. /ready runs on an HTTP loop: with loops, a waited PING would wait
+      // for its own loop, so the answer after recovery shows on the next /ready.
+      if (on_loops) {
+        r->PingAsync();
+      } else {
+        (void)r->Ping();
+      }
       return r->NotReadyReason();
     });
-    store = std::move(redis);
   }
 
   tp::gateway::WebhookProcessor processor(std::move(*sources), {.tolerance_s = cfg.tolerance_s}, *store,

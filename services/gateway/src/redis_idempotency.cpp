@@ -2,7 +2,14 @@
 
 #include <hiredis/hiredis.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <charconv>
+#include <deque>
 #include <functional>
 #include <future>
 
@@ -18,6 +25,25 @@ std::string Hex(uint64_t v) {
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A command in RESP: an array of bulk strings.
+void AppendCommand(std::string& out, const std::vector<std::string>& parts) {
+  out += '*';
+  out += std::to_string(parts.size());
+  out += "\r\n";
+  for (const auto& part : parts) {
+    out += '$';
+    out += std::to_string(part.size());
+    out += "\r\n";
+    out += part;
+    out += "\r\n";
+  }
 }
 
 }  // namespace
@@ -184,7 +210,214 @@ class RedisIdempotencyStore::Lane {
   std::thread thread_;  // last
 };
 
+// One connection on one event loop: commands written as they come (flushed once per loop turn),
+// replies matched in order, every callback run on the loop's thread. Dialled on first use and
+// again after a failure; a reply (or the connection) not back within `timeout` fails everything
+// pending and drops the connection.
+class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_this<LoopConnection> {
+ public:
+  LoopConnection(boost::asio::io_context& loop, const RedisOptions& options, RedisIdempotencyStore& store)
+      : loop_(loop), options_(options), store_(store), socket_(loop), resolver_(loop), tick_(loop) {}
+
+  ~LoopConnection() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    FailAll("redis: store closed");
+    if (reader_ != nullptr) redisReaderFree(reader_);
+  }
+
+  boost::asio::io_context& loop() { return loop_; }
+  bool OnLoopThread() const { return loop_.get_executor().running_in_this_thread(); }
+
+  void Start() {
+    boost::asio::post(loop_, [self = shared_from_this()] { self->Tick(); });
+  }
+
+  // On the loop's thread only.
+  void Send(const std::vector<std::string>& command, std::function<void(Result<Reply>)> on_reply) {
+    AppendCommand(out_, command);
+    pending_.push_back({std::move(on_reply), SteadyMs() + options_.timeout.count()});
+    if (state_ == State::kIdle) return Connect();
+    if (state_ == State::kConnected) ScheduleFlush();
+  }
+
+  void Close() {
+    closed_ = true;
+    ++generation_;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    resolver_.cancel();
+    tick_.cancel();
+    FailAll("redis: store closed");
+  }
+
+ private:
+  enum class State { kIdle, kConnecting, kConnected };
+  struct Pending {
+    std::function<void(Result<Reply>)> on_reply;
+    int64_t deadline_ms;
+  };
+  using tcp = boost::asio::ip::tcp;
+
+  void Connect() {
+    state_ = State::kConnecting;
+    const uint64_t gen = ++generation_;
+    if (reader_ != nullptr) redisReaderFree(reader_);
+    reader_ = redisReaderCreate();
+    if (options_.db != 0) {  // before whatever was queued meanwhile
+      std::string select;
+      AppendCommand(select, {"SELECT", std::to_string(options_.db)});
+      out_.insert(0, select);
+      pending_.push_front({[this](Result<Reply> r) {
+                             if (!r) Lost("redis: SELECT " + std::to_string(options_.db) + " failed: " + r.error());
+                           },
+                           SteadyMs() + options_.timeout.count()});
+    }
+    resolver_.async_resolve(
+        options_.host, std::to_string(options_.port),
+        [self = shared_from_this(), gen](boost::system::error_code ec, tcp::resolver::results_type results) {
+          if (gen != self->generation_) return;
+          if (ec) return self->Lost(self->CannotConnect(ec));
+          boost::asio::async_connect(self->socket_, results,
+                                     [self, gen](boost::system::error_code ec2, const tcp::endpoint&) {
+                                       if (gen != self->generation_) return;
+                                       if (ec2) return self->Lost(self->CannotConnect(ec2));
+                                       boost::system::error_code ignored;
+                                       self->socket_.set_option(tcp::no_delay(true), ignored);
+                                       self->state_ = State::kConnected;
+                                       self->Read();
+                                       self->Flush();
+                                     });
+        });
+  }
+
+  std::string CannotConnect(const boost::system::error_code& ec) const {
+    return "redis: cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message();
+  }
+
+  void ScheduleFlush() {
+    if (write_active_ || flush_posted_) return;
+    flush_posted_ = true;
+    // Behind the handlers already queued: what they send leaves in the same write.
+    boost::asio::post(loop_, [self = shared_from_this(), gen = generation_] {
+      self->flush_posted_ = false;
+      if (gen == self->generation_) self->Flush();
+    });
+  }
+
+  void Flush() {
+    if (write_active_ || out_.empty() || state_ != State::kConnected) return;
+    writing_.swap(out_);
+    out_.clear();
+    write_active_ = true;
+    boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                             [self = shared_from_this(), gen = generation_](boost::system::error_code ec, size_t) {
+                               if (gen != self->generation_) return;
+                               self->write_active_ = false;
+                               self->writing_.clear();
+                               if (ec) return self->Lost("redis: write: " + ec.message());
+                               self->Flush();
+                             });
+  }
+
+  void Read() {
+    socket_.async_read_some(boost::asio::buffer(in_),
+                            [self = shared_from_this(), gen = generation_](boost::system::error_code ec, size_t n) {
+                              if (gen != self->generation_) return;
+                              if (ec) return self->Lost("redis: connection lost: " + ec.message());
+                              if (redisReaderFeed(self->reader_, self->in_.data(), n) != REDIS_OK) {
+                                return self->Lost("redis: unreadable reply");
+                              }
+                              while (true) {
+                                void* raw = nullptr;
+                                if (redisReaderGetReply(self->reader_, &raw) != REDIS_OK) {
+                                  return self->Lost(std::string("redis: bad reply: ") + self->reader_->errstr);
+                                }
+                                if (raw == nullptr) break;
+                                auto* r = static_cast<redisReply*>(raw);
+                                if (self->pending_.empty()) {
+                                  freeReplyObject(r);
+                                  return self->Lost("redis: a reply to no command");
+                                }
+                                auto on_reply = std::move(self->pending_.front().on_reply);
+                                self->pending_.pop_front();
+                                if (r->type == REDIS_REPLY_ERROR) {
+                                  const std::string error = "redis: " + std::string(r->str, r->len);
+                                  freeReplyObject(r);
+                                  self->store_.NoteError(error);
+                                  on_reply(Result<Reply>::Error(error));
+                                } else {
+                                  Reply reply{r->type, r->str != nullptr ? std::string(r->str, r->len) : std::string()};
+                                  freeReplyObject(r);
+                                  self->store_.NoteSuccess();
+                                  on_reply(std::move(reply));
+                                }
+                                if (gen != self->generation_)
+                                  return;  // a callback's SELECT failure dropped the connection
+                              }
+                              self->Read();
+                            });
+  }
+
+  // Fails what is pending and drops the connection; the next command dials again.
+  void Lost(const std::string& error) {
+    ++generation_;
+    state_ = State::kIdle;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    resolver_.cancel();
+    out_.clear();
+    write_active_ = false;
+    store_.NoteError(error);
+    FailAll(error);
+  }
+
+  void FailAll(const std::string& error) {
+    std::deque<Pending> failed;
+    failed.swap(pending_);
+    for (auto& p : failed) p.on_reply(Result<Reply>::Error(error));
+  }
+
+  void Tick() {
+    if (closed_) return;
+    if (!pending_.empty() && SteadyMs() >= pending_.front().deadline_ms) {
+      Lost(state_ == State::kConnected
+               ? "redis: no reply within " + std::to_string(options_.timeout.count()) + " ms"
+               : "redis: cannot connect to " + options_.host + ":" + std::to_string(options_.port) +
+                     ": no answer within " + std::to_string(options_.timeout.count()) + " ms");
+    }
+    tick_.expires_after(std::chrono::milliseconds(50));
+    tick_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->Tick();
+    });
+  }
+
+  boost::asio::io_context& loop_;
+  const RedisOptions& options_;
+  RedisIdempotencyStore& store_;
+  tcp::socket socket_;
+  tcp::resolver resolver_;
+  boost::asio::steady_timer tick_;
+  State state_ = State::kIdle;
+  bool closed_ = false;
+  uint64_t generation_ = 0;  // bumped when a connection ends: its late handlers do nothing
+  std::string out_, writing_;
+  bool write_active_ = false, flush_posted_ = false;
+  std::array<char, 16384> in_{};
+  redisReader* reader_ = nullptr;
+  std::deque<Pending> pending_;
+};
+
+namespace {
+// The loop connection of the calling thread, if it runs one (of which store).
+thread_local struct {
+  const void* store = nullptr;
+  void* connection = nullptr;
+} tl_loop_connection;
+}  // namespace
+
 RedisIdempotencyStore::RedisIdempotencyStore(RedisOptions options) : options_(std::move(options)) {
+  if (options_.on_loops) return;
   for (size_t i = 0; i < std::max<size_t>(1, options_.lanes); ++i) {
     lanes_.push_back(std::make_unique<Lane>(options_, *this));
   }
@@ -193,22 +426,57 @@ RedisIdempotencyStore::RedisIdempotencyStore(RedisOptions options) : options_(st
 RedisIdempotencyStore::~RedisIdempotencyStore() { lanes_.clear(); }
 
 void RedisIdempotencyStore::Shutdown() {
+  closed_.store(true, std::memory_order_release);
   for (auto& lane : lanes_) lane->Stop();
+  std::lock_guard lock(loops_mu_);
+  for (auto& weak : loops_) {
+    if (auto c = weak.lock()) boost::asio::post(c->loop(), [c] { c->Close(); });
+  }
+}
+
+std::shared_ptr<void> RedisIdempotencyStore::AttachLoop(boost::asio::io_context& loop) {
+  auto connection = std::make_shared<LoopConnection>(loop, options_, *this);
+  {
+    std::lock_guard lock(loops_mu_);
+    loops_.push_back(connection);
+  }
+  boost::asio::post(loop, [this, c = connection.get()] { tl_loop_connection = {this, c}; });
+  connection->Start();
+  return connection;
 }
 
 void RedisIdempotencyStore::Enqueue(const std::string& key, std::vector<std::string> command,
                                     std::function<void(Result<Reply>)> on_reply) {
-  lanes_[std::hash<std::string>{}(key) % lanes_.size()]->Push({std::move(command), std::move(on_reply)});
+  if (!options_.on_loops) {
+    lanes_[std::hash<std::string>{}(key) % lanes_.size()]->Push({std::move(command), std::move(on_reply)});
+    return;
+  }
+  if (closed_.load(std::memory_order_acquire)) return on_reply(Result<Reply>::Error("redis: store closed"));
+  if (tl_loop_connection.store == this) {
+    return static_cast<LoopConnection*>(tl_loop_connection.connection)->Send(command, std::move(on_reply));
+  }
+  std::shared_ptr<LoopConnection> target;
+  {
+    std::lock_guard lock(loops_mu_);
+    if (!loops_.empty()) target = loops_[std::hash<std::string>{}(key) % loops_.size()].lock();
+  }
+  if (!target) return on_reply(Result<Reply>::Error("redis: no event loop attached"));
+  boost::asio::post(target->loop(), [target, command = std::move(command), on_reply = std::move(on_reply)]() mutable {
+    target->Send(command, std::move(on_reply));
+  });
 }
 
 void RedisIdempotencyStore::NoteError(const std::string& error) {
   std::lock_guard lock(error_mu_);
   last_error_ = error;
+  has_error_.store(true, std::memory_order_release);
 }
 
 void RedisIdempotencyStore::NoteSuccess() {
+  if (!has_error_.load(std::memory_order_acquire)) return;  // the common case: no lock per reply
   std::lock_guard lock(error_mu_);
-  if (!last_error_.empty()) last_error_.clear();
+  last_error_.clear();
+  has_error_.store(false, std::memory_order_release);
 }
 
 std::string RedisIdempotencyStore::NotReadyReason() const {
@@ -267,13 +535,34 @@ void RedisIdempotencyStore::Release(const std::string& key, DoneCallback done) {
   });
 }
 
+void RedisIdempotencyStore::PingAsync() {
+  for (auto& lane : lanes_) lane->Push({{"PING"}, [](Result<Reply>) {}});
+  std::lock_guard lock(loops_mu_);
+  for (auto& weak : loops_) {
+    if (auto c = weak.lock()) {
+      boost::asio::post(c->loop(), [c] { c->Send({"PING"}, [](Result<Reply>) {}); });
+    }
+  }
+}
+
 Status RedisIdempotencyStore::Ping() {
+  if (options_.on_loops && tl_loop_connection.store == this) return Status::Error("redis: Ping on a loop's thread");
   std::vector<std::future<Status>> answers;
-  for (auto& lane : lanes_) {
+  auto waited = [&answers] {
     auto promise = std::make_shared<std::promise<Status>>();
     answers.push_back(promise->get_future());
-    lane->Push({{"PING"}, [promise](Result<Reply> r) { promise->set_value(r ? Status() : Status::Error(r.error())); }});
+    return [promise](Result<Reply> r) { promise->set_value(r ? Status() : Status::Error(r.error())); };
+  };
+  for (auto& lane : lanes_) lane->Push({{"PING"}, waited()});
+  {
+    std::lock_guard lock(loops_mu_);
+    for (auto& weak : loops_) {
+      if (auto c = weak.lock()) {
+        boost::asio::post(c->loop(), [c, done = waited()]() mutable { c->Send({"PING"}, std::move(done)); });
+      }
+    }
   }
+  if (answers.empty()) return Status::Error("redis: no connection attached");
   for (auto& answer : answers) {
     if (answer.wait_for(options_.timeout * 3) != std::future_status::ready) return Status::Error("redis: no answer");
     if (auto s = answer.get(); !s) return s;

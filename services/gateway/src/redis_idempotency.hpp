@@ -8,6 +8,11 @@
 // Release that fails, cannot block a key for 24 h; the retry then re-publishes the same
 // Nats-Msg-Id, which JetStream drops as a duplicate.
 //
+// Two transports. `loops` (the gateway's default): one connection per HTTP event loop, attached
+// with AttachLoop; an operation made on a loop's thread is written on that loop's connection
+// (writes of one loop turn leave together) and its reply is handled there: no thread hand-off,
+// as with the NATS publisher (docs/gateway.md). An operation from any other thread is posted to
+// a loop chosen by its key. `lanes`: the transport below, with threads of its own.
 // Pipelined: `lanes` threads (default 2), each with its own connection and a bounded queue.
 // A lane takes everything queued, writes all commands, then reads all replies — one round trip
 // per batch, however many requests wait — and runs the callbacks on its thread. A key always
@@ -31,12 +36,17 @@
 
 #include "idempotency.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace tradepipe::gateway {
 
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
+  bool on_loops = false;  // true: connections on the loops given to AttachLoop, no lane threads
   size_t lanes = 2;
   size_t max_queue = 16384;                // per lane; beyond it operations fail at once
   std::chrono::milliseconds timeout{500};  // connect and per-batch reply
@@ -60,8 +70,15 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   int64_t size() const override { return -1; }
   std::string NotReadyReason() const override;
 
-  // A PING through every lane, waited for (start-up check, /ready refresh after an outage).
+  // A PING through every lane or loop connection, waited for (start-up check, /ready refresh after
+  // an outage). Not on a loop's thread with on_loops (it would wait for itself): use PingAsync.
   Status Ping();
+  // The same PINGs, not waited for: a success clears NotReadyReason.
+  void PingAsync();
+
+  // on_loops: a connection for this loop (connected on first use, re-dialled after a failure),
+  // kept alive by the returned handle; release the handle only once the loop no longer runs.
+  std::shared_ptr<void> AttachLoop(boost::asio::io_context& loop);
 
   // A reply as the lanes hand it over: its type and its text (string, status or error).
   struct Reply {
@@ -71,6 +88,7 @@ class RedisIdempotencyStore final : public IdempotencyStore {
 
  private:
   class Lane;
+  class LoopConnection;
   void Enqueue(const std::string& key, std::vector<std::string> command, std::function<void(Result<Reply>)> on_reply);
   void NoteError(const std::string& error);
   void NoteSuccess();
@@ -78,6 +96,10 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   RedisOptions options_;
   mutable std::mutex error_mu_;
   std::string last_error_;
+  std::atomic<bool> has_error_{false};  // last_error_ is not empty (read without the mutex)
+  std::atomic<bool> closed_{false};     // Shutdown was called (on_loops)
+  std::mutex loops_mu_;
+  std::vector<std::weak_ptr<LoopConnection>> loops_;
   std::vector<std::unique_ptr<Lane>> lanes_;  // last: their threads use the members above
 };
 

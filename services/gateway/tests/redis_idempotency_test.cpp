@@ -1,9 +1,13 @@
-// RedisIdempotencyStore against a real redis-server (ephemeral port, no persistence).
+// RedisIdempotencyStore against a real redis-server (ephemeral port, no persistence), on both
+// transports: lane threads, and connections on event loops (as the gateway runs it).
 #include "redis_idempotency.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <future>
 #include <thread>
 
@@ -32,11 +36,46 @@ Status Release(RedisIdempotencyStore& store, const std::string& key) {
   return f.get();
 }
 
-class RedisStoreTest : public ::testing::Test {
+// A store on the transport under test; with loops, two event loops on threads of their own, shut
+// down as the gateway does it (Shutdown while the loops run, then the loops stop).
+class StoreRig {
+ public:
+  explicit StoreRig(const RedisOptions& o) : store(o) {
+    if (!o.on_loops) return;
+    for (int i = 0; i < 2; ++i) {
+      loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+      guards_.emplace_back(loops_.back()->get_executor());
+      handles_.push_back(store.AttachLoop(*loops_.back()));
+      threads_.emplace_back([l = loops_.back().get()] { l->run(); });
+    }
+  }
+  ~StoreRig() {
+    store.Shutdown();
+    for (auto& loop : loops_) {  // behind the Shutdown's closes, in each loop's order
+      std::promise<void> done;
+      boost::asio::post(*loop, [&done] { done.set_value(); });
+      done.get_future().wait();
+      loop->stop();
+    }
+    for (auto& t : threads_) t.join();
+    handles_.clear();
+  }
+  boost::asio::io_context& loop(size_t i) { return *loops_.at(i); }
+  RedisIdempotencyStore store;
+
+ private:
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
+  std::vector<std::shared_ptr<void>> handles_;
+  std::vector<std::thread> threads_;
+};
+
+class RedisStoreTest : public ::testing::TestWithParam<bool> {
  protected:
   RedisOptions Options() {
     RedisOptions o;
     o.port = redis_.port();
+    o.on_loops = GetParam();
     o.lanes = 2;
     o.timeout = std::chrono::milliseconds(300);
     o.key_prefix = "test:" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ":";
@@ -44,6 +83,9 @@ class RedisStoreTest : public ::testing::Test {
   }
   testing::RedisServer redis_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Transports, RedisStoreTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Loops" : "Lanes"; });
 
 TEST(RedisUrl, Parses) {
   auto o = ParseRedisUrl("redis://10.0.0.5:6380/2");
@@ -58,8 +100,9 @@ TEST(RedisUrl, Parses) {
   EXPECT_FALSE(ParseRedisUrl("redis://h:1/x"));
 }
 
-TEST_F(RedisStoreTest, NewInFlightMismatchReplayRelease) {
-  RedisIdempotencyStore store(Options());
+TEST_P(RedisStoreTest, NewInFlightMismatchReplayRelease) {
+  StoreRig rig(Options());
+  RedisIdempotencyStore& store = rig.store;
   ASSERT_TRUE(store.Ping().ok());
   EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kNew);
   EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kInFlight);
@@ -76,17 +119,19 @@ TEST_F(RedisStoreTest, NewInFlightMismatchReplayRelease) {
   EXPECT_EQ(store.NotReadyReason(), "");
 }
 
-TEST_F(RedisStoreTest, InFlightMarkerExpiresByItself) {
+TEST_P(RedisStoreTest, InFlightMarkerExpiresByItself) {
   RedisOptions o = Options();
   o.in_flight_ttl_ms = 200;
-  RedisIdempotencyStore store(o);
+  StoreRig rig(o);
+  RedisIdempotencyStore& store = rig.store;
   EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kNew);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   EXPECT_EQ(Begin(store, "k", 1)->outcome, BeginOutcome::kNew);
 }
 
-TEST_F(RedisStoreTest, TwoReplicasShareKeysAndOnlyOneWins) {
-  RedisIdempotencyStore a(Options()), b(Options());
+TEST_P(RedisStoreTest, TwoReplicasShareKeysAndOnlyOneWins) {
+  StoreRig rig_a(Options()), rig_b(Options());
+  RedisIdempotencyStore &a = rig_a.store, &b = rig_b.store;
   std::atomic<int> winners{0}, others{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -104,8 +149,9 @@ TEST_F(RedisStoreTest, TwoReplicasShareKeysAndOnlyOneWins) {
   EXPECT_EQ(others.load(), 7 * 200);
 }
 
-TEST_F(RedisStoreTest, OutageFailsClosedAndRecovers) {
-  RedisIdempotencyStore store(Options());
+TEST_P(RedisStoreTest, OutageFailsClosedAndRecovers) {
+  StoreRig rig(Options());
+  RedisIdempotencyStore& store = rig.store;
   ASSERT_TRUE(Begin(store, "before", 1));
   redis_.Stop();
   const auto start = std::chrono::steady_clock::now();
@@ -122,8 +168,9 @@ TEST_F(RedisStoreTest, OutageFailsClosedAndRecovers) {
   EXPECT_EQ(store.NotReadyReason(), "");
 }
 
-TEST_F(RedisStoreTest, ManyConcurrentRequestsArePipelined) {
-  RedisIdempotencyStore store(Options());
+TEST_P(RedisStoreTest, ManyConcurrentRequestsArePipelined) {
+  StoreRig rig(Options());
+  RedisIdempotencyStore& store = rig.store;
   constexpr int kRequests = 5000;
   std::atomic<int> answered{0}, fresh{0};
   std::promise<void> all;
@@ -137,14 +184,44 @@ TEST_F(RedisStoreTest, ManyConcurrentRequestsArePipelined) {
   EXPECT_EQ(fresh.load(), kRequests);
 }
 
-TEST(RedisStoreUnreachable, ErrorsInsteadOfHanging) {
+// Lanes answer on their own threads; loops on the thread that asked, when it runs one of them.
+TEST_P(RedisStoreTest, OnALoopsThreadTheAnswerStaysOnThatThread) {
+  if (!GetParam()) GTEST_SKIP() << "loops only";
+  StoreRig rig(Options());
+  for (size_t i = 0; i < 2; ++i) {
+    std::promise<bool> same_thread;
+    boost::asio::post(rig.loop(i), [&] {
+      rig.store.Begin("t" + std::to_string(i), 1, 0, [&, i](Result<BeginResult> r) {
+        same_thread.set_value(r && rig.loop(i).get_executor().running_in_this_thread());
+      });
+    });
+    EXPECT_TRUE(same_thread.get_future().get()) << "loop " << i;
+  }
+}
+
+TEST_P(RedisStoreTest, AfterShutdownCallsFailAtOnce) {
+  StoreRig rig(Options());
+  ASSERT_TRUE(Begin(rig.store, "a", 1));
+  rig.store.Shutdown();
+  auto r = Begin(rig.store, "b", 1);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "redis: store closed");
+}
+
+class RedisStoreUnreachable : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(Transports, RedisStoreUnreachable, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Loops" : "Lanes"; });
+
+TEST_P(RedisStoreUnreachable, ErrorsInsteadOfHanging) {
   RedisOptions o;
   o.port = testing::FreePort();
+  o.on_loops = GetParam();
   o.timeout = std::chrono::milliseconds(200);
-  RedisIdempotencyStore store(o);
-  auto r = Begin(store, "k", 1);
+  StoreRig rig(o);
+  auto r = Begin(rig.store, "k", 1);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("cannot connect"), std::string::npos) << r.error();
+  EXPECT_NE(rig.store.NotReadyReason(), "");
 }
 
 }  // namespace
