@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <utility>
 
 namespace tradepipe::gateway {
 namespace {
@@ -220,9 +221,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
       : loop_(loop), options_(options), store_(store), socket_(loop), resolver_(loop), tick_(loop) {}
 
   ~LoopConnection() {
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    FailAll("redis: store closed");
+    Close();
     if (reader_ != nullptr) redisReaderFree(reader_);
   }
 
@@ -235,19 +234,25 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
 
   // On the loop's thread only.
   void Send(const std::vector<std::string>& command, std::function<void(Result<Reply>)> on_reply) {
+    if (closed_) return on_reply(Result<Reply>::Error("redis: store closed"));
     AppendCommand(out_, command);
     pending_.push_back({std::move(on_reply), SteadyMs() + options_.timeout.count()});
     if (state_ == State::kIdle) return Connect();
     if (state_ == State::kConnected) ScheduleFlush();
   }
 
+  // On the loop's thread, or on any thread once the loop no longer runs. Idempotent.
   void Close() {
+    if (closed_) return;
     closed_ = true;
     ++generation_;
+    state_ = State::kIdle;
     boost::system::error_code ignored;
     socket_.close(ignored);
     resolver_.cancel();
     tick_.cancel();
+    out_.clear();
+    write_active_ = false;
     FailAll("redis: store closed");
   }
 
@@ -268,8 +273,12 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
       std::string select;
       AppendCommand(select, {"SELECT", std::to_string(options_.db)});
       out_.insert(0, select);
-      pending_.push_front({[this](Result<Reply> r) {
-                             if (!r) Lost("redis: SELECT " + std::to_string(options_.db) + " failed: " + r.error());
+      // Only its own error reply drops the connection: when the connection is lost or closed
+      // (generation bumped), it is failed like every other pending command.
+      pending_.push_front({[this, gen](Result<Reply> r) {
+                             if (!r && gen == generation_) {
+                               Lost("redis: SELECT " + std::to_string(options_.db) + " failed: " + r.error());
+                             }
                            },
                            SteadyMs() + options_.timeout.count()});
     }
@@ -409,6 +418,21 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
 };
 
 namespace {
+// A callback carried by a handler posted to a loop: if the loop stops before the handler runs,
+// the handler's destruction still answers it (exactly once either way).
+struct OwedReply {
+  explicit OwedReply(std::function<void(Result<RedisIdempotencyStore::Reply>)> f) : fn(std::move(f)) {}
+  OwedReply(OwedReply&& other) noexcept : fn(std::exchange(other.fn, nullptr)) {}
+  OwedReply(const OwedReply&) = delete;
+  OwedReply& operator=(const OwedReply&) = delete;
+  OwedReply& operator=(OwedReply&&) = delete;
+  ~OwedReply() {
+    if (fn) fn(Result<RedisIdempotencyStore::Reply>::Error("redis: store closed"));
+  }
+  std::function<void(Result<RedisIdempotencyStore::Reply>)> Take() { return std::exchange(fn, nullptr); }
+  std::function<void(Result<RedisIdempotencyStore::Reply>)> fn;
+};
+
 // The loop connection of the calling thread, if it runs one (of which store).
 thread_local struct {
   const void* store = nullptr;
@@ -442,7 +466,9 @@ std::shared_ptr<void> RedisIdempotencyStore::AttachLoop(boost::asio::io_context&
   }
   boost::asio::post(loop, [this, c = connection.get()] { tl_loop_connection = {this, c}; });
   connection->Start();
-  return connection;
+  // Released once the loop no longer runs (the server joins its threads first): what is still
+  // pending is failed then, not when the io_context destroys the last handler holding it.
+  return std::shared_ptr<void>(nullptr, [connection](void*) { connection->Close(); });
 }
 
 void RedisIdempotencyStore::Enqueue(const std::string& key, std::vector<std::string> command,
@@ -461,9 +487,10 @@ void RedisIdempotencyStore::Enqueue(const std::string& key, std::vector<std::str
     if (!loops_.empty()) target = loops_[std::hash<std::string>{}(key) % loops_.size()].lock();
   }
   if (!target) return on_reply(Result<Reply>::Error("redis: no event loop attached"));
-  boost::asio::post(target->loop(), [target, command = std::move(command), on_reply = std::move(on_reply)]() mutable {
-    target->Send(command, std::move(on_reply));
-  });
+  boost::asio::post(target->loop(),
+                    [target, command = std::move(command), owed = OwedReply(std::move(on_reply))]() mutable {
+                      target->Send(command, owed.Take());
+                    });
 }
 
 void RedisIdempotencyStore::NoteError(const std::string& error) {
@@ -536,6 +563,7 @@ void RedisIdempotencyStore::Release(const std::string& key, DoneCallback done) {
 }
 
 void RedisIdempotencyStore::PingAsync() {
+  if (closed_.load(std::memory_order_acquire)) return;
   for (auto& lane : lanes_) lane->Push({{"PING"}, [](Result<Reply>) {}});
   std::lock_guard lock(loops_mu_);
   for (auto& weak : loops_) {
@@ -547,6 +575,7 @@ void RedisIdempotencyStore::PingAsync() {
 
 Status RedisIdempotencyStore::Ping() {
   if (options_.on_loops && tl_loop_connection.store == this) return Status::Error("redis: Ping on a loop's thread");
+  if (closed_.load(std::memory_order_acquire)) return Status::Error("redis: store closed");
   std::vector<std::future<Status>> answers;
   auto waited = [&answers] {
     auto promise = std::make_shared<std::promise<Status>>();
@@ -558,7 +587,7 @@ Status RedisIdempotencyStore::Ping() {
     std::lock_guard lock(loops_mu_);
     for (auto& weak : loops_) {
       if (auto c = weak.lock()) {
-        boost::asio::post(c->loop(), [c, done = waited()]() mutable { c->Send({"PING"}, std::move(done)); });
+        boost::asio::post(c->loop(), [c, owed = OwedReply(waited())]() mutable { c->Send({"PING"}, owed.Take()); });
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <future>
 #include <thread>
@@ -206,6 +207,34 @@ TEST_P(RedisStoreTest, AfterShutdownCallsFailAtOnce) {
   auto r = Begin(rig.store, "b", 1);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), "redis: store closed");
+}
+
+// The gateway's order: Shutdown, the loops stopped at once (what Shutdown posted may never run),
+// threads joined, handles released. A command still waiting for its reply is answered when its
+// handle is released, not left to the io_context's destruction.
+TEST(RedisStoreOnLoops, ReleasingTheHandleAnswersWhatIsPending) {
+  boost::asio::io_context silent_ctx;  // accepts nothing: the kernel completes the connect, no reply ever comes
+  boost::asio::ip::tcp::acceptor silent(silent_ctx, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  RedisOptions o;
+  o.port = silent.local_endpoint().port();
+  o.on_loops = true;
+  o.timeout = std::chrono::seconds(30);
+  RedisIdempotencyStore store(o);
+  boost::asio::io_context loop(1);
+  auto guard = boost::asio::make_work_guard(loop);
+  auto handle = store.AttachLoop(loop);
+  std::thread runner([&] { loop.run(); });
+  std::promise<std::string> answer;
+  auto answered = answer.get_future();
+  store.Begin("k", 1, 0, [&](Result<BeginResult> r) { answer.set_value(r ? "ok" : r.error()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // connected, SET written, no reply
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  store.Shutdown();
+  loop.stop();
+  runner.join();
+  handle.reset();
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(answered.get(), "redis: store closed");
 }
 
 class RedisStoreUnreachable : public ::testing::TestWithParam<bool> {};
