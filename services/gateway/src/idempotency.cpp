@@ -5,7 +5,11 @@
 namespace tradepipe::gateway {
 
 MemoryIdempotencyStore::MemoryIdempotencyStore(size_t capacity, int64_t ttl_ns)
-    : shard_capacity_(std::max<size_t>(1, (capacity + kShards - 1) / kShards)), ttl_ns_(ttl_ns) {}
+    : shard_capacity_(std::max<size_t>(1, (capacity + kShards - 1) / kShards)), ttl_ns_(ttl_ns) {
+  // Buckets for a full shard up front (at most 64 Ki each: 32 MiB in all), so a shard never
+  // rehashes while it holds its lock on the request path (8 MiB at the default capacity).
+  for (Shard& shard : shards_) shard.entries.reserve(std::min<size_t>(shard_capacity_, size_t{1} << 16));
+}
 
 MemoryIdempotencyStore::Shard& MemoryIdempotencyStore::ShardOf(const std::string& key) {
   return shards_[std::hash<std::string>{}(key) % kShards];
