@@ -142,8 +142,8 @@ int main(int argc, char** argv) {
 
   // Declared before the runtime: the HTTP server's shutdown stops its Redis lanes (on_drained).
   std::unique_ptr<tp::gateway::IdempotencyStore> store;
-  // The Redis store exists before the loops start: with --redis-transport loops each loop gets
-  // its connection when it is created (attach, below).
+  // The Redis store exists before the server creates its loops: with --redis-transport loops
+  // each loop gets its connection when it is created (attach, below).
   tp::gateway::RedisIdempotencyStore* redis = nullptr;
   if (redis_options) {
     redis_options->on_loops = cfg.redis_transport == "loops";
@@ -218,8 +218,11 @@ int main(int argc, char** argv) {
     store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
                                                                   cfg.idempotency_ttl_s * int64_t{1'000'000'000});
   } else {
-    // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why.
-    if (auto ping = redis->Ping(); !ping) spdlog::warn("redis not reachable at start error={}", ping.error());
+    // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why. With
+    // loops, each loop's connection dials with a PING when the loops start (after this).
+    if (!redis_options->on_loops) {
+      if (auto ping = redis->Ping(); !ping) spdlog::warn("redis not reachable at start error={}", ping.error());
+    }
     spdlog::info("idempotency store redis={}:{}/{} transport={}", redis_options->host, redis_options->port,
                  redis_options->db, cfg.redis_transport);
     rt->AddReadinessCheck([r = redis, on_loops = redis_options->on_loops] {

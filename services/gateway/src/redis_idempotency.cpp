@@ -228,8 +228,12 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
   boost::asio::io_context& loop() { return loop_; }
   bool OnLoopThread() const { return loop_.get_executor().running_in_this_thread(); }
 
+  // Starts the deadline tick and dials with a PING, so /ready knows Redis's state from the start.
   void Start() {
-    boost::asio::post(loop_, [self = shared_from_this()] { self->Tick(); });
+    boost::asio::post(loop_, [self = shared_from_this()] {
+      self->Tick();
+      self->Send({"PING"}, [](Result<Reply>) {});
+    });
   }
 
   // On the loop's thread only.
@@ -257,7 +261,9 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
   }
 
  private:
-  enum class State { kIdle, kConnecting, kConnected };
+  // kSelecting: connected, SELECT written, the commands queued behind it held until it succeeds
+  // (written behind it, they would run on database 0 if it failed).
+  enum class State { kIdle, kConnecting, kSelecting, kConnected };
   struct Pending {
     std::function<void(Result<Reply>)> on_reply;
     int64_t deadline_ms;
@@ -269,16 +275,17 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
     const uint64_t gen = ++generation_;
     if (reader_ != nullptr) redisReaderFree(reader_);
     reader_ = redisReaderCreate();
-    if (options_.db != 0) {  // before whatever was queued meanwhile
-      std::string select;
-      AppendCommand(select, {"SELECT", std::to_string(options_.db)});
-      out_.insert(0, select);
+    if (options_.db != 0) {  // answered before whatever was queued meanwhile
+      select_.clear();
+      AppendCommand(select_, {"SELECT", std::to_string(options_.db)});
       // Only its own error reply drops the connection: when the connection is lost or closed
       // (generation bumped), it is failed like every other pending command.
       pending_.push_front({[this, gen](Result<Reply> r) {
-                             if (!r && gen == generation_) {
-                               Lost("redis: SELECT " + std::to_string(options_.db) + " failed: " + r.error());
-                             }
+                             if (gen != generation_) return;
+                             if (!r)
+                               return Lost("redis: SELECT " + std::to_string(options_.db) + " failed: " + r.error());
+                             state_ = State::kConnected;
+                             Flush();
                            },
                            SteadyMs() + options_.timeout.count()});
     }
@@ -293,9 +300,13 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
                                        if (ec2) return self->Lost(self->CannotConnect(ec2));
                                        boost::system::error_code ignored;
                                        self->socket_.set_option(tcp::no_delay(true), ignored);
-                                       self->state_ = State::kConnected;
                                        self->Read();
-                                       self->Flush();
+                                       if (self->options_.db == 0) {
+                                         self->state_ = State::kConnected;
+                                         return self->Flush();
+                                       }
+                                       self->state_ = State::kSelecting;
+                                       self->WriteSelect();
                                      });
         });
   }
@@ -312,6 +323,19 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
       self->flush_posted_ = false;
       if (gen == self->generation_) self->Flush();
     });
+  }
+
+  void WriteSelect() {
+    writing_.swap(select_);
+    write_active_ = true;
+    boost::asio::async_write(socket_, boost::asio::buffer(writing_),
+                             [self = shared_from_this(), gen = generation_](boost::system::error_code ec, size_t) {
+                               if (gen != self->generation_) return;
+                               self->write_active_ = false;
+                               self->writing_.clear();
+                               if (ec) return self->Lost("redis: write: " + ec.message());
+                               self->Flush();  // if SELECT's reply came first
+                             });
   }
 
   void Flush() {
@@ -390,7 +414,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
   void Tick() {
     if (closed_) return;
     if (!pending_.empty() && SteadyMs() >= pending_.front().deadline_ms) {
-      Lost(state_ == State::kConnected
+      Lost(state_ == State::kConnected || state_ == State::kSelecting
                ? "redis: no reply within " + std::to_string(options_.timeout.count()) + " ms"
                : "redis: cannot connect to " + options_.host + ":" + std::to_string(options_.port) +
                      ": no answer within " + std::to_string(options_.timeout.count()) + " ms");
@@ -410,7 +434,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
   State state_ = State::kIdle;
   bool closed_ = false;
   uint64_t generation_ = 0;  // bumped when a connection ends: its late handlers do nothing
-  std::string out_, writing_;
+  std::string out_, writing_, select_;
   bool write_active_ = false, flush_posted_ = false;
   std::array<char, 16384> in_{};
   redisReader* reader_ = nullptr;
@@ -441,7 +465,11 @@ thread_local struct {
 }  // namespace
 
 RedisIdempotencyStore::RedisIdempotencyStore(RedisOptions options) : options_(std::move(options)) {
-  if (options_.on_loops) return;
+  if (options_.on_loops) {
+    // Not ready until a command succeeds: the connections dial when their loops run.
+    NoteError("redis: not connected yet");
+    return;
+  }
   for (size_t i = 0; i < std::max<size_t>(1, options_.lanes); ++i) {
     lanes_.push_back(std::make_unique<Lane>(options_, *this));
   }
