@@ -327,21 +327,18 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
 
   void WriteSelect() {
     writing_.swap(select_);
-    write_active_ = true;
-    boost::asio::async_write(socket_, boost::asio::buffer(writing_),
-                             [self = shared_from_this(), gen = generation_](boost::system::error_code ec, size_t) {
-                               if (gen != self->generation_) return;
-                               self->write_active_ = false;
-                               self->writing_.clear();
-                               if (ec) return self->Lost("redis: write: " + ec.message());
-                               self->Flush();  // if SELECT's reply came first
-                             });
+    WriteOut();
   }
 
   void Flush() {
     if (write_active_ || out_.empty() || state_ != State::kConnected) return;
     writing_.swap(out_);
     out_.clear();
+    WriteOut();
+  }
+
+  // Writes writing_; then whatever was queued meanwhile (once SELECT, if any, has succeeded).
+  void WriteOut() {
     write_active_ = true;
     boost::asio::async_write(socket_, boost::asio::buffer(writing_),
                              [self = shared_from_this(), gen = generation_](boost::system::error_code ec, size_t) {
