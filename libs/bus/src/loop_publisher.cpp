@@ -27,6 +27,8 @@
 #include <random>
 #include <vector>
 
+#include "tradepipe/common/clock.hpp"
+
 namespace tradepipe::bus {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
@@ -168,11 +170,6 @@ bool SafeToken(std::string_view s) {
   return true;
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
@@ -204,7 +201,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   void Connect() {
     if (state == State::kClosed || endpoints.empty()) return;
     state = State::kConnecting;
-    connect_started_ms = NowMs();
+    connect_started_ms = SteadyMillis();
     const Endpoint& e = endpoints[next_endpoint++ % endpoints.size()];
     current = &e;
     const uint64_t gen = ++generation;
@@ -459,7 +456,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     out += kHeadEnd;
     out += data;
     out += kCrLf;
-    pending.push_back({std::move(done), NowMs() + options.publish_timeout_ms});
+    pending.push_back({std::move(done), SteadyMillis() + options.publish_timeout_ms});
     ScheduleFlush();
   }
 
@@ -536,7 +533,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     tick_timer.expires_after(std::chrono::milliseconds(50));
     tick_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->state == State::kClosed) return;
-      const int64_t now = NowMs();
+      const int64_t now = SteadyMillis();
       while (!self->pending.empty() && (!self->pending.front().done || self->pending.front().deadline_ms <= now)) {
         PublishCallback done = std::move(self->pending.front().done);
         self->pending.pop_front();

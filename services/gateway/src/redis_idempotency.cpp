@@ -14,6 +14,8 @@
 #include <future>
 #include <utility>
 
+#include "tradepipe/common/clock.hpp"
+
 namespace tradepipe::gateway {
 namespace {
 
@@ -26,11 +28,6 @@ std::string Hex(uint64_t v) {
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 // A command in RESP: an array of bulk strings.
@@ -185,18 +182,7 @@ class RedisIdempotencyStore::Lane {
         ctx_ = nullptr;
         return FailAll(batch, i, error);
       }
-      auto* r = static_cast<redisReply*>(raw);
-      if (r->type == REDIS_REPLY_ERROR) {
-        const std::string error = "redis: " + std::string(r->str, r->len);
-        freeReplyObject(r);
-        store_.NoteError(error);
-        batch[i].on_reply(Result<Reply>::Error(error));
-        continue;
-      }
-      Reply reply{r->type, r->str != nullptr ? std::string(r->str, r->len) : std::string()};
-      freeReplyObject(r);
-      store_.NoteSuccess();
-      batch[i].on_reply(std::move(reply));
+      store_.Deliver(static_cast<redisReply*>(raw), batch[i].on_reply);
     }
   }
 
@@ -240,7 +226,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
   void Send(const std::vector<std::string>& command, std::function<void(Result<Reply>)> on_reply) {
     if (closed_) return on_reply(Result<Reply>::Error("redis: store closed"));
     AppendCommand(out_, command);
-    pending_.push_back({std::move(on_reply), SteadyMs() + options_.timeout.count()});
+    pending_.push_back({std::move(on_reply), SteadyMillis() + options_.timeout.count()});
     if (state_ == State::kIdle) return Connect();
     if (state_ == State::kConnected) ScheduleFlush();
   }
@@ -249,14 +235,8 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
   void Close() {
     if (closed_) return;
     closed_ = true;
-    ++generation_;
-    state_ = State::kIdle;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    resolver_.cancel();
     tick_.cancel();
-    out_.clear();
-    write_active_ = false;
+    Drop();
     FailAll("redis: store closed");
   }
 
@@ -287,7 +267,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
                              state_ = State::kConnected;
                              Flush();
                            },
-                           SteadyMs() + options_.timeout.count()});
+                           SteadyMillis() + options_.timeout.count()});
     }
     resolver_.async_resolve(
         options_.host, std::to_string(options_.port),
@@ -371,17 +351,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
                                 }
                                 auto on_reply = std::move(self->pending_.front().on_reply);
                                 self->pending_.pop_front();
-                                if (r->type == REDIS_REPLY_ERROR) {
-                                  const std::string error = "redis: " + std::string(r->str, r->len);
-                                  freeReplyObject(r);
-                                  self->store_.NoteError(error);
-                                  on_reply(Result<Reply>::Error(error));
-                                } else {
-                                  Reply reply{r->type, r->str != nullptr ? std::string(r->str, r->len) : std::string()};
-                                  freeReplyObject(r);
-                                  self->store_.NoteSuccess();
-                                  on_reply(std::move(reply));
-                                }
+                                self->store_.Deliver(r, on_reply);
                                 if (gen != self->generation_)
                                   return;  // a callback's SELECT failure dropped the connection
                               }
@@ -391,6 +361,13 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
 
   // Fails what is pending and drops the connection; the next command dials again.
   void Lost(const std::string& error) {
+    Drop();
+    store_.NoteError(error);
+    FailAll(error);
+  }
+
+  // Ends the connection (its late handlers see another generation) and what was to be written.
+  void Drop() {
     ++generation_;
     state_ = State::kIdle;
     boost::system::error_code ignored;
@@ -398,8 +375,6 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
     resolver_.cancel();
     out_.clear();
     write_active_ = false;
-    store_.NoteError(error);
-    FailAll(error);
   }
 
   void FailAll(const std::string& error) {
@@ -410,7 +385,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
 
   void Tick() {
     if (closed_) return;
-    if (!pending_.empty() && SteadyMs() >= pending_.front().deadline_ms) {
+    if (!pending_.empty() && SteadyMillis() >= pending_.front().deadline_ms) {
       Lost(state_ == State::kConnected || state_ == State::kSelecting
                ? "redis: no reply within " + std::to_string(options_.timeout.count()) + " ms"
                : "redis: cannot connect to " + options_.host + ":" + std::to_string(options_.port) +
@@ -516,6 +491,19 @@ void RedisIdempotencyStore::Enqueue(const std::string& key, std::vector<std::str
                     [target, command = std::move(command), owed = OwedReply(std::move(on_reply))]() mutable {
                       target->Send(command, owed.Take());
                     });
+}
+
+void RedisIdempotencyStore::Deliver(redisReply* r, const std::function<void(Result<Reply>)>& on_reply) {
+  if (r->type == REDIS_REPLY_ERROR) {
+    const std::string error = "redis: " + std::string(r->str, r->len);
+    freeReplyObject(r);
+    NoteError(error);
+    return on_reply(Result<Reply>::Error(error));
+  }
+  Reply reply{r->type, r->str != nullptr ? std::string(r->str, r->len) : std::string()};
+  freeReplyObject(r);
+  NoteSuccess();
+  on_reply(std::move(reply));
 }
 
 void RedisIdempotencyStore::NoteError(const std::string& error) {

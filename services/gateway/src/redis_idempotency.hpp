@@ -39,6 +39,7 @@
 namespace boost::asio {
 class io_context;
 }
+struct redisReply;  // hiredis
 
 namespace tradepipe::gateway {
 
@@ -89,6 +90,8 @@ class RedisIdempotencyStore final : public IdempotencyStore {
  private:
   class Lane;
   class LoopConnection;
+  // Hands a reply to its callback (and frees it); an error reply fails the operation and is noted.
+  void Deliver(redisReply* reply, const std::function<void(Result<Reply>)>& on_reply);
   void Enqueue(const std::string& key, std::vector<std::string> command, std::function<void(Result<Reply>)> on_reply);
   void NoteError(const std::string& error);
   void NoteSuccess();
