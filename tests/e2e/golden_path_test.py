@@ -163,6 +163,13 @@ class GoldenPath(unittest.TestCase):
         au = stack.metrics("audit")
         recorded = {k: v for k, v in au.items() if k.startswith("tradepipe_audit_events_recorded_total")}
         self.assertEqual(sum(recorded.values()), 2 * DISTINCT + 2 * MAX_QTY, recorded)
+        # Every durable consumer reports its lag; all drained by now.
+        lags = {}
+        for service, metrics in (("agent", ag), ("exec-sim", ex), ("audit", au)):
+            lags.update({k: v for k, v in metrics.items() if k.startswith("tradepipe_consumer_pending_messages")})
+        self.assertEqual(lags, {f'tradepipe_consumer_pending_messages{{durable="{d}"}}': 0 for d in
+                                ("agent-signals", "agent-fills", "exec-sim-orders", "audit-signals", "audit-orders",
+                                 "audit-executions")})
         for service in ("gateway", "agent", "exec-sim", "audit"):
             m = stack.metrics(service)
             self.assertGreater(m["process_resident_memory_bytes"], 0)

@@ -284,20 +284,28 @@ std::string_view Message::data() const {
   return {natsMsg_GetData(Raw(msg_)), static_cast<size_t>(natsMsg_GetDataLength(Raw(msg_)))};
 }
 
-uint64_t Message::stream_sequence() const {
+namespace {
+// One field of the JetStream metadata in the message's reply subject; 0 when it has none.
+template <typename Field>
+uint64_t MetaDataField(void* msg, Field field) {
   jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, Raw(msg_)) != NATS_OK) return 0;
-  const uint64_t seq = meta->Sequence.Stream;
+  if (natsMsg_GetMetaData(&meta, Raw(msg)) != NATS_OK) return 0;
+  const uint64_t value = field(*meta);
   jsMsgMetaData_Destroy(meta);
-  return seq;
+  return value;
+}
+}  // namespace
+
+uint64_t Message::stream_sequence() const {
+  return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.Sequence.Stream; });
 }
 
 uint64_t Message::num_delivered() const {
-  jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, Raw(msg_)) != NATS_OK) return 0;
-  const uint64_t n = meta->NumDelivered;
-  jsMsgMetaData_Destroy(meta);
-  return n;
+  return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.NumDelivered; });
+}
+
+uint64_t Message::num_pending() const {
+  return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.NumPending; });
 }
 
 Status Message::Ack() {
@@ -401,7 +409,9 @@ void ConsumerLoop::Run() {
       continue;
     }
     failures = 0;
-    if (!batch->empty()) handle_(*batch);
+    if (batch->empty()) continue;  // an empty fetch keeps the last lag: 0 once a backlog drained
+    pending_->store(batch->back().num_pending(), std::memory_order_relaxed);
+    handle_(*batch);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <future>
+#include <thread>
 
 #include "nats_server.hpp"
 #include "tradepipe/bus/bus.hpp"
@@ -82,6 +83,37 @@ TEST_F(BusTest, UnackedMessageIsRedelivered) {
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ((*again)[0].data(), "again");
   EXPECT_EQ((*again)[0].num_delivered(), 2u);
+}
+
+TEST_F(BusTest, ConsumerLoopReportsTheLagOfItsLastBatch) {
+  std::vector<OutgoingMessage> out;
+  for (int i = 0; i < 50; ++i) out.push_back({"t.lag", "lag" + std::to_string(i), "x"});
+  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer) << consumer.error();
+
+  std::promise<uint64_t> first_batch_lag;
+  std::promise<void> go;
+  auto released = go.get_future().share();
+  std::atomic<int> batches{0};
+  std::atomic<int> handled{0};
+  ConsumerLoop loop(std::move(*consumer), "reader", 10, [&](std::vector<Message>& batch) {
+    if (batches++ == 0) {
+      first_batch_lag.set_value(batch.back().num_pending());
+      released.wait_for(std::chrono::seconds(10));  // hold the loop while the test reads its lag
+    }
+    for (auto& m : batch) ASSERT_TRUE(m.Ack().ok());
+    handled += static_cast<int>(batch.size());
+  });
+  auto first = first_batch_lag.get_future();
+  ASSERT_EQ(first.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "no batch fetched";
+  EXPECT_EQ(first.get(), 40u);  // 10 of 50 delivered
+  EXPECT_EQ(loop.Pending(), 40u);
+  go.set_value();
+  for (int i = 0; i < 100 && handled.load() < 50; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(handled.load(), 50);
+  EXPECT_EQ(loop.Pending(), 0u);  // drained
+  EXPECT_EQ(loop.name(), "reader");
 }
 
 TEST(BusConnect, UnreachableServerIsAClearError) {

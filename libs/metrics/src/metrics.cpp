@@ -11,7 +11,7 @@
 namespace tradepipe::metrics {
 namespace {
 
-prometheus::MetricFamily GaugeFamily(std::string name, std::string help, double value,
+prometheus::MetricFamily ProcessGauge(std::string name, std::string help, double value,
                                      prometheus::MetricType type = prometheus::MetricType::Gauge) {
   prometheus::ClientMetric metric;
   if (type == prometheus::MetricType::Counter) {
@@ -55,9 +55,9 @@ class ProcessCollector final : public prometheus::Collectable {
       // rest[0] is field 3 (state); utime is field 14, stime 15, starttime 22.
       if (fields.size() > 19) {
         const double cpu = (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
-        families.push_back(GaugeFamily("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+        families.push_back(ProcessGauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
                                        cpu, prometheus::MetricType::Counter));
-        families.push_back(GaugeFamily("process_start_time_seconds",
+        families.push_back(ProcessGauge("process_start_time_seconds",
                                        "Start time of the process since unix epoch in seconds.",
                                        boot_time_ + std::stod(fields[19]) / ticks));
       }
@@ -66,9 +66,9 @@ class ProcessCollector final : public prometheus::Collectable {
     double size_pages = 0, resident_pages = 0;
     if (statm >> size_pages >> resident_pages) {
       families.push_back(
-          GaugeFamily("process_resident_memory_bytes", "Resident memory size in bytes.", resident_pages * page));
+          ProcessGauge("process_resident_memory_bytes", "Resident memory size in bytes.", resident_pages * page));
       families.push_back(
-          GaugeFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.", size_pages * page));
+          ProcessGauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", size_pages * page));
     }
     if (DIR* dir = ::opendir("/proc/self/fd")) {
       double fds = -1;  // the DIR itself holds one
@@ -76,7 +76,7 @@ class ProcessCollector final : public prometheus::Collectable {
         if (entry->d_name[0] != '.') fds += 1;
       }
       ::closedir(dir);
-      families.push_back(GaugeFamily("process_open_fds", "Number of open file descriptors.", fds));
+      families.push_back(ProcessGauge("process_open_fds", "Number of open file descriptors.", fds));
     }
     return families;
   }
@@ -95,6 +95,10 @@ prometheus::Counter& Metrics::Counter(const std::string& name, const std::string
 
 prometheus::Family<prometheus::Counter>& Metrics::CounterFamily(const std::string& name, const std::string& help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+}
+
+prometheus::Family<prometheus::Gauge>& Metrics::GaugeFamily(const std::string& name, const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
 }
 
 prometheus::Gauge& Metrics::Gauge(const std::string& name, const std::string& help) {

@@ -44,6 +44,18 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
 
 void Runtime::AddReadinessCheck(std::function<std::string()> check) { readiness_.push_back(std::move(check)); }
 
+void Runtime::ExportConsumerLag(const bus::ConsumerLoop& loop) {
+  if (consumer_lag_ == nullptr) {
+    consumer_lag_ = &metrics_.GaugeFamily(
+        "tradepipe_consumer_pending_messages",
+        "messages of the stream not yet delivered to the durable consumer, as of its last fetch");
+  }
+  auto& gauge = consumer_lag_->Add({{"durable", loop.name()}});
+  metrics_.OnCollect([&gauge, pending = loop.PendingHandle()] {
+    gauge.Set(static_cast<double>(pending->load(std::memory_order_relaxed)));
+  });
+}
+
 int Runtime::ServeUntilSignal(const std::function<void()>& stop_input) {
   http::Server server(http_options_, router_.AsHandler());
   if (auto s = server.Start(); !s) {

@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
   }
   tp::bus::ConsumerLoop signal_loop(std::move(*signal_consumer), "agent-signals", batch, on_signals);
   tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills", batch, on_fills);
+  rt->ExportConsumerLag(signal_loop);
+  rt->ExportConsumerLag(fill_loop);
   return rt->ServeUntilSignal([&] {
     signal_loop.Stop();
     fill_loop.Stop();

@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
     }
     loops.push_back(
         std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, make_handler(stream)));
+    rt->ExportConsumerLag(*loops.back());
   }
   return rt->ServeUntilSignal([&] {
     for (auto& loop : loops) loop->Stop();

@@ -61,5 +61,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   tp::bus::ConsumerLoop loop(std::move(*consumer), "exec-sim-orders", batch, on_orders);
+  rt->ExportConsumerLag(loop);
   return rt->ServeUntilSignal([&] { loop.Stop(); });
 }

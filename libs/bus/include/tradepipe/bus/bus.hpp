@@ -60,6 +60,8 @@ class Message {
   std::string_view data() const;
   uint64_t stream_sequence() const;
   uint64_t num_delivered() const;
+  // Messages of the stream not yet delivered to this consumer after this one (its lag).
+  uint64_t num_pending() const;
 
   Status Ack();
   Status Nak();   // redeliver (transient failure)
@@ -115,6 +117,13 @@ class ConsumerLoop {
   // Stops fetching and waits for the batch in hand to finish.
   void Stop();
 
+  const std::string& name() const { return name_; }
+  // The consumer's lag as of the last fetch that returned messages: messages of the stream not
+  // yet delivered to it (JetStream's NumPending of the batch's last message). Any thread; the
+  // shared handle stays valid after the loop is gone (for metrics hooks).
+  uint64_t Pending() const { return pending_->load(std::memory_order_relaxed); }
+  std::shared_ptr<const std::atomic<uint64_t>> PendingHandle() const { return pending_; }
+
  private:
   void Run();
   std::unique_ptr<Consumer> consumer_;
@@ -122,6 +131,7 @@ class ConsumerLoop {
   int batch_;
   BatchHandler handle_;
   std::atomic<bool> running_{true};
+  std::shared_ptr<std::atomic<uint64_t>> pending_ = std::make_shared<std::atomic<uint64_t>>(0);
   std::mutex wake_mu_;
   std::condition_variable wake_;  // cuts a back-off short on Stop()
   std::thread thread_;            // last: started after everything it uses

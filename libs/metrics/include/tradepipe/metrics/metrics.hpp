@@ -36,6 +36,7 @@ class Metrics {
   // A family whose children are told apart by labels: family.Add({{"status", "202"}}).Increment().
   prometheus::Family<prometheus::Counter>& CounterFamily(const std::string& name, const std::string& help);
   prometheus::Gauge& Gauge(const std::string& name, const std::string& help);
+  prometheus::Family<prometheus::Gauge>& GaugeFamily(const std::string& name, const std::string& help);
   prometheus::Histogram& Histogram(const std::string& name, const std::string& help,
                                    const prometheus::Histogram::BucketBoundaries& buckets);
 

@@ -37,6 +37,9 @@ class Runtime {
   // Adds a readiness condition besides the NATS connection (empty string: ready).
   void AddReadinessCheck(std::function<std::string()> check);
 
+  // Exports the loop's lag as tradepipe_consumer_pending_messages{durable="<loop name>"}.
+  void ExportConsumerLag(const bus::ConsumerLoop& loop);
+
   // Serves HTTP, waits for SIGINT/SIGTERM, then: stop_input() (stop consuming), stop the HTTP
   // server (drain answers), close the bus (wait for outstanding PubAcks). Returns the exit code.
   int ServeUntilSignal(const std::function<void()>& stop_input = {});
@@ -48,6 +51,7 @@ class Runtime {
   metrics::Metrics metrics_;
   http::Router router_;
   std::vector<std::function<std::string()>> readiness_;
+  prometheus::Family<prometheus::Gauge>* consumer_lag_ = nullptr;
   std::unique_ptr<bus::Bus> bus_;
 };
 
