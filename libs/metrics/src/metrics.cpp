@@ -11,8 +11,8 @@
 namespace tradepipe::metrics {
 namespace {
 
-prometheus::MetricFamily ProcessGauge(std::string name, std::string help, double value,
-                                     prometheus::MetricType type = prometheus::MetricType::Gauge) {
+prometheus::MetricFamily ProcessMetric(std::string name, std::string help, double value,
+                                       prometheus::MetricType type = prometheus::MetricType::Gauge) {
   prometheus::ClientMetric metric;
   if (type == prometheus::MetricType::Counter) {
     metric.counter.value = value;
@@ -55,20 +55,21 @@ class ProcessCollector final : public prometheus::Collectable {
       // rest[0] is field 3 (state); utime is field 14, stime 15, starttime 22.
       if (fields.size() > 19) {
         const double cpu = (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
-        families.push_back(ProcessGauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                                       cpu, prometheus::MetricType::Counter));
-        families.push_back(ProcessGauge("process_start_time_seconds",
-                                       "Start time of the process since unix epoch in seconds.",
-                                       boot_time_ + std::stod(fields[19]) / ticks));
+        families.push_back(ProcessMetric("process_cpu_seconds_total",
+                                         "Total user and system CPU time spent in seconds.", cpu,
+                                         prometheus::MetricType::Counter));
+        families.push_back(ProcessMetric("process_start_time_seconds",
+                                         "Start time of the process since unix epoch in seconds.",
+                                         boot_time_ + std::stod(fields[19]) / ticks));
       }
     }
     std::ifstream statm("/proc/self/statm");
     double size_pages = 0, resident_pages = 0;
     if (statm >> size_pages >> resident_pages) {
       families.push_back(
-          ProcessGauge("process_resident_memory_bytes", "Resident memory size in bytes.", resident_pages * page));
+          ProcessMetric("process_resident_memory_bytes", "Resident memory size in bytes.", resident_pages * page));
       families.push_back(
-          ProcessGauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", size_pages * page));
+          ProcessMetric("process_virtual_memory_bytes", "Virtual memory size in bytes.", size_pages * page));
     }
     if (DIR* dir = ::opendir("/proc/self/fd")) {
       double fds = -1;  // the DIR itself holds one
@@ -76,7 +77,7 @@ class ProcessCollector final : public prometheus::Collectable {
         if (entry->d_name[0] != '.') fds += 1;
       }
       ::closedir(dir);
-      families.push_back(ProcessGauge("process_open_fds", "Number of open file descriptors.", fds));
+      families.push_back(ProcessMetric("process_open_fds", "Number of open file descriptors.", fds));
     }
     return families;
   }

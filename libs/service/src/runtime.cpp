@@ -46,9 +46,9 @@ void Runtime::AddReadinessCheck(std::function<std::string()> check) { readiness_
 
 void Runtime::ExportConsumerLag(const bus::ConsumerLoop& loop) {
   if (consumer_lag_ == nullptr) {
-    consumer_lag_ = &metrics_.GaugeFamily(
-        "tradepipe_consumer_pending_messages",
-        "messages of the stream not yet delivered to the durable consumer, as of its last fetch");
+    consumer_lag_ =
+        &metrics_.GaugeFamily("tradepipe_consumer_pending_messages",
+                              "messages of the stream not yet delivered to the durable consumer, as of its last fetch");
   }
   auto& gauge = consumer_lag_->Add({{"durable", loop.name()}});
   metrics_.OnCollect([&gauge, pending = loop.PendingHandle()] {
