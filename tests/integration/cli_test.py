@@ -66,6 +66,14 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("cannot connect to nats://127.0.0.1:1", r.stderr)
 
+    def test_nats_credentials_never_reach_the_logs(self):
+        for service in BINARIES:
+            for url in ("nats://app:pw-s3cret@127.0.0.1:1", "nats://tok-s3cret@127.0.0.1:1,nats://127.0.0.1:2"):
+                r = run(service, *(["--demo"] if service == "gateway" else []), env_extra={"TRADEPIPE_NATS_URL": url})
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn("nats://***@127.0.0.1:1", r.stderr)
+                self.assertNotIn("s3cret", r.stderr + r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "tradepipe/common/redact.hpp"
+
 namespace tradepipe::bus {
 namespace {
 
@@ -345,10 +347,10 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& options) {
     if (std::chrono::steady_clock::now() >= deadline) {
       const std::string why = ErrorText(s);
       natsOptions_Destroy(opts);
-      return R::Error("cannot connect to " + options.url + ": " + why);
+      return R::Error("cannot connect to " + RedactUrlCredentials(options.url) + ": " + why);
     }
     if (!logged) {
-      spdlog::warn("nats not reachable yet url={} error={}, retrying", options.url, ErrorText(s));
+      spdlog::warn("nats not reachable yet url={} error={}, retrying", RedactUrlCredentials(options.url), ErrorText(s));
       logged = true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));

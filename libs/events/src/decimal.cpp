@@ -3,6 +3,13 @@
 #include <limits>
 
 namespace tradepipe::events {
+namespace {
+
+Result<Decimal> OutOfRange() {
+  return Result<Decimal>::Error("number out of range (at most 92233720368.54775807 in magnitude)");
+}
+
+}  // namespace
 
 Result<Decimal> Decimal::Parse(std::string_view text) {
   if (text.empty()) return Result<Decimal>::Error("empty number");
@@ -17,7 +24,7 @@ Result<Decimal> Decimal::Parse(std::string_view text) {
   size_t whole_digits = 0;
   for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i, ++whole_digits) {
     const int digit = text[i] - '0';
-    if (whole > (kMax / kOne - digit) / 10) return Result<Decimal>::Error("number out of range");
+    if (whole > (kMax / kOne - digit) / 10) return OutOfRange();
     whole = whole * 10 + digit;
   }
   if (whole_digits == 0) return Result<Decimal>::Error("not a decimal number: expected a digit");
@@ -33,8 +40,21 @@ Result<Decimal> Decimal::Parse(std::string_view text) {
   }
   if (i != text.size()) return Result<Decimal>::Error("not a plain decimal number (exponents and signs not accepted)");
   for (int d = fraction_digits; d < kScale; ++d) fraction *= 10;
+  if (whole > (kMax - fraction) / kOne) return OutOfRange();  // whole * kOne + fraction > kMax
   const int64_t units = whole * kOne + fraction;
   return Decimal(negative ? -units : units);
+}
+
+std::optional<Decimal> Decimal::CheckedAdd(Decimal o) const {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(units_, o.units_, &sum)) return std::nullopt;
+  return Decimal(sum);
+}
+
+std::optional<Decimal> Decimal::CheckedSub(Decimal o) const {
+  int64_t difference = 0;
+  if (__builtin_sub_overflow(units_, o.units_, &difference)) return std::nullopt;
+  return Decimal(difference);
 }
 
 std::string Decimal::ToString() const {

@@ -9,6 +9,18 @@ bool NeedsEncoding(unsigned char c) { return c <= 0x20 || c == 0x7f || c == '.' 
 
 }  // namespace
 
+std::string SymbolProblem(std::string_view symbol) {
+  if (symbol.empty()) return "required";
+  if (symbol.size() > kMaxSymbolLength) return "longer than " + std::to_string(kMaxSymbolLength) + " characters";
+  for (const char c : symbol) {
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("._-/:!=^&+").find(c) == std::string_view::npos) {
+      return "only letters, digits and . _ - / : ! = ^ & + are allowed";
+    }
+  }
+  return {};
+}
+
 std::string EncodeToken(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

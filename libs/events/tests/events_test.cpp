@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "tradepipe/events/decimal.hpp"
 #include "tradepipe/events/envelope.hpp"
+#include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
 
 namespace tradepipe::events {
@@ -17,10 +20,50 @@ TEST(Decimal, ParsesExactly) {
   EXPECT_EQ(Decimal::Parse("42.10")->ToString(), "42.1");
 }
 
+TEST(Decimal, RefusesWhatItCannotHoldInsteadOfWrapping) {
+  EXPECT_EQ(Decimal::Parse("92233720368.54775807")->units(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(Decimal::Parse("-92233720368.54775807")->units(), -std::numeric_limits<int64_t>::max());
+  for (const char* big :
+       {"92233720368.6", "92233720368.54775808", "92233720369", "-92233720368.6", "100000000000000000000"}) {
+    auto d = Decimal::Parse(big);
+    ASSERT_FALSE(d) << big << " parsed as " << d->ToString();
+    EXPECT_NE(d.error().find("out of range"), std::string::npos) << d.error();
+  }
+  const Decimal max = Decimal::FromUnits(std::numeric_limits<int64_t>::max());
+  EXPECT_FALSE(max.CheckedAdd(Decimal::FromUnits(1)));
+  EXPECT_FALSE((-max).CheckedSub(Decimal::FromUnits(2)));
+  EXPECT_EQ(max.CheckedSub(Decimal::FromUnits(1))->units(), std::numeric_limits<int64_t>::max() - 1);
+  EXPECT_EQ(Decimal::FromInteger(2).CheckedAdd(*Decimal::Parse("0.5"))->ToString(), "2.5");
+}
+
 TEST(Decimal, RefusesWhatIsNotAPlainDecimal) {
   for (const char* bad : {"", "-", "1.", ".5", "1e3", "+1", " 1", "1.123456789", "abc", "99999999999999"}) {
     EXPECT_FALSE(Decimal::Parse(bad)) << bad;
   }
+}
+
+TEST(Symbol, AcceptsTheDocumentedSetOnly) {
+  for (const char* good : {"AAPL", "BRK.B", "BTC/USD", "ES1!", "NQ=F", "^SPX", "BINANCE:BTCUSDT", "M&M", "EUR-USD",
+                           "A_B+C", "12345678901234567890123456789012"}) {
+    EXPECT_EQ(SymbolProblem(good), "") << good;
+  }
+  EXPECT_EQ(SymbolProblem(""), "required");
+  EXPECT_EQ(SymbolProblem("123456789012345678901234567890123"), "longer than 32 characters");
+  for (const std::string& bad :
+       std::vector<std::string>{"A\"B", "A B", "A\\B", "A*", "A>", "A%2E", "A{", "A,B", std::string("A\0B", 3),
+                                std::string("A\nB"), std::string("\xc3\xa9")}) {
+    EXPECT_NE(SymbolProblem(bad), "") << bad;
+  }
+}
+
+TEST(Ids, AreUnambiguousWhateverTheKey) {
+  EXPECT_EQ(SignalId("demo", "msg_1"), "demo:msg_1");
+  EXPECT_EQ(DecisionId(SignalId("demo", "X")), "demo:X/order");
+  EXPECT_EQ(SignalId("demo", "X/order"), "demo:X%2Forder");
+  EXPECT_EQ(SignalId("demo", "a%2Fb"), "demo:a%252Fb");  // distinct from the key "a/b"
+  EXPECT_NE(SignalId("demo", "a%2Fb"), SignalId("demo", "a/b"));
+  EXPECT_EQ(FillId(DecisionId("demo:X"), 1), "demo:X/order/fill/1");
+  EXPECT_EQ(ReportId(DecisionId("demo:X"), 2), "demo:X/order/report/2");
 }
 
 TEST(Subject, EncodesSeparatorsAndWildcards) {

@@ -1,10 +1,9 @@
 #include "decision.hpp"
 
+#include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
 
 namespace tradepipe::agent {
-
-std::string DecisionId(std::string_view signal_id) { return std::string(signal_id) + "/order"; }
 
 Result<Decision> Decide(const events::Envelope& signal, const RiskLimits& limits, int64_t consumed_ns,
                         int64_t decided_ns) {
@@ -15,7 +14,7 @@ Result<Decision> Decide(const events::Envelope& signal, const RiskLimits& limits
   if (payload->qty <= events::Decimal()) return Result<Decision>::Error("signal qty must be positive");
 
   Decision d;
-  const std::string id = DecisionId(signal.id);
+  const std::string id = events::DecisionId(signal.id);
   if (payload->qty > limits.max_order_qty) {
     d.rejected = true;
     d.reason = kReasonMaxOrderQty;

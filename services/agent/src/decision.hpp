@@ -28,8 +28,6 @@ struct Decision {
   bus::OutgoingMessage message;
 };
 
-std::string DecisionId(std::string_view signal_id);
-
 // `signal` is the parsed envelope of a signal event; stamps `agent_consumed` and `decided`.
 // Fails only when the signal's payload is unusable (a poison message).
 Result<Decision> Decide(const events::Envelope& signal, const RiskLimits& limits, int64_t consumed_ns,

@@ -82,20 +82,21 @@ int main(int argc, char** argv) {
           if (!e) return R::Error(e.error());
           auto fill = tp::events::ParseFillPayload(e->payload);
           if (!fill) return R::Error(fill.error());
-          if (positions.Apply(e->id, e->symbol, fill->side, fill->qty)) fills.Increment();
+          switch (positions.Apply(e->id, e->symbol, fill->side, fill->qty)) {
+            case tp::agent::ApplyOutcome::kApplied:
+              fills.Increment();
+              break;
+            case tp::agent::ApplyOutcome::kDuplicate:
+              break;
+            case tp::agent::ApplyOutcome::kOutOfRange:  // terminated and counted as a dead letter
+              return R::Error("fill " + e->id + " would take the " + e->symbol + " position out of range");
+          }
           return std::vector<tp::bus::OutgoingMessage>{};
         });
     dead.Increment(static_cast<double>(result.dead));
   };
 
-  rt->router().Get("/positions", [&](const tp::http::Request&) {
-    std::string body = "{";
-    for (const auto& [symbol, qty] : positions.Snapshot()) {
-      if (body.size() > 1) body += ',';
-      body += "\"" + tp::events::EncodeToken(symbol) + "\":\"" + qty.ToString() + "\"";
-    }
-    return tp::http::Json(200, body + "}");
-  });
+  rt->router().Get("/positions", [&](const tp::http::Request&) { return tp::http::Json(200, positions.ToJson()); });
 
   const auto& topology = tp::bus::DefaultTopology();
   auto signal_consumer = rt->bus().Subscribe(topology.Consumer("agent-signals"));

@@ -1,13 +1,21 @@
 #include "positions.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 namespace tradepipe::agent {
 
-bool Positions::Apply(const std::string& fill_id, const std::string& symbol, events::Side side, events::Decimal qty) {
+ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& symbol, events::Side side,
+                              events::Decimal qty) {
   std::lock_guard lock(mu_);
-  if (!applied_.insert(fill_id).second) return false;
-  auto& net = net_[symbol];
-  net = side == events::Side::kBuy ? net + qty : net - qty;
-  return true;
+  if (applied_.contains(fill_id)) return ApplyOutcome::kDuplicate;
+  const auto it = net_.find(symbol);
+  const events::Decimal current = it == net_.end() ? events::Decimal() : it->second;
+  const auto next = side == events::Side::kBuy ? current.CheckedAdd(qty) : current.CheckedSub(qty);
+  if (!next) return ApplyOutcome::kOutOfRange;
+  applied_.insert(fill_id);
+  net_[symbol] = *next;
+  return ApplyOutcome::kApplied;
 }
 
 events::Decimal Positions::Of(const std::string& symbol) const {
@@ -24,6 +32,19 @@ std::map<std::string, events::Decimal> Positions::Snapshot() const {
 size_t Positions::fills() const {
   std::lock_guard lock(mu_);
   return applied_.size();
+}
+
+std::string Positions::ToJson() const {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  for (const auto& [symbol, qty] : Snapshot()) {
+    w.Key(symbol.data(), static_cast<rapidjson::SizeType>(symbol.size()));
+    const std::string text = qty.ToString();
+    w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  }
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
 }
 
 }  // namespace tradepipe::agent

@@ -12,13 +12,21 @@
 
 namespace tradepipe::agent {
 
+enum class ApplyOutcome {
+  kApplied,
+  kDuplicate,   // this fill id was applied before: nothing changes
+  kOutOfRange,  // the position would leave Decimal's range: refused, nothing changes
+};
+
 class Positions {
  public:
-  // Returns false when this fill id was already applied.
-  bool Apply(const std::string& fill_id, const std::string& symbol, events::Side side, events::Decimal qty);
+  ApplyOutcome Apply(const std::string& fill_id, const std::string& symbol, events::Side side, events::Decimal qty);
   events::Decimal Of(const std::string& symbol) const;
   std::map<std::string, events::Decimal> Snapshot() const;
   size_t fills() const;
+  // {"<symbol>":"<net quantity>",...}, written with a JSON writer (symbols are escaped, whatever
+  // their text).
+  std::string ToJson() const;
 
  private:
   mutable std::mutex mu_;

@@ -83,12 +83,31 @@ TEST(Decide, PoisonSignalsAreErrors) {
 
 TEST(Positions, AppliesEachFillOnce) {
   Positions p;
-  EXPECT_TRUE(p.Apply("f1", "AAPL", events::Side::kBuy, events::Decimal::FromInteger(10)));
-  EXPECT_FALSE(p.Apply("f1", "AAPL", events::Side::kBuy, events::Decimal::FromInteger(10)));
-  EXPECT_TRUE(p.Apply("f2", "AAPL", events::Side::kSell, *events::Decimal::Parse("2.5")));
+  EXPECT_EQ(p.Apply("f1", "AAPL", events::Side::kBuy, events::Decimal::FromInteger(10)), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f1", "AAPL", events::Side::kBuy, events::Decimal::FromInteger(10)), ApplyOutcome::kDuplicate);
+  EXPECT_EQ(p.Apply("f2", "AAPL", events::Side::kSell, *events::Decimal::Parse("2.5")), ApplyOutcome::kApplied);
   EXPECT_EQ(p.Of("AAPL").ToString(), "7.5");
   EXPECT_EQ(p.Of("MSFT").ToString(), "0");
   EXPECT_EQ(p.fills(), 2u);
+}
+
+TEST(Positions, SumsThatWouldOverflowAreRefusedAndChangeNothing) {
+  Positions p;
+  const auto big = *events::Decimal::Parse("92233720368");
+  ASSERT_EQ(p.Apply("f1", "X", events::Side::kBuy, big), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f2", "X", events::Side::kBuy, big), ApplyOutcome::kOutOfRange);
+  EXPECT_EQ(p.Of("X"), big);
+  // Refused, not recorded: the id is not taken, and a fill that fits still applies.
+  EXPECT_EQ(p.Apply("f2", "X", events::Side::kSell, big), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Of("X").ToString(), "0");
+}
+
+TEST(Positions, JsonIsWrittenWithEscapingWhateverTheSymbol) {
+  Positions p;
+  ASSERT_EQ(p.Apply("f1", "BRK.B", events::Side::kBuy, events::Decimal::FromInteger(3)), ApplyOutcome::kApplied);
+  ASSERT_EQ(p.Apply("f2", R"(X","Y":"9)", events::Side::kSell, events::Decimal::FromInteger(1)),
+            ApplyOutcome::kApplied);
+  EXPECT_EQ(p.ToJson(), R"({"BRK.B":"3","X\",\"Y\":\"9":"-1"})");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "market.hpp"
 
+#include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
 
 namespace tradepipe::execsim {
@@ -36,11 +37,6 @@ events::Decimal Market::Touch(const std::string& symbol, const std::string& orde
   return RoundToCent(side == events::Side::kBuy ? mid + half_spread : mid - half_spread);
 }
 
-std::string ReportId(std::string_view order_id, int n) {
-  return std::string(order_id) + "/report/" + std::to_string(n);
-}
-std::string FillId(std::string_view order_id, int n) { return std::string(order_id) + "/fill/" + std::to_string(n); }
-
 Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns, int64_t filled_ns) {
   if (order.type != events::kTypeOrder) return Result<Execution>::Error("not an order: " + order.type);
   auto payload = events::ParseOrderPayload(order.payload);
@@ -59,7 +55,7 @@ Result<Execution> Execute(const events::Envelope& order, const Market& market, i
 
   Execution ex;
   ex.filled = marketable;
-  events::Envelope report = order.Child(events::kTypeExecReport, ReportId(order.id, 1));
+  events::Envelope report = order.Child(events::kTypeExecReport, events::ReportId(order.id, 1));
   report.AddStamp("exec_consumed", consumed_ns);
   report.AddStamp("filled", filled_ns);
   events::ExecReportPayload r;
@@ -72,7 +68,7 @@ Result<Execution> Execute(const events::Envelope& order, const Market& market, i
   ex.messages.push_back({events::ReportSubject(order.symbol), report.id, events::Serialize(report)});
 
   if (marketable) {
-    events::Envelope fill = order.Child(events::kTypeFill, FillId(order.id, 1));
+    events::Envelope fill = order.Child(events::kTypeFill, events::FillId(order.id, 1));
     fill.ts = report.ts;
     fill.payload = events::ToJson(events::FillPayload{order.id, 1, payload->side, payload->qty, price});
     ex.messages.push_back({events::FillSubject(order.symbol), fill.id, events::Serialize(fill)});

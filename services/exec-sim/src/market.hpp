@@ -41,9 +41,6 @@ struct Execution {
   std::vector<bus::OutgoingMessage> messages;  // the report, then the fill if any
 };
 
-std::string ReportId(std::string_view order_id, int n);
-std::string FillId(std::string_view order_id, int n);
-
 // `order` is a parsed order envelope. Fails only for an unusable order (a poison message).
 Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns, int64_t filled_ns);
 

@@ -72,8 +72,10 @@ std::string ReadSource(od::object& object, SourceConfig& source, std::vector<std
       if (value.get_double().get(source.rate_per_s) || source.rate_per_s < 0) return key + ": expected a number >= 0";
     } else if (key == "burst") {
       if (value.get_int64().get(source.burst) || source.burst < 1) return key + ": expected an integer >= 1";
+    } else if (key == "require_time") {
+      if (value.get_bool().get(source.require_time)) return key + ": expected true or false";
     } else {
-      return "unknown key '" + key + "' (schemes, secrets, tokens, allow_ips, rate_per_s, burst)";
+      return "unknown key '" + key + "' (schemes, secrets, tokens, allow_ips, rate_per_s, burst, require_time)";
     }
   }
   return {};

@@ -11,6 +11,7 @@
 #include "tradepipe/crypto/crypto.hpp"
 #include "tradepipe/crypto/hex_hmac.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
+#include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
 #include "webhook_signal.hpp"
 
@@ -116,6 +117,18 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
     bool matched = false;
     for (const std::string& token : config.tokens) matched |= crypto::ConstantTimeEquals(parsed->token, token);
     if (!matched) return Reject(401, "bad_token", "the token does not match");
+    // Freshness: a token proves the sender, not the moment; the body's time does (docs/gateway.md).
+    if (parsed->time.empty()) {
+      if (config.require_time) {
+        return Reject(401, "missing_timestamp", "the body has no `time` (put {{timenow}} in the alert)");
+      }
+    } else {
+      const std::optional<int64_t> sent = ParseBodyTime(parsed->time);
+      if (!sent) return Reject(401, "bad_timestamp", "`time` is not ISO 8601 UTC or unix seconds");
+      if (*sent < now_s - options_.tolerance_s || *sent > now_s + options_.tolerance_s) {
+        return Reject(401, "stale_timestamp", "the timestamp is outside the accepted window");
+      }
+    }
     verified = crypto::VerifyOutcome::kOk;
   }
   if (verified != crypto::VerifyOutcome::kOk) {
@@ -133,16 +146,17 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
     return r;
   }
 
-  // Key: Idempotency-Key, else webhook-id, else a hash of the body (senders without ids, such as
-  // TradingView: its alert template carries {{timenow}}, so distinct alerts have distinct bodies).
+  // Key: only what the authentication covers, so a replayed request can never become a new
+  // identity: the signed webhook-id, else a hash of the body (hex-hmac and body-token senders;
+  // TradingView's alert carries {{timenow}}, so distinct alerts have distinct bodies). An
+  // Idempotency-Key header is not signed by any scheme and is ignored.
   const crypto::Sha256Digest body_digest = crypto::Sha256(body);  // once: body hash and fallback key
-  std::string key(header("idempotency-key"));
-  if (key.empty()) key = webhook_id;
+  std::string key(webhook_id);
   if (key.empty()) key = "sha256:" + BodyKey(body_digest);
   if (!ValidIdempotencyKey(key)) {
     return Reject(400, "bad_idempotency_key", "key must be 1-255 visible ASCII characters");
   }
-  const std::string scoped_key = std::string(source_name) + ":" + key;
+  const std::string scoped_key = events::SignalId(source_name, key);
 
   // Parse before claiming the key: a body we refuse is not a request that ran.
   if (!parsed) parsed = ParseWebhookSignal(body);

@@ -44,6 +44,9 @@ struct SourceConfig {
   std::vector<Scheme> schemes = {Scheme::kStandardWebhooks};
   std::vector<std::string> tokens;     // body-token scheme: every active token (rotation)
   std::vector<std::string> allow_ips;  // addresses or CIDR ranges; empty: any
+  // body-token scheme: the body must carry `time` (TradingView's {{timenow}}) within the
+  // tolerance. Off, a captured alert replays as long as the idempotency store holds its hash.
+  bool require_time = true;
 };
 
 struct ProcessorOptions {

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+
+#include "tradepipe/events/subject.hpp"
 
 namespace tradepipe::gateway {
 namespace {
@@ -105,6 +108,8 @@ SignalParse ParseWebhookSignal(std::string_view body) {
       }
     } else if (key == "strategy") {
       if (!ScalarText(value, strategy)) note("strategy", "expected a string");
+    } else if (key == "time" || key == "timenow") {
+      if (!ScalarText(value, result.time)) note("time", "expected a timestamp string or unix seconds");
     } else if (key == "token") {
       if (value.get_string().get(str)) {
         note("token", "expected a string");
@@ -120,8 +125,9 @@ SignalParse ParseWebhookSignal(std::string_view body) {
     result.message = field_error;
     return result;
   }
-  if (symbol.empty()) return invalid("symbol", "required");
-  if (symbol.size() > 64) return invalid("symbol", "longer than 64 characters");
+  if (const std::string problem = events::SymbolProblem(symbol); !problem.empty()) {
+    return invalid("symbol", problem);
+  }
   result.signal.symbol = symbol;
 
   if (action == "buy") {
@@ -147,6 +153,47 @@ SignalParse ParseWebhookSignal(std::string_view body) {
   result.signal.payload.order_type = order_type;
   result.signal.payload.strategy = strategy;
   return result;
+}
+
+std::optional<int64_t> ParseBodyTime(std::string_view text) {
+  auto digits = [&](size_t at, size_t n) -> std::optional<int> {
+    if (at + n > text.size()) return std::nullopt;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  // Unix seconds, optionally with a fraction.
+  const std::string_view whole = text.substr(0, text.find('.'));
+  const std::string_view fraction = whole.size() < text.size() ? text.substr(whole.size() + 1) : std::string_view("0");
+  if (!whole.empty() && whole.size() <= 12 && whole.find_first_not_of("0123456789") == std::string_view::npos &&
+      !fraction.empty() && fraction.find_first_not_of("0123456789") == std::string_view::npos) {
+    int64_t seconds = 0;
+    for (const char c : whole) seconds = seconds * 10 + (c - '0');
+    return seconds;
+  }
+  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
+  const auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  const auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != ' ') || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  size_t end = 19;
+  if (end < text.size() && text[end] == '.') {
+    ++end;
+    const size_t fraction_start = end;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    if (end == fraction_start) return std::nullopt;
+  }
+  if (end + 1 != text.size() || text[end] != 'Z') return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(*year), std::chrono::month(static_cast<unsigned>(*month)),
+                                         std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 60) return std::nullopt;
+  const auto days = std::chrono::sys_days(date).time_since_epoch().count();
+  return static_cast<int64_t>(days) * 86400 + *hour * 3600 + *minute * 60 + *second;
 }
 
 }  // namespace tradepipe::gateway

@@ -8,6 +8,8 @@
 // Thread-safe (pure function, per-thread parser).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,7 +29,12 @@ struct SignalParse {
   std::string message;  // names the field for kInvalidField
   WebhookSignal signal;
   std::string token;  // the body's `token` field, if any (body-token scheme); never published
+  std::string time;   // the body's `time` field as sent (body-token freshness), if any
 };
+
+// Seconds since the epoch of a body `time`: ISO 8601 UTC as TradingView's {{timenow}} renders it
+// ("2026-12-02T09:56:00Z", fractional seconds allowed) or unix seconds ("1764669360", "1764669360.25").
+std::optional<int64_t> ParseBodyTime(std::string_view text);
 
 SignalParse ParseWebhookSignal(std::string_view body);
 

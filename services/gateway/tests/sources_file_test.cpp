@@ -15,7 +15,8 @@ EnvLookup Env(std::map<std::string, std::string> vars) {
 }
 
 constexpr std::string_view kFile = R"({"sources": {
-  "tradingview": {"schemes": ["body-token"], "tokens": ["file-token-0123456789"], "rate_per_s": 5, "burst": 10},
+  "tradingview": {"schemes": ["body-token"], "tokens": ["file-token-0123456789"], "rate_per_s": 5, "burst": 10,
+                  "require_time": false},
   "partner-x":   {"schemes": ["standard-webhooks", "hex-hmac"], "secrets": ["whsec_YWJj"]}
 }})";
 
@@ -29,7 +30,9 @@ TEST(SourcesFile, ParsesSchemesCredentialsAndLimits) {
   EXPECT_EQ(tv.tokens, std::vector<std::string>{"file-token-0123456789"});
   EXPECT_EQ(tv.rate_per_s, 5);
   EXPECT_EQ(tv.burst, 10);
+  EXPECT_FALSE(tv.require_time);
   const SourceConfig& partner = (*s)[1];
+  EXPECT_TRUE(partner.require_time);  // the default
   EXPECT_EQ(partner.keys, std::vector<std::string>{"abc"});
   EXPECT_EQ(partner.schemes.size(), 2u);
 }
@@ -58,6 +61,7 @@ TEST(SourcesFile, RefusalsNameTheProblemNotTheSecret) {
       {R"({"sorces": {}})", "unknown key 'sorces'"},
       {R"({"sources": {"a": {"burst": 0, "secrets": ["whsec_YWJj"]}}})", "burst"},
       {R"({"sources": {"a": {"allow_ips": ["10.0.0.0/40"], "secrets": ["whsec_YWJj"]}}})", "bad prefix length"},
+      {R"({"sources": {"a": {"require_time": "no", "secrets": ["whsec_YWJj"]}}})", "require_time: expected true"},
       {"not json", "not a JSON object"},
   };
   for (const auto& c : cases) {

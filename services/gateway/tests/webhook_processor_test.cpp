@@ -106,6 +106,14 @@ TEST_F(ProcessorTest, StatusTable) {
       {"exponent qty", "demo", Signed("j", R"({"symbol":"A","action":"buy","qty":1e3})"), 422, "invalid_signal"},
       {"limit without price", "demo", Signed("k", R"({"symbol":"A","action":"buy","qty":1,"order_type":"limit"})"), 422,
        "invalid_signal"},
+      {"qty beyond the fixed-point range", "demo",
+       Signed("o", R"({"symbol":"A","action":"buy","qty":"92233720368.6"})"), 422, "invalid_signal"},
+      // A symbol is validated at the door: a quote could forge JSON downstream.
+      {"symbol with a quote", "demo", Signed("l", R"({"symbol":"A\",\"B","action":"buy","qty":1})"), 422,
+       "invalid_signal"},
+      {"symbol with a space", "demo", Signed("m", R"({"symbol":"A B","action":"buy","qty":1})"), 422, "invalid_signal"},
+      {"symbol too long", "demo", Signed("n", R"({"symbol":")" + std::string(33, 'A') + R"(","action":"buy","qty":1})"),
+       422, "invalid_signal"},
   };
   for (const Case& c : cases) {
     const http::Response r = AdmitResponse(c.source, c.req);
@@ -113,6 +121,50 @@ TEST_F(ProcessorTest, StatusTable) {
     EXPECT_NE(r.body.find("\"error\":\"" + c.error + "\""), std::string::npos) << c.name << ": " << r.body;
   }
   EXPECT_EQ(rejected_.size(), std::size(cases));
+}
+
+TEST_F(ProcessorTest, UnsignedIdempotencyKeyCannotTurnAReplayIntoANewSignal) {
+  // The same captured request sent three times with three Idempotency-Key headers: one signal.
+  Req r = Signed("msg_captured", kGood);
+  auto first = Admit("demo", r);
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(first));
+  EXPECT_EQ(std::get<PublishJob>(first).signal_id, "demo:msg_captured");
+  for (const char* key : {"k1", "k2", "k3"}) {
+    r.headers["idempotency-key"] = key;
+    EXPECT_EQ(AdmitResponse("demo", r).status, 409) << key;  // the first is still in flight
+  }
+}
+
+TEST_F(ProcessorTest, KeysCannotCollideWithDerivedEventIds) {
+  // A webhook-id "X/order" must not become the id of signal X's decision ("demo:X/order").
+  auto v = Admit("demo", Signed("X/order", kGood));
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(v));
+  EXPECT_EQ(std::get<PublishJob>(v).signal_id, "demo:X%2Forder");
+}
+
+TEST(ParseBodyTime, TradingViewTimenowAndUnixSeconds) {
+  EXPECT_EQ(ParseBodyTime("2025-11-24T16:00:00Z"), 1764000000);
+  EXPECT_EQ(ParseBodyTime("2025-11-24T16:00:00.123Z"), 1764000000);
+  EXPECT_EQ(ParseBodyTime("1764000000"), 1764000000);
+  EXPECT_EQ(ParseBodyTime("1764000000.75"), 1764000000);
+  EXPECT_EQ(ParseBodyTime("1970-01-01T00:00:00Z"), 0);
+  for (const char* bad :
+       {"", "2025-11-24", "2025-11-24T16:00:00", "2025-11-24T16:00:00+01:00", "2025-02-30T00:00:00Z",
+        "2025-11-24T24:00:00Z", "2025-11-24T16:00:00.Z", "-5", "1e9", "2025-11-24T16:00:00Zx", "17.", ".5", "1.2.3"}) {
+    EXPECT_FALSE(ParseBodyTime(bad)) << bad;
+  }
+}
+
+TEST_F(ProcessorTest, OverflowingQuantityIsOutOfRangeNotNegative) {
+  const http::Response r = AdmitResponse("demo", Signed("p", R"({"symbol":"A","action":"buy","qty":"92233720368.6"})"));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("qty: number out of range"), std::string::npos) << r.body;
+}
+
+TEST_F(ProcessorTest, BadSymbolAnswerNamesTheField) {
+  const http::Response r = AdmitResponse("demo", Signed("q", R"({"symbol":"A\"B","action":"buy","qty":1})"));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("symbol: only letters, digits"), std::string::npos) << r.body;
 }
 
 TEST_F(ProcessorTest, ErrorBodiesNeverContainTheSecret) {
@@ -217,9 +269,9 @@ TEST_F(ProcessorTest, HexHmacScheme) {
   // No id header: the key is the body's hash, so the identical request is a repeat...
   EXPECT_EQ(std::get<PublishJob>(v).signal_id.rfind("hex:sha256:", 0), 0u);
   EXPECT_EQ(AdmitResponse("hex", r).status, 409);
-  // ...unless the sender names the request.
+  // ...whatever unsigned Idempotency-Key it carries: a header no signature covers names nothing.
   r.headers["idempotency-key"] = "order-77";
-  EXPECT_EQ(std::get<PublishJob>(Admit("hex", r)).signal_id, "hex:order-77");
+  EXPECT_EQ(AdmitResponse("hex", r).status, 409);
   // Standard Webhooks is enabled too on this source; hex is refused where it is not enabled.
   EXPECT_EQ(AdmitResponse("hex", Signed("sw1", kGood)).status, -1);
   EXPECT_EQ(AdmitResponse("demo", r).status, 401);
@@ -232,14 +284,15 @@ TEST_F(ProcessorTest, HexHmacScheme) {
 }
 
 TEST_F(ProcessorTest, BodyTokenSchemeForSendersWithoutHeaders) {
-  const std::string alert = R"({"ticker":"BTCUSD","action":"buy","contracts":"0.5","token":"tv-token","time":"1"})";
+  const std::string alert =
+      R"({"ticker":"BTCUSD","action":"buy","contracts":"0.5","token":"tv-token","time":"2025-11-24T16:00:00Z"})";
   auto v = Admit("tv", Req{{{"content-type", "text/plain"}}, alert});
   ASSERT_TRUE(std::holds_alternative<PublishJob>(v)) << std::get<http::Response>(v).body;
   const PublishJob& job = std::get<PublishJob>(v);
   EXPECT_EQ(job.data.find("tv-token"), std::string::npos) << "the token must never be published";
   EXPECT_EQ(job.signal_id.rfind("tv:sha256:", 0), 0u);
   // Rotation: the old token still works.
-  const std::string old = R"({"ticker":"BTCUSD","action":"buy","contracts":"1","token":"old-token"})";
+  const std::string old = R"({"ticker":"BTCUSD","action":"buy","contracts":"1","token":"old-token","time":1764000010})";
   EXPECT_EQ(AdmitResponse("tv", Req{{}, old}).status, -1);
   struct TokenCase {
     std::string body;
@@ -250,8 +303,17 @@ TEST_F(ProcessorTest, BodyTokenSchemeForSendersWithoutHeaders) {
       {R"({"ticker":"BTCUSD","action":"buy","contracts":"1","token":"guess"})", 401, "bad_token"},
       {R"({"ticker":"BTCUSD","action":"buy","contracts":"1","token":"tv-token)", 400, "malformed_json"},
       // Authenticated first, then told what is wrong: the token after a bad field is still read.
-      {R"({"ticker":7,"action":"buy","contracts":"1","token":"tv-token"})", 422, "invalid_signal"},
+      {R"({"ticker":7,"action":"buy","contracts":"1","token":"tv-token","time":1764000000})", 422, "invalid_signal"},
       {R"({"ticker":7,"action":"buy","contracts":"1","token":"nope"})", 401, "bad_token"},
+      // Freshness: a captured alert cannot be replayed later (docs/gateway.md).
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"2","token":"tv-token"})", 401, "missing_timestamp"},
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"2","token":"tv-token","time":"2025-11-24T15:54:59Z"})", 401,
+       "stale_timestamp"},
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"2","token":"tv-token","time":"1764000301"})", 401,
+       "stale_timestamp"},
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"2","token":"tv-token","time":"yesterday"})", 401,
+       "bad_timestamp"},
+      {R"({"ticker":"BTCUSD","action":"buy","contracts":"2","token":"guess","time":"yesterday"})", 401, "bad_token"},
   };
   for (const auto& c : cases) {
     const http::Response r = AdmitResponse("tv", Req{{}, c.body});

@@ -4,11 +4,14 @@
 //   auto q = Decimal::Parse("0.00001");   // Result<Decimal>
 //   q->ToString() == "0.00001"
 //
-// Range: ±92,233,720,368.54775807. Thread-safe (a value type).
+// Range: ±92,233,720,368.54775807: Parse refuses text beyond it, CheckedAdd/CheckedSub report an
+// overflow; the plain operators are for values whose range the caller bounds (prices and
+// spreads). Thread-safe (a value type).
 #pragma once
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +39,9 @@ class Decimal {
   constexpr Decimal operator-() const { return Decimal(-units_); }
   constexpr Decimal operator+(Decimal o) const { return Decimal(units_ + o.units_); }
   constexpr Decimal operator-(Decimal o) const { return Decimal(units_ - o.units_); }
+  // nullopt when the result leaves the range.
+  std::optional<Decimal> CheckedAdd(Decimal o) const;
+  std::optional<Decimal> CheckedSub(Decimal o) const;
 
  private:
   constexpr explicit Decimal(int64_t units) : units_(units) {}

@@ -9,6 +9,12 @@
 
 namespace tradepipe::events {
 
+// A trading symbol as the gateway accepts it: 1 to 32 characters, each an ASCII letter, digit or
+// one of `. _ - / : ! = ^ & +` ("AAPL", "BRK.B", "BTC/USD", "ES1!", "NQ=F", "^SPX", "BINANCE:BTCUSDT").
+// No quotes, backslashes, spaces, control or non-ASCII bytes. Returns why not, or empty when valid.
+inline constexpr size_t kMaxSymbolLength = 32;
+std::string SymbolProblem(std::string_view symbol);
+
 std::string EncodeToken(std::string_view text);
 std::string DecodeToken(std::string_view token);
 

@@ -1,0 +1,23 @@
+// Event ids, deterministic and unambiguous by construction (docs/events.md):
+//
+//   signal    {source}:{key}          the key with '%' and '/' percent-encoded: no '/' in it
+//   decision  {signal}/order          an order or a rejection: one decision per signal
+//   report    {decision}/report/{n}
+//   fill      {decision}/fill/{n}
+//
+// Source names have no ':' and a signal id no '/', so the first ':' ends the source and the
+// number of '/' tells the kind: a sender's key (say "X/order") can never produce another event's
+// id. Thread-safe (pure functions).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tradepipe::events {
+
+std::string SignalId(std::string_view source, std::string_view key);
+std::string DecisionId(std::string_view signal_id);
+std::string ReportId(std::string_view decision_id, int n);
+std::string FillId(std::string_view decision_id, int n);
+
+}  // namespace tradepipe::events
