@@ -52,6 +52,24 @@ class PullConsumer final : public Consumer {
   natsSubscription* sub_;
 };
 
+// What differs between an existing consumer's settings and the wanted ones, e.g.
+// "max_deliver 10 -> 5, ack_wait 30 s -> 10 s"; empty when nothing does.
+std::string ConsumerDrift(const jsConsumerConfig& have, const jsConsumerConfig& want) {
+  std::string drift;
+  auto note = [&](const char* what, const std::string& from, const std::string& to) {
+    if (from == to) return;
+    if (!drift.empty()) drift += ", ";
+    drift += std::string(what) + " " + from + " -> " + to;
+  };
+  auto text = [](const char* s) { return std::string(s != nullptr ? s : ""); };
+  note("filter", text(have.FilterSubject), text(want.FilterSubject));
+  note("max_ack_pending", std::to_string(have.MaxAckPending), std::to_string(want.MaxAckPending));
+  note("ack_wait", std::to_string(have.AckWait / kNanosPerSecond) + " s",
+       std::to_string(want.AckWait / kNanosPerSecond) + " s");
+  note("max_deliver", std::to_string(have.MaxDeliver), std::to_string(want.MaxDeliver));
+  return drift;
+}
+
 class NatsBus final : public Bus {
  public:
   NatsBus(natsOptions* options, natsConnection* connection, const BusOptions& bus_options)
@@ -215,6 +233,8 @@ class NatsBus final : public Bus {
     cfg.MaxAge = spec.max_age_s * kNanosPerSecond;
     cfg.MaxBytes = spec.max_bytes;
     cfg.Duplicates = spec.duplicate_window_s * kNanosPerSecond;
+    // Full means refused (the publisher answers 503), never deleting what was accepted.
+    cfg.Discard = js_DiscardNew;
 
     jsStreamInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -234,25 +254,76 @@ class NatsBus final : public Bus {
     return {};
   }
 
+  // Creates the consumer, or brings an existing one to the spec: settings changed in proto/ reach
+  // consumers created before. What JetStream cannot change (ack policy, and on 2.9 the filter)
+  // stops the start with what to do instead.
   Status ProvisionConsumer(const ConsumerSpec& spec) {
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = spec.durable.c_str();
+    cc.AckPolicy = js_AckExplicit;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.FilterSubject = spec.filter.c_str();
+    cc.MaxAckPending = spec.max_ack_pending;
+    cc.AckWait = spec.ack_wait_s * kNanosPerSecond;
+    cc.MaxDeliver = spec.max_deliver;
+
     jsConsumerInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_GetConsumerInfo(&info, js_, spec.stream.c_str(), spec.durable.c_str(), nullptr, &jerr);
+    const std::string name = "consumer " + spec.stream + "/" + spec.durable;
     if (s == NATS_NOT_FOUND) {
-      jsConsumerConfig cc;
-      jsConsumerConfig_Init(&cc);
-      cc.Durable = spec.durable.c_str();
-      cc.AckPolicy = js_AckExplicit;
-      cc.DeliverPolicy = js_DeliverAll;
-      cc.FilterSubject = spec.filter.c_str();
-      cc.MaxAckPending = spec.max_ack_pending;
-      cc.AckWait = spec.ack_wait_s * kNanosPerSecond;
-      cc.MaxDeliver = spec.max_deliver;
       s = js_AddConsumer(&info, js_, spec.stream.c_str(), &cc, nullptr, &jerr);
+    } else if (s == NATS_OK) {
+      const jsConsumerConfig& have = *info->Config;
+      const std::string drift = ConsumerDrift(have, cc);
+      const bool ack_policy_differs = have.AckPolicy != cc.AckPolicy;
+      jsConsumerInfo_Destroy(info);
+      info = nullptr;
+      if (ack_policy_differs) {
+        return Status::Error(name +
+                             ": its ack policy differs from proto/streams.json and JetStream cannot change it: " +
+                             "delete the consumer (`nats consumer rm " + spec.stream + " " + spec.durable +
+                             "`) so that it is created again");
+      }
+      if (!drift.empty()) {
+        s = js_UpdateConsumer(&info, js_, spec.stream.c_str(), &cc, nullptr, &jerr);
+        if (s != NATS_OK) {
+          return Status::Error(name + " differs from proto/streams.json (" + drift + ") and the update was refused: " +
+                               ErrorText(s, jerr) + "; delete the consumer so that it is created again");
+        }
+        spdlog::info("{} updated to proto/streams.json: {}", name, drift);
+      }
     }
     if (info != nullptr) jsConsumerInfo_Destroy(info);
-    if (s != NATS_OK) return Status::Error("consumer " + spec.durable + ": " + ErrorText(s, jerr));
+    if (s != NATS_OK) return Status::Error(name + ": " + ErrorText(s, jerr));
     return {};
+  }
+
+  Result<StreamUsage> DescribeStream(const std::string& stream) override {
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return Result<StreamUsage>::Error("stream " + stream + ": " + ErrorText(s, jerr));
+    const StreamUsage usage{info->State.Msgs, info->State.Bytes, info->Config->MaxBytes};
+    jsStreamInfo_Destroy(info);
+    return usage;
+  }
+
+  Result<ConsumerSpec> DescribeConsumer(const std::string& stream, const std::string& durable) override {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetConsumerInfo(&info, js_, stream.c_str(), durable.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return Result<ConsumerSpec>::Error("consumer " + durable + ": " + ErrorText(s, jerr));
+    const jsConsumerConfig& c = *info->Config;
+    ConsumerSpec spec{stream,
+                      durable,
+                      c.FilterSubject != nullptr ? c.FilterSubject : "",
+                      c.MaxAckPending,
+                      c.AckWait / kNanosPerSecond,
+                      c.MaxDeliver};
+    jsConsumerInfo_Destroy(info);
+    return spec;
   }
 
   natsOptions* options_;

@@ -116,6 +116,63 @@ TEST_F(BusTest, ConsumerLoopReportsTheLagOfItsLastBatch) {
   EXPECT_EQ(loop.name(), "reader");
 }
 
+TEST_F(BusTest, ConsumerSettingsChangedInProtoReachTheExistingConsumer) {
+  auto before = bus_->DescribeConsumer("T", "reader");
+  ASSERT_TRUE(before) << before.error();
+  EXPECT_EQ(before->max_deliver, 5);
+  Topology changed = topology_;
+  changed.consumers[0].max_deliver = 3;
+  changed.consumers[0].ack_wait_s = 2;
+  changed.consumers[0].max_ack_pending = 500;
+  ASSERT_TRUE(bus_->Provision(changed).ok());
+  auto after = bus_->DescribeConsumer("T", "reader");
+  ASSERT_TRUE(after) << after.error();
+  EXPECT_EQ(after->max_deliver, 3);
+  EXPECT_EQ(after->ack_wait_s, 2);
+  EXPECT_EQ(after->max_ack_pending, 500);
+  EXPECT_EQ(after->filter, "t.>");
+}
+
+TEST(BusFullStream, RefusesNewMessagesAndKeepsEveryAcceptedOne) {
+  testing::NatsServer server;
+  auto bus = Bus::Connect({.url = server.url(), .name = "bus-full", .connect_timeout_ms = 5000});
+  ASSERT_TRUE(bus) << bus.error();
+  auto topology = ParseTopology(R"({
+    "streams": [{"name": "F", "subjects": ["f.>"], "max_age_s": 60, "max_bytes": 4096, "duplicate_window_s": 60}],
+    "consumers": [{"stream": "F", "durable": "r", "filter": "f.>", "max_ack_pending": 1000, "ack_wait_s": 5,
+                   "max_deliver": 5}]})");
+  ASSERT_TRUE(topology) << topology.error();
+  ASSERT_TRUE((*bus)->Provision(*topology).ok());
+  const std::string payload(200, 'x');
+  int accepted = 0;
+  std::string refusal;
+  for (int i = 0; i < 100 && refusal.empty(); ++i) {
+    auto ack = (*bus)->Publish("f.a", "m" + std::to_string(i), payload);
+    if (ack) {
+      ++accepted;
+    } else {
+      refusal = ack.error();
+    }
+  }
+  ASSERT_FALSE(refusal.empty()) << "a full stream must refuse, not delete the oldest";
+  EXPECT_GT(accepted, 5);
+  // Every accepted message is still there, the first one included.
+  auto consumer = (*bus)->Subscribe(topology->Consumer("r"));
+  ASSERT_TRUE(consumer) << consumer.error();
+  int seen = 0;
+  uint64_t first_seq = 0;
+  for (int round = 0; round < 20 && seen < accepted; ++round) {
+    auto batch = (*consumer)->Fetch(256, 500);
+    ASSERT_TRUE(batch) << batch.error();
+    for (auto& m : *batch) {
+      if (seen++ == 0) first_seq = m.stream_sequence();
+      ASSERT_TRUE(m.Ack().ok());
+    }
+  }
+  EXPECT_EQ(seen, accepted);
+  EXPECT_EQ(first_seq, 1u);
+}
+
 TEST(BusConnect, UnreachableServerIsAClearError) {
   auto bus =
       Bus::Connect({.url = "nats://127.0.0.1:" + std::to_string(testing::FreePort()), .connect_timeout_ms = 300});

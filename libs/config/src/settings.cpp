@@ -83,6 +83,14 @@ void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) 
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   settings.Add("log-format", common.log_format, "text (key=value) or json", Scope::kShared)
       ->check(CLI::IsMember({"text", "json"}));
+  settings
+      .Add("stream-max-bytes", common.stream_max_bytes,
+           "bytes each stream may hold before it refuses new messages (0 = proto/streams.json)", Scope::kShared)
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
+  settings
+      .Add("stream-max-age-s", common.stream_max_age_s,
+           "seconds a message is kept in each stream (0 = proto/streams.json)", Scope::kShared)
+      ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 86400));
 }
 
 }  // namespace tradepipe::config

@@ -27,11 +27,33 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
     return nullptr;
   }
   rt->bus_ = std::move(*bus);
-  if (auto s = rt->bus_->Provision(bus::DefaultTopology()); !s) {
+  bus::Topology topology = bus::DefaultTopology();
+  for (auto& stream : topology.streams) {
+    if (common.stream_max_bytes > 0) stream.max_bytes = common.stream_max_bytes;
+    if (common.stream_max_age_s > 0) stream.max_age_s = common.stream_max_age_s;
+  }
+  if (auto s = rt->bus_->Provision(topology); !s) {
     spdlog::critical("provisioning streams and consumers failed: {}", s.error());
     return nullptr;
   }
   Runtime* self = rt.get();
+  // Every stream's fullness, read from the server at each scrape (one request per stream).
+  auto& messages = rt->metrics_.GaugeFamily("tradepipe_stream_messages", "messages held by the stream");
+  auto& bytes = rt->metrics_.GaugeFamily("tradepipe_stream_bytes", "bytes held by the stream");
+  auto& max_bytes = rt->metrics_.GaugeFamily(
+      "tradepipe_stream_max_bytes", "bytes at which the stream refuses new messages (discard new); -1 unlimited");
+  for (const auto& stream : topology.streams) {
+    auto& m = messages.Add({{"stream", stream.name}});
+    auto& b = bytes.Add({{"stream", stream.name}});
+    auto& limit = max_bytes.Add({{"stream", stream.name}});
+    rt->metrics_.OnCollect([self, name = stream.name, &m, &b, &limit] {
+      if (auto usage = self->bus_->DescribeStream(name)) {
+        m.Set(static_cast<double>(usage->messages));
+        b.Set(static_cast<double>(usage->bytes));
+        limit.Set(static_cast<double>(usage->max_bytes));
+      }
+    });
+  }
   http::AddServiceEndpoints(rt->router_, rt->metrics_, [self] {
     if (auto why = self->bus_->NotReadyReason(); !why.empty()) return why;
     for (const auto& check : self->readiness_) {
@@ -43,6 +65,20 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
 }
 
 void Runtime::AddReadinessCheck(std::function<std::string()> check) { readiness_.push_back(std::move(check)); }
+
+void Runtime::AddStreamFullnessCheck(const std::string& stream, double ratio) {
+  AddReadinessCheck([this, stream, ratio]() -> std::string {
+    auto usage = bus_->DescribeStream(stream);
+    if (!usage) return usage.error();
+    if (usage->max_bytes > 0 && static_cast<double>(usage->bytes) >= ratio * static_cast<double>(usage->max_bytes)) {
+      return "stream " + stream + " is " +
+             std::to_string(
+                 static_cast<int>(100.0 * static_cast<double>(usage->bytes) / static_cast<double>(usage->max_bytes))) +
+             "% full: it refuses new messages at 100%";
+    }
+    return {};
+  });
+}
 
 void Runtime::ExportConsumerLag(const bus::ConsumerLoop& loop) {
   if (consumer_lag_ == nullptr) {

@@ -269,6 +269,8 @@ int main(int argc, char** argv) {
       return std::string();
     });
   }
+  // Not ready from 90 % of SIGNALS' byte limit on: at 100 % every webhook is answered 503.
+  rt->AddStreamFullnessCheck("SIGNALS", 0.9);
   rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
     const int64_t received = tp::WallNanos();
     auto answer = [&, received, respond = std::move(respond)](tp::http::Response r) {

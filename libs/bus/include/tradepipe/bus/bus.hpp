@@ -46,6 +46,13 @@ struct PublishAck {
 
 using PublishCallback = std::function<void(Result<PublishAck>)>;
 
+// How full a stream is: it refuses new messages once bytes reach max_bytes (discard new).
+struct StreamUsage {
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+  int64_t max_bytes = -1;  // -1: unlimited
+};
+
 // One JetStream message; acknowledge it only after its effect is durable.
 class Message {
  public:
@@ -83,8 +90,12 @@ class Bus {
   virtual ~Bus() = default;
   [[nodiscard]] static Result<std::unique_ptr<Bus>> Connect(const BusOptions& options);
 
-  // Creates or updates streams and creates absent durable consumers. Idempotent, safe to race.
+  // Creates or updates streams and durable consumers to match `topology`. Idempotent, safe to
+  // race. A consumer setting JetStream cannot change (ack policy) is an error naming the fix.
   virtual Status Provision(const Topology& topology) = 0;
+  virtual Result<StreamUsage> DescribeStream(const std::string& stream) = 0;
+  // A durable consumer's settings as the server holds them.
+  virtual Result<ConsumerSpec> DescribeConsumer(const std::string& stream, const std::string& durable) = 0;
 
   // Synchronous publish: returns after the PubAck (or the timeout).
   virtual Result<PublishAck> Publish(std::string_view subject, std::string_view msg_id, std::string_view data) = 0;

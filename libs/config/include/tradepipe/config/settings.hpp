@@ -34,6 +34,10 @@ struct CommonConfig {
   int nats_connect_timeout_s = 30;  // retry the first connection this long
   std::string log_level = "info";
   std::string log_format = "text";  // text (key=value) or json
+  // Every stream's limits, when set (0: proto/streams.json's). Give every service the same values:
+  // each one provisions the streams at start.
+  int64_t stream_max_bytes = 0;
+  int64_t stream_max_age_s = 0;
 };
 
 class Settings {

@@ -37,6 +37,10 @@ class Runtime {
   // Adds a readiness condition besides the NATS connection (empty string: ready).
   void AddReadinessCheck(std::function<std::string()> check);
 
+  // Not ready while `stream` holds `ratio` or more of its byte limit: a full stream refuses
+  // publishes (the gateway answers 503), so load balancers should look elsewhere first.
+  void AddStreamFullnessCheck(const std::string& stream, double ratio);
+
   // Exports the loop's lag as tradepipe_consumer_pending_messages{durable="<loop name>"}.
   void ExportConsumerLag(const bus::ConsumerLoop& loop);
 

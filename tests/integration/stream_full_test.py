@@ -1,0 +1,57 @@
+"""A full stream refuses instead of forgetting: with SIGNALS limited to a few KiB (the shared
+setting TRADEPIPE_STREAM_MAX_BYTES), the real gateway answers 503 `publish_unavailable` with
+Retry-After once the stream is full, and every signal it answered 202 is still in the stream,
+the first one included (discard new, never discard old)."""
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from stack import Stack, signed_headers  # noqa: E402
+
+BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "release", "services")
+
+
+class StreamFull(unittest.TestCase):
+    def test_full_stream_answers_503_and_keeps_every_accepted_signal(self):
+        with Stack(BIN_DIR, extra_env={"TRADEPIPE_STREAM_MAX_BYTES": "32768"}) as stack:
+            accepted, refused = [], None
+            conn = stack.connection()
+            for i in range(2000):
+                msg_id = f"full_{i}"
+                body = json.dumps({"symbol": "AAPL", "action": "buy", "qty": 1, "strategy": "x" * 200}).encode()
+                conn.request("POST", "/webhook/demo", body=body, headers=signed_headers(msg_id, body))
+                r = conn.getresponse()
+                payload = json.loads(r.read())
+                if r.status == 202:
+                    accepted.append(payload["id"])
+                    continue
+                refused = (r.status, payload.get("error"), r.getheader("Retry-After"))
+                break
+            conn.close()
+            self.assertIsNotNone(refused, "the stream never filled")
+            self.assertEqual(refused[:2], (503, "publish_unavailable"), refused)
+            self.assertIsNotNone(refused[2], "503 without Retry-After")
+            self.assertGreater(len(accepted), 10)
+            # Visible before and when it happens: /ready says why, /metrics shows the fill level.
+            status, why = stack.get("gateway", "/ready")
+            self.assertEqual(status, 503, why)
+            self.assertIn("stream SIGNALS is", why)
+            metrics = stack.metrics("gateway")
+            self.assertEqual(metrics['tradepipe_stream_max_bytes{stream="SIGNALS"}'], 32768)
+            self.assertGreater(metrics['tradepipe_stream_bytes{stream="SIGNALS"}'], 0.9 * 32768)
+            streams, _ = stack.jetstream()
+            self.assertEqual(streams["SIGNALS"]["messages"], len(accepted), "an accepted signal was deleted")
+            self.assertEqual(streams["SIGNALS"]["first_seq"], 1, "the oldest signal was deleted")
+            # The audit holds every accepted signal (the consumers keep working on what is stored).
+            deadline = time.time() + 30
+            while stack.audit_counts().get("signal", 0) < len(accepted) and time.time() < deadline:
+                time.sleep(0.2)
+            self.assertEqual(stack.audit_counts().get("signal", 0), len(accepted))
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
