@@ -482,9 +482,10 @@ void ConsumerLoop::Run() {
       continue;
     }
     failures = 0;
-    if (batch->empty()) continue;  // an empty fetch keeps the last lag: 0 once a backlog drained
-    pending_->store(batch->back().num_pending(), std::memory_order_relaxed);
-    handle_(*batch);
+    // An empty fetch waited and got nothing: nothing was pending delivery (nats-server 2.9's
+    // NumPending of a filtered consumer can stay 1 too high on the last message of a batch).
+    pending_->store(batch->empty() ? 0 : batch->back().num_pending(), std::memory_order_relaxed);
+    if (!batch->empty()) handle_(*batch);
   }
 }
 

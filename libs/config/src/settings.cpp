@@ -74,6 +74,10 @@ void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) 
   settings.Add("http-host", common.http_host, "address the HTTP server binds");
   settings.Add("http-port", common.http_port, "HTTP port (0 = any free port)")->check(CLI::Range(0, 65535));
   settings.Add("http-threads", common.http_threads, "HTTP server threads")->check(CLI::Range(1, 256));
+  settings
+      .Add("http-max-connections", common.http_max_connections,
+           "open HTTP connections at most; more are closed at once (counted in /metrics)")
+      ->check(CLI::Range(1, 1'000'000));
   settings.Add("nats-url", common.nats_url, "NATS server URL", Scope::kShared);
   settings
       .Add("nats-connect-timeout-s", common.nats_connect_timeout_s,

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
@@ -53,6 +54,7 @@ struct Server::Impl {
 
   ServerOptions options;
   Handler handler;
+  std::atomic<size_t> connections{0};  // before workers: sessions outlive neither
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<tcp::acceptor> acceptor;  // runs on workers[0]
   size_t next_worker = 0;
@@ -60,15 +62,26 @@ struct Server::Impl {
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
   uint16_t bound_port = 0;
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> accept_failures{0};
+  std::unique_ptr<net::steady_timer> accept_backoff;  // on workers[0], like the acceptor
+  std::chrono::milliseconds backoff{0};
 
   void Accept();
+  void OnAccepted(tcp::socket socket);
+  void OnAcceptFailed(const beast::error_code& ec);
 };
 
 namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
+    server_.connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Session() { server_.connections.fetch_sub(1, std::memory_order_relaxed); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void Run() {
     beast::error_code ec;
@@ -215,12 +228,37 @@ void Server::Impl::Accept() {
   auto& target = workers[next_worker++ % workers.size()]->ioc;
   acceptor->async_accept(target.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping.load()) return;
-    if (!ec) {
-      std::make_shared<Session>(std::move(socket), *this)->Run();
-    } else if (ec != net::error::operation_aborted) {
-      spdlog::warn("http accept failed error={}", ec.message());
-    }
+    if (ec == net::error::operation_aborted) return;
+    if (ec) return OnAcceptFailed(ec);
+    backoff = std::chrono::milliseconds(0);
+    OnAccepted(std::move(socket));
     Accept();
+  });
+}
+
+void Server::Impl::OnAccepted(tcp::socket socket) {
+  if (connections.load(std::memory_order_relaxed) >= options.max_connections) {
+    // Closed at once: a slow 503 would hold the descriptor the cap exists to save.
+    if (refused.fetch_add(1, std::memory_order_relaxed) % 1000 == 0) {
+      spdlog::warn("http connection refused: {} connections open (max_connections), {} refused so far",
+                   connections.load(), refused.load());
+    }
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  std::make_shared<Session>(std::move(socket), *this)->Run();
+}
+
+void Server::Impl::OnAcceptFailed(const beast::error_code& ec) {
+  // EMFILE, ENFILE, ENOBUFS...: accepting again at once would fail again at once. Wait, doubling
+  // up to 1 s; connections keep being served meanwhile and free descriptors as they close.
+  accept_failures.fetch_add(1, std::memory_order_relaxed);
+  backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  spdlog::warn("http accept failed error={}, retrying in {} ms", ec.message(), backoff.count());
+  accept_backoff->expires_after(backoff);
+  accept_backoff->async_wait([this](beast::error_code wait_ec) {
+    if (!wait_ec && !stopping.load()) Accept();
   });
 }
 
@@ -230,6 +268,7 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   for (int i = 0; i < std::max(1, impl_->options.threads); ++i)
     impl_->workers.push_back(std::make_unique<Impl::Worker>());
   impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->workers[0]->ioc);
+  impl_->accept_backoff = std::make_unique<net::steady_timer>(impl_->workers[0]->ioc);
 }
 
 Server::~Server() { Stop(); }
@@ -261,12 +300,16 @@ Status Server::Start() {
 }
 
 uint16_t Server::port() const { return impl_->bound_port; }
+size_t Server::open_connections() const { return impl_->connections.load(); }
+uint64_t Server::refused_connections() const { return impl_->refused.load(); }
+uint64_t Server::accept_failures() const { return impl_->accept_failures.load(); }
 
 void Server::Stop() {
   if (impl_->threads.empty() || impl_->stopping.exchange(true)) return;
   net::post(impl_->acceptor->get_executor(), [this] {
     beast::error_code ignored;
     impl_->acceptor->close(ignored);
+    impl_->accept_backoff->cancel();
   });
   const auto deadline = std::chrono::steady_clock::now() + impl_->options.drain_timeout;
   while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {

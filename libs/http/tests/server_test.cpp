@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,14 +14,19 @@
 namespace tradepipe::http {
 namespace {
 
-// Sends raw bytes, reads until the peer closes or `expect_responses` complete responses arrived.
-std::string Exchange(uint16_t port, const std::string& raw, int expect_responses = 1) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+sockaddr_in LoopbackAddress(uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
+  return addr;
+}
+
+// Sends raw bytes, reads until the peer closes or `expect_responses` complete responses arrived.
+std::string Exchange(uint16_t port, const std::string& raw, int expect_responses = 1) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const sockaddr_in addr = LoopbackAddress(port);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   size_t sent = 0;
@@ -172,6 +178,87 @@ TEST_F(ServerTest, StalledClientIsCutOff) {
   const auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.find("HTTP/1.1 200"), std::string::npos);
   EXPECT_LT(waited, std::chrono::seconds(4));  // closed by the server, not by our 5 s receive timeout
+}
+
+// A connected socket that sends nothing (an idle client); -1 when connect fails.
+int IdleConnection(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  const sockaddr_in addr = LoopbackAddress(port);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+template <typename Predicate>
+bool WaitFor(Predicate done) {
+  for (int i = 0; i < 300 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
+class ServerLimits : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Get("/hello", [](const Request&) { return Json(200, R"({"hello":"world"})"); });
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    options.max_connections = 3;
+    options.read_timeout = std::chrono::milliseconds(10'000);  // idle clients stay
+    server_ = std::make_unique<Server>(options, router_.AsHandler());
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    for (int fd : idle_) ::close(fd);
+    server_->Stop();
+  }
+  std::string Hello() {
+    return Exchange(server_->port(), "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  }
+  Router router_;
+  std::unique_ptr<Server> server_;
+  std::vector<int> idle_;
+};
+
+TEST_F(ServerLimits, ConnectionsBeyondTheCapAreClosedAndServingGoesOn) {
+  for (int i = 0; i < 3; ++i) idle_.push_back(IdleConnection(server_->port()));
+  ASSERT_TRUE(WaitFor([&] { return server_->open_connections() == 3; })) << server_->open_connections();
+  EXPECT_EQ(Hello(), "");  // closed at once, no answer
+  EXPECT_EQ(server_->refused_connections(), 1u);
+  ::close(idle_.back());
+  idle_.pop_back();
+  ASSERT_TRUE(WaitFor([&] { return server_->open_connections() == 2; }));
+  EXPECT_NE(Hello().find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST_F(ServerLimits, OutOfDescriptorsBacksOffInsteadOfSpinningAndRecovers) {
+  rlimit original{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original), 0);
+  // Client sockets first, then a limit at the lowest free descriptor (every one below it is in
+  // use): the connections then wait in the backlog and the server's accept() fails with EMFILE.
+  for (int i = 0; i < 3; ++i) idle_.push_back(::socket(AF_INET, SOCK_STREAM, 0));
+  const int lowest_free = ::dup(0);
+  ::close(lowest_free);
+  rlimit tight = original;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  const sockaddr_in addr = LoopbackAddress(server_->port());
+  for (int fd : idle_) ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const uint64_t failures = server_->accept_failures();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &original), 0);
+  EXPECT_GT(failures, 0u) << "accept() never failed: the limit was not reached";
+  EXPECT_LT(failures, 20u) << "accept() retried in a tight loop";
+  for (int fd : idle_) ::close(fd);
+  idle_.clear();
+  // Serving goes on once descriptors are free again (the back-off is at most 1 s).
+  bool served = false;
+  for (int i = 0; i < 30 && !served; ++i) {
+    served = Hello().find("HTTP/1.1 200") != std::string::npos;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST(Server, PortInUseIsAClearError) {

@@ -16,6 +16,7 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
   http_options.host = common.http_host;
   http_options.port = common.http_port;
   http_options.threads = common.http_threads;
+  http_options.max_connections = static_cast<size_t>(common.http_max_connections);
   rt->http_options_ = http_options;
 
   bus_options.url = common.nats_url;
@@ -93,7 +94,19 @@ void Runtime::ExportConsumerLag(const bus::ConsumerLoop& loop) {
 }
 
 int Runtime::ServeUntilSignal(const std::function<void()>& stop_input) {
-  http::Server server(http_options_, router_.AsHandler());
+  server_ = std::make_unique<http::Server>(http_options_, router_.AsHandler());
+  http::Server& server = *server_;
+  auto& open = metrics_.Gauge("tradepipe_http_connections", "open HTTP connections");
+  auto& refused = metrics_.Counter("tradepipe_http_connections_refused_total",
+                                   "connections closed at once because --http-max-connections were open");
+  auto& failures = metrics_.Counter("tradepipe_http_accept_failures_total",
+                                    "accept() failures (e.g. out of descriptors); the listener backs off");
+  metrics_.OnCollect([this, &open, &refused, &failures] {
+    if (!server_) return;
+    open.Set(static_cast<double>(server_->open_connections()));
+    refused.Increment(static_cast<double>(server_->refused_connections()) - refused.Value());
+    failures.Increment(static_cast<double>(server_->accept_failures()) - failures.Value());
+  });
   if (auto s = server.Start(); !s) {
     spdlog::critical("{}", s.error());
     if (stop_input) stop_input();
@@ -104,6 +117,7 @@ int Runtime::ServeUntilSignal(const std::function<void()>& stop_input) {
   spdlog::info("shutting down signal={}", sig);
   if (stop_input) stop_input();
   server.Stop();
+  server_.reset();
   bus_.reset();
   spdlog::info("stopped");
   return 0;

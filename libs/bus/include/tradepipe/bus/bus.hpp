@@ -129,9 +129,9 @@ class ConsumerLoop {
   void Stop();
 
   const std::string& name() const { return name_; }
-  // The consumer's lag as of the last fetch that returned messages: messages of the stream not
-  // yet delivered to it (JetStream's NumPending of the batch's last message). Any thread; the
-  // shared handle stays valid after the loop is gone (for metrics hooks).
+  // The consumer's lag as of the last fetch: messages of the stream not yet delivered to it
+  // (JetStream's NumPending of the batch's last message; 0 after a fetch that waited and got
+  // nothing). Any thread; the shared handle stays valid after the loop is gone (metrics hooks).
   uint64_t Pending() const { return pending_->load(std::memory_order_relaxed); }
   std::shared_ptr<const std::atomic<uint64_t>> PendingHandle() const { return pending_; }
 

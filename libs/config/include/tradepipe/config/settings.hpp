@@ -30,6 +30,7 @@ struct CommonConfig {
   std::string http_host = "0.0.0.0";
   uint16_t http_port = 0;
   int http_threads = 1;
+  int http_max_connections = 10'000;
   std::string nats_url = "nats://127.0.0.1:4222";
   int nats_connect_timeout_s = 30;  // retry the first connection this long
   std::string log_level = "info";

@@ -83,6 +83,9 @@ struct ServerOptions {
   size_t header_limit = 8 * 1024;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds drain_timeout{5'000};
+  // Open connections at most; one more is accepted and closed at once (counted), so idle
+  // connections cannot use up the process's descriptors.
+  size_t max_connections = 10'000;
   // Called by Start for each server thread's event loop before it serves: attach a client that
   // should live on that loop (the gateway's NATS publishers). What it returns is released after
   // every loop stopped (Stop) and before any is destroyed.
@@ -105,6 +108,12 @@ class Server {
   uint16_t port() const;
   // Two-phase: close the listener, wait for in-flight requests up to drain_timeout, stop.
   void Stop();
+
+  size_t open_connections() const;
+  // Connections closed at once because max_connections were open, and accept() failures (such
+  // as EMFILE: the listener then waits, up to 1 s, instead of spinning).
+  uint64_t refused_connections() const;
+  uint64_t accept_failures() const;
 
   struct Impl;  // opaque: Beast stays in server.cpp
 

@@ -57,6 +57,7 @@ class Runtime {
   std::vector<std::function<std::string()>> readiness_;
   prometheus::Family<prometheus::Gauge>* consumer_lag_ = nullptr;
   std::unique_ptr<bus::Bus> bus_;
+  std::unique_ptr<http::Server> server_;  // while ServeUntilSignal runs
 };
 
 }  // namespace tradepipe::service
