@@ -31,9 +31,7 @@ VerifyOutcome VerifyHexHmac(std::span<const std::string> keys, std::string_view 
   int64_t ts = 0;
   const auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
   if (ec != std::errc() || end != timestamp.data() + timestamp.size()) return VerifyOutcome::kBadTimestamp;
-  if (ts < now_seconds - tolerance_seconds || ts > now_seconds + tolerance_seconds) {
-    return VerifyOutcome::kStaleTimestamp;
-  }
+  if (!WithinTolerance(ts, now_seconds, tolerance_seconds)) return VerifyOutcome::kStaleTimestamp;
   if (signature.starts_with("sha256=")) signature.remove_prefix(7);
   if (signature.size() != 64) return VerifyOutcome::kBadSignature;
   std::string lower(signature);

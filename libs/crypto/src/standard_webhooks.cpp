@@ -43,9 +43,7 @@ VerifyOutcome Verify(std::span<const std::string> keys, std::string_view id, std
   int64_t ts = 0;
   const auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
   if (ec != std::errc() || end != timestamp.data() + timestamp.size()) return VerifyOutcome::kBadTimestamp;
-  if (ts < now_seconds - tolerance_seconds || ts > now_seconds + tolerance_seconds) {
-    return VerifyOutcome::kStaleTimestamp;
-  }
+  if (!WithinTolerance(ts, now_seconds, tolerance_seconds)) return VerifyOutcome::kStaleTimestamp;
 
   // Expected signatures, one per active key, computed once.
   std::string expected[8];

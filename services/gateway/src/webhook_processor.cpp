@@ -125,7 +125,7 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
     } else {
       const std::optional<int64_t> sent = ParseBodyTime(parsed->time);
       if (!sent) return Reject(401, "bad_timestamp", "`time` is not ISO 8601 UTC or unix seconds");
-      if (*sent < now_s - options_.tolerance_s || *sent > now_s + options_.tolerance_s) {
+      if (!crypto::WithinTolerance(*sent, now_s, options_.tolerance_s)) {
         return Reject(401, "stale_timestamp", "the timestamp is outside the accepted window");
       }
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 
 #include "tradepipe/events/subject.hpp"
@@ -171,7 +172,7 @@ std::optional<int64_t> ParseBodyTime(std::string_view text) {
   if (!whole.empty() && whole.size() <= 12 && whole.find_first_not_of("0123456789") == std::string_view::npos &&
       !fraction.empty() && fraction.find_first_not_of("0123456789") == std::string_view::npos) {
     int64_t seconds = 0;
-    for (const char c : whole) seconds = seconds * 10 + (c - '0');
+    std::from_chars(whole.data(), whole.data() + whole.size(), seconds);  // digits only, at most 12
     return seconds;
   }
   // YYYY-MM-DDTHH:MM:SS[.fraction]Z

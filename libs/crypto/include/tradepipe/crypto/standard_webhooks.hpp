@@ -27,6 +27,12 @@ enum class VerifyOutcome {
   kBadSignature,       // no entry matches any active secret
 };
 
+// The freshness rule of every scheme with a timestamp: at most `tolerance_seconds` away from now,
+// in either direction.
+constexpr bool WithinTolerance(int64_t timestamp_seconds, int64_t now_seconds, int64_t tolerance_seconds) {
+  return timestamp_seconds >= now_seconds - tolerance_seconds && timestamp_seconds <= now_seconds + tolerance_seconds;
+}
+
 // Stable machine code for error bodies and metric labels, e.g. "stale_timestamp".
 std::string_view ToString(VerifyOutcome outcome);
 
