@@ -110,15 +110,17 @@ class GoldenPath(unittest.TestCase):
                 break
             time.sleep(0.2)
         self.assertEqual({name: s["messages"] for name, s in streams.items()},
-                         {"SIGNALS": DISTINCT, "ORDERS": DISTINCT, "EXECUTIONS": 2 * MAX_QTY})
-        self.assertEqual(len(consumers), 6)
+                         {"SIGNALS": DISTINCT, "ORDERS": DISTINCT, "EXECUTIONS": 2 * MAX_QTY, "DEADLETTERS": 0})
+        self.assertEqual(len(consumers), 8)  # 6 on the event streams, 2 recording give-up advisories
         for name, c in consumers.items():
             self.assertEqual((c["num_pending"], c["num_ack_pending"]), (0, 0), f"consumer {name} not drained")
 
         with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as db:
             rows = db.execute("SELECT type, event_id, correlation_id, envelope FROM events").fetchall()
             dead = db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+            given_up = db.execute("SELECT count(*) FROM given_up").fetchone()[0]
         self.assertEqual(dead, 0)
+        self.assertEqual(given_up, 0)
         by_corr = collections.defaultdict(list)
         validators = schema_validators()
         for type_, event_id, corr, envelope in rows:
@@ -173,7 +175,7 @@ class GoldenPath(unittest.TestCase):
             return found
         drained = {f'tradepipe_consumer_pending_messages{{durable="{d}"}}': 0 for d in
                    ("agent-signals", "agent-fills", "exec-sim-orders", "audit-signals", "audit-orders",
-                    "audit-executions")}
+                    "audit-executions", "audit-max-deliveries", "audit-terminated")}
         deadline = time.time() + 10
         while lags() != drained and time.time() < deadline:
             time.sleep(0.1)

@@ -270,3 +270,31 @@ class Stack:
 
     def connection(self, service="gateway"):
         return http.client.HTTPConnection("127.0.0.1", self.ports[service], timeout=10)
+
+    def js_publish(self, subject, data, msg_id=None, timeout=5):
+        """Publishes straight into JetStream (as a foreign producer would, bypassing the gateway)
+        and returns the PubAck as a dict; the NATS protocol is a few lines of text."""
+        with socket.create_connection(("127.0.0.1", self.ports["nats"]), timeout=timeout) as s:
+            f = s.makefile("rb")
+            f.readline()  # INFO
+            inbox = "_INBOX.test." + hashlib.sha256(os.urandom(8)).hexdigest()[:16]
+            headers = b"NATS/1.0\r\n" + (f"Nats-Msg-Id: {msg_id}\r\n".encode() if msg_id else b"") + b"\r\n"
+            payload = data if isinstance(data, bytes) else data.encode()
+            s.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\n'
+                      + f"SUB {inbox} 1\r\n".encode()
+                      + f"HPUB {subject} {inbox} {len(headers)} {len(headers) + len(payload)}\r\n".encode()
+                      + headers + payload + b"\r\n")
+            while True:
+                line = f.readline()
+                if not line:
+                    raise RuntimeError("nats closed the connection before the PubAck")
+                if line.startswith(b"PING"):
+                    s.sendall(b"PONG\r\n")
+                elif line.startswith(b"-ERR"):
+                    raise RuntimeError(line.decode().strip())
+                elif line.startswith(b"MSG") or line.startswith(b"HMSG"):
+                    parts = line.split()
+                    body = f.read(int(parts[-1]) + 2)[:-2]
+                    if line.startswith(b"HMSG"):
+                        body = body[int(parts[-2]):]
+                    return json.loads(body) if body else {"error": "no responders"}

@@ -3,10 +3,12 @@
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
 
+#include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/redact.hpp"
 
 namespace tradepipe::bus {
@@ -29,7 +31,7 @@ natsMsg* Raw(void* msg) { return static_cast<natsMsg*>(msg); }
 
 class PullConsumer final : public Consumer {
  public:
-  explicit PullConsumer(natsSubscription* sub) : sub_(sub) {}
+  PullConsumer(natsSubscription* sub, int64_t ack_wait_ms) : sub_(sub), ack_wait_ms_(ack_wait_ms) {}
   ~PullConsumer() override { natsSubscription_Destroy(sub_); }
 
   Result<std::vector<Message>> Fetch(int batch, int timeout_ms) override {
@@ -48,8 +50,11 @@ class PullConsumer final : public Consumer {
     return out;
   }
 
+  int64_t ack_wait_ms() const override { return ack_wait_ms_; }
+
  private:
   natsSubscription* sub_;
+  int64_t ack_wait_ms_;
 };
 
 // What differs between an existing consumer's settings and the wanted ones, e.g.
@@ -171,7 +176,20 @@ class NatsBus final : public Bus {
     if (s != NATS_OK) {
       return Result<std::unique_ptr<Consumer>>::Error("subscribe " + spec.durable + ": " + ErrorText(s, jerr));
     }
-    return std::unique_ptr<Consumer>(std::make_unique<PullConsumer>(sub));
+    return std::unique_ptr<Consumer>(std::make_unique<PullConsumer>(sub, spec.ack_wait_s * 1000));
+  }
+
+  Result<StoredMessage> GetMessage(const std::string& stream, uint64_t sequence) override {
+    natsMsg* msg = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetMsg(&msg, js_, stream.c_str(), sequence, nullptr, &jerr);
+    const std::string what = stream + " #" + std::to_string(sequence);
+    if (s == NATS_NOT_FOUND) return Result<StoredMessage>::Error(what + ": not found");
+    if (s != NATS_OK) return Result<StoredMessage>::Error(what + ": " + ErrorText(s, jerr));
+    StoredMessage stored{natsMsg_GetSubject(msg),
+                         std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)))};
+    natsMsg_Destroy(msg);
+    return stored;
   }
 
   bool Connected() const override { return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; }
@@ -383,16 +401,26 @@ uint64_t Message::num_pending() const {
 
 Status Message::Ack() {
   if (natsStatus s = natsMsg_Ack(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("ack: " + ErrorText(s));
+  settled_ = true;
   return {};
 }
 
 Status Message::Nak() {
   if (natsStatus s = natsMsg_Nak(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("nak: " + ErrorText(s));
+  settled_ = true;
   return {};
 }
 
 Status Message::Term() {
   if (natsStatus s = natsMsg_Term(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("term: " + ErrorText(s));
+  settled_ = true;
+  return {};
+}
+
+Status Message::InProgress() {
+  if (natsStatus s = natsMsg_InProgress(Raw(msg_), nullptr); s != NATS_OK) {
+    return Status::Error("in progress: " + ErrorText(s));
+  }
   return {};
 }
 
@@ -451,6 +479,16 @@ Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages) {
 
 // ---- ConsumerLoop ----
 
+std::string ConsumerHealth::LastError() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+void ConsumerHealth::SetLastError(std::string error) {
+  std::lock_guard lock(mu_);
+  last_error_ = std::move(error);
+}
+
 ConsumerLoop::ConsumerLoop(std::unique_ptr<Consumer> consumer, std::string name, int batch, BatchHandler handle)
     : consumer_(std::move(consumer)),
       name_(std::move(name)),
@@ -469,6 +507,11 @@ void ConsumerLoop::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool ConsumerLoop::SleepUnlessStopped(int ms) {
+  std::unique_lock lock(wake_mu_);
+  return !wake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return !running_.load(); });
+}
+
 void ConsumerLoop::Run() {
   int failures = 0;
   while (running_.load()) {
@@ -476,16 +519,49 @@ void ConsumerLoop::Run() {
     if (!batch) {
       // Disconnected or server restarting: back off (up to 2 s) and keep trying.
       if (failures++ % 20 == 0) spdlog::warn("consumer={} fetch failed error={}", name_, batch.error());
-      std::unique_lock lock(wake_mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(std::min(2000, 50 * failures)),
-                     [this] { return !running_.load(); });
+      SleepUnlessStopped(std::min(2000, 50 * failures));
       continue;
     }
     failures = 0;
-    // An empty fetch waited and got nothing: nothing was pending delivery (nats-server 2.9's
-    // NumPending of a filtered consumer can stay 1 too high on the last message of a batch).
-    pending_->store(batch->empty() ? 0 : batch->back().num_pending(), std::memory_order_relaxed);
-    if (!batch->empty()) handle_(*batch);
+    // An empty fetch waited and got nothing: nothing was pending delivery (nats-server's NumPending
+    // of a filtered consumer can stay 1 too high on the last message of a batch).
+    health_->pending.store(batch->empty() ? 0 : batch->back().num_pending(), std::memory_order_relaxed);
+    if (!batch->empty()) Handle(*batch);
+  }
+}
+
+void ConsumerLoop::Handle(std::vector<Message>& batch) {
+  const int max_backoff_ms = static_cast<int>(std::clamp<int64_t>(consumer_->ack_wait_ms() / 3, 10, 5000));
+  int backoff_ms = std::min(100, max_backoff_ms);
+  for (int attempt = 1;; ++attempt) {
+    const Status status = handle_(batch);
+    std::erase_if(batch, [](const Message& m) { return m.settled(); });
+    if (status || batch.empty()) {
+      if (attempt > 1) {
+        spdlog::info("consumer={} sink recovered after {} attempts", name_, attempt);
+        health_->stalled_since_ns.store(0);
+      }
+      return;
+    }
+    health_->sink_failures.fetch_add(1, std::memory_order_relaxed);
+    health_->SetLastError(status.error());
+    if (attempt == 1) {
+      health_->stalled_since_ns.store(WallNanos());
+    }
+    // Log the first failure and then every tenth: a long outage stays readable.
+    if (attempt % 10 == 1) {
+      spdlog::warn("consumer={} sink failed, holding {} messages and retrying (attempt {}) error={}", name_,
+                   batch.size(), attempt, status.error());
+    }
+    if (!SleepUnlessStopped(backoff_ms)) {
+      spdlog::warn("consumer={} stopping while the sink fails: {} messages handed back for redelivery", name_,
+                   batch.size());
+      for (Message& m : batch) (void)m.Nak();
+      health_->stalled_since_ns.store(0);
+      return;
+    }
+    backoff_ms = std::min(max_backoff_ms, backoff_ms * 2);
+    for (Message& m : batch) (void)m.InProgress();
   }
 }
 

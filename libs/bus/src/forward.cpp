@@ -22,12 +22,10 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
   }
   result.forwarded = good.size();
   if (auto s = PublishAll(bus, out); !s) {
-    spdlog::warn("publish failed, inputs will be redelivered count={} error={}", good.size(), s.error());
-    for (Message* m : good) (void)m->Nak();
+    result.status = Status::Error("publish: " + s.error());
     return result;
   }
   for (Message* m : good) (void)m->Ack();
-  result.published = true;
   return result;
 }
 

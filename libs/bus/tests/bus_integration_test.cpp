@@ -104,8 +104,9 @@ TEST_F(BusTest, ConsumerLoopReportsTheLagOfItsLastBatch) {
       first_batch_lag.set_value(batch.back().num_pending());
       released.wait_for(std::chrono::seconds(10));  // hold the loop while the test reads its lag
     }
-    for (auto& m : batch) ASSERT_TRUE(m.Ack().ok());
+    for (auto& m : batch) EXPECT_TRUE(m.Ack().ok());
     handled += static_cast<int>(batch.size());
+    return Status{};
   });
   auto first = first_batch_lag.get_future();
   ASSERT_EQ(first.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "no batch fetched";
@@ -118,6 +119,85 @@ TEST_F(BusTest, ConsumerLoopReportsTheLagOfItsLastBatch) {
   EXPECT_EQ(handled.load(), 50);
   EXPECT_EQ(loop.Pending(), 0u);  // drained
   EXPECT_EQ(loop.name(), "reader");
+}
+
+// A failing sink (publish refused, disk full) must not burn deliveries: the loop holds the batch,
+// keeps it in progress past the ack wait (1 s here), fetches nothing else, and retries it.
+TEST_F(BusTest, ConsumerLoopHoldsItsBatchWhileTheSinkFailsAndUsesNoDeliveries) {
+  std::vector<OutgoingMessage> out;
+  for (int i = 0; i < 3; ++i) out.push_back({"t.sink", "sink" + std::to_string(i), "m" + std::to_string(i)});
+  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer) << consumer.error();
+
+  constexpr int kFailures = 9;  // ~2.4 s of back-off: more than twice the ack wait, more attempts than max_deliver
+  std::atomic<int> attempts{0};
+  std::atomic<bool> done{false};
+  std::vector<size_t> sizes;
+  std::vector<uint64_t> deliveries;
+  ConsumerLoop loop(std::move(*consumer), "reader", 10, [&](std::vector<Message>& batch) -> Status {
+    sizes.push_back(batch.size());
+    for (auto& m : batch) deliveries.push_back(m.num_delivered());
+    if (attempts++ < kFailures) return Status::Error("disk full");
+    for (auto& m : batch) EXPECT_TRUE(m.Ack().ok());
+    done = true;
+    return {};
+  });
+  // Another instance of the same durable gets nothing while the batch is held: no redelivery.
+  auto rival = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(rival) << rival.error();
+  for (int i = 0; i < 40 && !done.load(); ++i) {
+    auto stolen = (*rival)->Fetch(10, 100);
+    ASSERT_TRUE(stolen) << stolen.error();
+    EXPECT_TRUE(stolen->empty()) << "a held message was redelivered: " << (*stolen)[0].data();
+    if (attempts.load() > 0 && !done.load()) {
+      EXPECT_GT(loop.Health()->stalled_since_ns.load(), 0);
+      EXPECT_EQ(loop.Health()->LastError(), "disk full");
+    }
+  }
+  for (int i = 0; i < 100 && !done.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  loop.Stop();
+  ASSERT_TRUE(done.load());
+  EXPECT_EQ(attempts.load(), kFailures + 1);
+  EXPECT_EQ(loop.Health()->sink_failures.load(), static_cast<uint64_t>(kFailures));
+  EXPECT_EQ(loop.Health()->stalled_since_ns.load(), 0);
+  for (size_t n : sizes) EXPECT_EQ(n, 3u);         // the same batch every time, nothing fetched meanwhile
+  for (uint64_t d : deliveries) EXPECT_EQ(d, 1u);  // and never redelivered
+  auto after = (*rival)->Fetch(10, 1500);          // past the ack wait: acked, so nothing comes back
+  ASSERT_TRUE(after) << after.error();
+  EXPECT_TRUE(after->empty());
+}
+
+TEST_F(BusTest, ConsumerLoopStoppedWhileTheSinkFailsHandsItsBatchBack) {
+  ASSERT_TRUE(bus_->Publish("t.back", "back", "held").ok());
+  auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer) << consumer.error();
+  std::atomic<int> attempts{0};
+  auto loop = std::make_unique<ConsumerLoop>(std::move(*consumer), "reader", 10, [&](std::vector<Message>&) {
+    ++attempts;
+    return Status::Error("broken output");
+  });
+  for (int i = 0; i < 100 && attempts.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  loop.reset();  // nak'ed: the next consumer gets it at once, not after the ack wait
+  auto again = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(again) << again.error();
+  auto batch = (*again)->Fetch(10, 500);
+  ASSERT_TRUE(batch) << batch.error();
+  ASSERT_EQ(batch->size(), 1u);
+  EXPECT_EQ((*batch)[0].data(), "held");
+  EXPECT_EQ((*batch)[0].num_delivered(), 2u);
+}
+
+TEST_F(BusTest, GetMessageReadsByStreamSequence) {
+  auto ack = bus_->Publish("t.get", "get-1", "stored");
+  ASSERT_TRUE(ack) << ack.error();
+  auto got = bus_->GetMessage("T", ack->sequence);
+  ASSERT_TRUE(got) << got.error();
+  EXPECT_EQ(got->subject, "t.get");
+  EXPECT_EQ(got->data, "stored");
+  auto missing = bus_->GetMessage("T", ack->sequence + 100);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("not found"), std::string::npos) << missing.error();
 }
 
 TEST_F(BusTest, ConsumerSettingsChangedInProtoReachTheExistingConsumer) {

@@ -7,8 +7,10 @@ namespace {
 
 TEST(Topology, CompiledInDefinitionIsValid) {
   const Topology& t = DefaultTopology();
-  ASSERT_EQ(t.streams.size(), 3u);
+  ASSERT_EQ(t.streams.size(), 4u);
   EXPECT_EQ(t.streams[0].name, "SIGNALS");
+  EXPECT_EQ(t.streams[3].name, "DEADLETTERS");  // consumers' give-up advisories, recorded by the audit
+  EXPECT_EQ(t.Consumer("audit-max-deliveries").stream, "DEADLETTERS");
   EXPECT_EQ(t.Consumer("agent-signals").filter, "signals.>");
   EXPECT_EQ(t.Consumer("exec-sim-orders").stream, "ORDERS");
   EXPECT_THROW(t.Consumer("nope"), std::out_of_range);

@@ -2,11 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
+#include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/http/service_endpoints.hpp"
 #include "tradepipe/log/log.hpp"
 
 namespace tradepipe::service {
+namespace {
+
+constexpr double kStalledNotReadyAfterSeconds = 5.0;
+
+double StalledSeconds(const bus::ConsumerHealth& health) {
+  const int64_t since = health.stalled_since_ns.load(std::memory_order_relaxed);
+  return since == 0 ? 0.0 : static_cast<double>(WallNanos() - since) / 1e9;
+}
+
+}  // namespace
 
 std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::CommonConfig& common,
                                         bus::BusOptions bus_options, http::ServerOptions http_options) {
@@ -81,15 +92,32 @@ void Runtime::AddStreamFullnessCheck(const std::string& stream, double ratio) {
   });
 }
 
-void Runtime::ExportConsumerLag(const bus::ConsumerLoop& loop) {
+void Runtime::ExportConsumer(const bus::ConsumerLoop& loop) {
   if (consumer_lag_ == nullptr) {
     consumer_lag_ =
         &metrics_.GaugeFamily("tradepipe_consumer_pending_messages",
                               "messages of the stream not yet delivered to the durable consumer, as of its last fetch");
+    consumer_stalled_ = &metrics_.GaugeFamily(
+        "tradepipe_consumer_stalled_seconds",
+        "how long the consumer's sink has been failing (its batch held, nothing fetched); 0 while it works");
+    consumer_sink_failures_ = &metrics_.CounterFamily("tradepipe_consumer_sink_failures_total",
+                                                      "failed attempts to publish or commit a batch (each retried)");
   }
-  auto& gauge = consumer_lag_->Add({{"durable", loop.name()}});
-  metrics_.OnCollect([&gauge, pending = loop.PendingHandle()] {
-    gauge.Set(static_cast<double>(pending->load(std::memory_order_relaxed)));
+  const prometheus::Labels labels{{"durable", loop.name()}};
+  auto& lag = consumer_lag_->Add(labels);
+  auto& stalled = consumer_stalled_->Add(labels);
+  auto& failures = consumer_sink_failures_->Add(labels);
+  metrics_.OnCollect([&lag, &stalled, &failures, health = loop.Health()] {
+    lag.Set(static_cast<double>(health->pending.load(std::memory_order_relaxed)));
+    stalled.Set(StalledSeconds(*health));
+    failures.Increment(static_cast<double>(health->sink_failures.load(std::memory_order_relaxed)) - failures.Value());
+  });
+  // A sink failing for a while is worth telling load balancers and operators; a blip is not.
+  AddReadinessCheck([name = loop.name(), health = loop.Health()]() -> std::string {
+    const double seconds = StalledSeconds(*health);
+    if (seconds < kStalledNotReadyAfterSeconds) return {};
+    return "consumer " + name + ": its sink has been failing for " + std::to_string(static_cast<int64_t>(seconds)) +
+           " s (batch held, retried): " + health->LastError();
   });
 }
 

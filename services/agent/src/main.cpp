@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
                                              tp::metrics::Metrics::LatencyBuckets());
   tp::agent::Positions positions;
 
-  auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) {
+  auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
     std::vector<std::string> reasons;   // per decided signal, empty for an order
     std::vector<int64_t> published_at;  // the gateway's stamp, for the latency histogram
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
           return std::vector<tp::bus::OutgoingMessage>{std::move(d->message)};
         });
     dead.Increment(static_cast<double>(result.dead));
-    if (!result.published) return;
+    if (!result.status) return result.status;
     const int64_t now = tp::WallNanos();
     for (size_t i = 0; i < reasons.size(); ++i) {
       signals.Increment();
@@ -71,10 +71,11 @@ int main(int argc, char** argv) {
       }
       decision_latency.Observe(static_cast<double>(now - published_at[i]) / 1e9);
     }
+    return {};
   };
 
   // Fills publish nothing: the same ack/terminate path as signals, with no outgoing events.
-  auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) {
+  auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs, [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
           return std::vector<tp::bus::OutgoingMessage>{};
         });
     dead.Increment(static_cast<double>(result.dead));
+    return result.status;
   };
 
   rt->router().Get("/positions", [&](const tp::http::Request&) { return tp::http::Json(200, positions.ToJson()); });
@@ -107,8 +109,8 @@ int main(int argc, char** argv) {
   }
   tp::bus::ConsumerLoop signal_loop(std::move(*signal_consumer), "agent-signals", batch, on_signals);
   tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills", batch, on_fills);
-  rt->ExportConsumerLag(signal_loop);
-  rt->ExportConsumerLag(fill_loop);
+  rt->ExportConsumer(signal_loop);
+  rt->ExportConsumer(fill_loop);
   return rt->ServeUntilSignal([&] {
     signal_loop.Stop();
     fill_loop.Stop();

@@ -1,6 +1,7 @@
 // audit: records every event of every stream in SQLite and serves traces. Wiring only; see store.cpp.
 #include <spdlog/spdlog.h>
 
+#include "advisory.hpp"
 #include "store.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/percent.hpp"
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
                                            tp::metrics::Metrics::LatencyBuckets());
 
   auto make_handler = [&](std::string stream) {
-    return [&, stream](std::vector<tp::bus::Message>& msgs) {
+    return [&, stream](std::vector<tp::bus::Message>& msgs) -> tp::Status {
       const int64_t now = tp::WallNanos();
       std::vector<tp::audit::AuditRow> rows;
       std::vector<tp::audit::DeadLetter> dead_letters;
@@ -58,19 +59,76 @@ int main(int argc, char** argv) {
       }
       auto result = (*store)->Record(rows, dead_letters);
       commit_seconds.Observe(static_cast<double>(tp::WallNanos() - now) / 1e9);
-      if (!result) {
-        spdlog::error("audit commit failed, batch will be redelivered count={} error={}", msgs.size(), result.error());
+      if (!result) {  // the loop holds the batch and retries it: nothing is acked, nothing dropped
         commit_failures.Increment();
-        for (auto& m : msgs) (void)m.Nak();
-        return;
+        return tp::Status::Error("audit commit: " + result.error());
       }
       // Committed: now, and only now, acknowledge.
       for (auto& m : msgs) (void)m.Ack();
       recorded.Add({{"stream", stream}}).Increment(static_cast<double>(result->inserted));
       duplicates.Increment(static_cast<double>(result->duplicates));
       dead.Increment(static_cast<double>(dead_letters.size()));
+      return {};
     };
   };
+
+  auto& given_up = metrics.CounterFamily("tradepipe_audit_given_up_total",
+                                         "messages a consumer gave up on (max deliveries, terminated), recorded");
+  // A consumer gave messages up: record each with the original message, read back from its stream.
+  auto on_advisories = [&](std::vector<tp::bus::Message>& msgs) -> tp::Status {
+    const int64_t now = tp::WallNanos();
+    std::vector<tp::audit::GivenUpMessage> records;
+    std::vector<tp::audit::DeadLetter> unreadable;
+    for (auto& m : msgs) {
+      auto advisory = tp::audit::ParseConsumerAdvisory(m.data());
+      if (!advisory) {
+        unreadable.push_back(
+            {std::string(m.subject()), m.stream_sequence(), advisory.error(), std::string(m.data()), now});
+        continue;
+      }
+      tp::audit::GivenUpMessage g{std::string(tp::audit::GiveUpKindName(advisory->kind)),
+                                  advisory->stream,
+                                  advisory->stream_seq,
+                                  advisory->consumer,
+                                  advisory->deliveries,
+                                  advisory->reason,
+                                  {},
+                                  {},
+                                  now};
+      auto original = rt->bus().GetMessage(advisory->stream, advisory->stream_seq);
+      if (original) {
+        g.subject = std::move(original->subject);
+        g.data = std::move(original->data);
+      } else if (original.error().find("not found") != std::string::npos) {
+        g.reason += g.reason.empty() ? "original no longer in its stream" : " (original no longer in its stream)";
+      } else {
+        return tp::Status::Error("read given-up message back: " + original.error());  // retried
+      }
+      spdlog::warn("consumer gave a message up kind={} consumer={} stream={} seq={} deliveries={} subject={}", g.kind,
+                   g.consumer, g.stream, g.stream_seq, g.deliveries, g.subject);
+      records.push_back(std::move(g));
+    }
+    if (!unreadable.empty()) {
+      if (auto r = (*store)->Record({}, unreadable); !r) return tp::Status::Error("audit commit: " + r.error());
+      dead.Increment(static_cast<double>(unreadable.size()));
+    }
+    auto inserted = (*store)->RecordGivenUp(records);
+    if (!inserted) return tp::Status::Error("audit commit: " + inserted.error());
+    for (auto& m : msgs) (void)m.Ack();
+    for (const auto& g : records) given_up.Add({{"kind", g.kind}, {"consumer", g.consumer}}).Increment();
+    return {};
+  };
+
+  rt->router().Get("/dead-letters", [&](const tp::http::Request&) {
+    constexpr int kLimit = 100;
+    auto dead_letters = (*store)->DeadLetters(kLimit);
+    auto gave_up = (*store)->GivenUp(kLimit);
+    if (!dead_letters || !gave_up) {
+      spdlog::error("dead letters query failed error={}", !dead_letters ? dead_letters.error() : gave_up.error());
+      return tp::http::JsonError(500, "query_failed", "the audit database could not be read");
+    }
+    return tp::http::Json(200, tp::audit::DeadLettersJson(*dead_letters, *gave_up));
+  });
 
   rt->router().Get("/trace", [](const tp::http::Request&) {
     return tp::http::JsonError(404, "not_found", "use /trace/{correlation_id}");
@@ -98,7 +156,16 @@ int main(int argc, char** argv) {
     }
     loops.push_back(
         std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, make_handler(stream)));
-    rt->ExportConsumerLag(*loops.back());
+    rt->ExportConsumer(*loops.back());
+  }
+  for (const char* durable : {"audit-max-deliveries", "audit-terminated"}) {
+    auto consumer = rt->bus().Subscribe(topology.Consumer(durable));
+    if (!consumer) {
+      spdlog::critical("subscribe failed: {}", consumer.error());
+      return 1;
+    }
+    loops.push_back(std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, on_advisories));
+    rt->ExportConsumer(*loops.back());
   }
   return rt->ServeUntilSignal([&] {
     for (auto& loop : loops) loop->Stop();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "tradepipe/crypto/crypto.hpp"
 #include "tradepipe/events/envelope.hpp"
 
 namespace tradepipe::audit {
@@ -37,6 +38,19 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   data        BLOB    NOT NULL,
   recorded_ns INTEGER NOT NULL,
   UNIQUE (subject, stream_seq)
+);
+CREATE TABLE IF NOT EXISTS given_up (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind        TEXT    NOT NULL,
+  stream      TEXT    NOT NULL,
+  stream_seq  INTEGER NOT NULL,
+  consumer    TEXT    NOT NULL,
+  deliveries  INTEGER NOT NULL,
+  reason      TEXT    NOT NULL,
+  subject     TEXT    NOT NULL,
+  data        BLOB    NOT NULL,
+  recorded_ns INTEGER NOT NULL,
+  UNIQUE (stream, stream_seq, consumer)
 );
 )sql";
 
@@ -222,6 +236,85 @@ Result<std::vector<AuditRow>> AuditStore::Trace(const std::string& correlation_i
   return rows;
 }
 
+Result<size_t> AuditStore::RecordGivenUp(const std::vector<GivenUpMessage>& given_up) {
+  using R = Result<size_t>;
+  std::lock_guard lock(write_mu_);
+  if (auto s = Exec(writer_, "BEGIN IMMEDIATE"); !s) return R::Error(s.error());
+  auto rollback = [&](std::string why) {
+    (void)Exec(writer_, "ROLLBACK");
+    return R::Error(std::move(why));
+  };
+  size_t inserted = 0;
+  {
+    Statement insert;
+    if (sqlite3_prepare_v2(writer_,
+                           "INSERT OR IGNORE INTO given_up (kind, stream, stream_seq, consumer, deliveries, reason, "
+                           "subject, data, recorded_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &insert.stmt, nullptr) != SQLITE_OK) {
+      return rollback(SqliteError(writer_, "prepare given up"));
+    }
+    for (const GivenUpMessage& g : given_up) {
+      sqlite3_reset(insert.stmt);
+      BindText(insert.stmt, 1, g.kind);
+      BindText(insert.stmt, 2, g.stream);
+      sqlite3_bind_int64(insert.stmt, 3, static_cast<sqlite3_int64>(g.stream_seq));
+      BindText(insert.stmt, 4, g.consumer);
+      sqlite3_bind_int64(insert.stmt, 5, static_cast<sqlite3_int64>(g.deliveries));
+      BindText(insert.stmt, 6, g.reason);
+      BindText(insert.stmt, 7, g.subject);
+      sqlite3_bind_blob(insert.stmt, 8, g.data.data(), static_cast<int>(g.data.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(insert.stmt, 9, g.recorded_ns);
+      if (sqlite3_step(insert.stmt) != SQLITE_DONE) return rollback(SqliteError(writer_, "insert given up"));
+      inserted += static_cast<size_t>(sqlite3_changes(writer_));
+    }
+  }
+  if (auto s = Exec(writer_, "COMMIT"); !s) return rollback(s.error());
+  return inserted;
+}
+
+Result<std::vector<DeadLetter>> AuditStore::DeadLetters(int limit) const {
+  using R = Result<std::vector<DeadLetter>>;
+  std::lock_guard lock(read_mu_);
+  Statement q;
+  if (sqlite3_prepare_v2(reader_,
+                         "SELECT subject, stream_seq, error, data, recorded_ns FROM dead_letters "
+                         "ORDER BY seq DESC LIMIT ?1",
+                         -1, &q.stmt, nullptr) != SQLITE_OK) {
+    return R::Error(SqliteError(reader_, "prepare dead letters"));
+  }
+  sqlite3_bind_int(q.stmt, 1, limit);
+  std::vector<DeadLetter> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(q.stmt)) == SQLITE_ROW) {
+    out.push_back({ColumnText(q.stmt, 0), static_cast<uint64_t>(sqlite3_column_int64(q.stmt, 1)), ColumnText(q.stmt, 2),
+                   ColumnText(q.stmt, 3), sqlite3_column_int64(q.stmt, 4)});
+  }
+  if (rc != SQLITE_DONE) return R::Error(SqliteError(reader_, "dead letters"));
+  return out;
+}
+
+Result<std::vector<GivenUpMessage>> AuditStore::GivenUp(int limit) const {
+  using R = Result<std::vector<GivenUpMessage>>;
+  std::lock_guard lock(read_mu_);
+  Statement q;
+  if (sqlite3_prepare_v2(reader_,
+                         "SELECT kind, stream, stream_seq, consumer, deliveries, reason, subject, data, recorded_ns "
+                         "FROM given_up ORDER BY seq DESC LIMIT ?1",
+                         -1, &q.stmt, nullptr) != SQLITE_OK) {
+    return R::Error(SqliteError(reader_, "prepare given up"));
+  }
+  sqlite3_bind_int(q.stmt, 1, limit);
+  std::vector<GivenUpMessage> out;
+  int rc = 0;
+  while ((rc = sqlite3_step(q.stmt)) == SQLITE_ROW) {
+    out.push_back({ColumnText(q.stmt, 0), ColumnText(q.stmt, 1), static_cast<uint64_t>(sqlite3_column_int64(q.stmt, 2)),
+                   ColumnText(q.stmt, 3), static_cast<uint64_t>(sqlite3_column_int64(q.stmt, 4)), ColumnText(q.stmt, 5),
+                   ColumnText(q.stmt, 6), ColumnText(q.stmt, 7), sqlite3_column_int64(q.stmt, 8)});
+  }
+  if (rc != SQLITE_DONE) return R::Error(SqliteError(reader_, "given up"));
+  return out;
+}
+
 Result<int64_t> AuditStore::Count() const {
   std::lock_guard lock(read_mu_);
   Statement q;
@@ -316,6 +409,61 @@ std::string TraceJson(const std::string& correlation_id, const std::vector<Audit
     w.Key("end_to_end_ms");
     w.Double(static_cast<double>(stamps.back().ns - stamps.front().ns) / 1e6);
   }
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace tradepipe::audit
+
+namespace tradepipe::audit {
+
+std::string DeadLettersJson(const std::vector<DeadLetter>& dead, const std::vector<GivenUpMessage>& given_up) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto str = [&](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  w.StartObject();
+  w.Key("dead_letters");
+  w.StartArray();
+  for (const DeadLetter& d : dead) {
+    w.StartObject();
+    w.Key("subject");
+    str(d.subject);
+    w.Key("stream_seq");
+    w.Uint64(d.stream_seq);
+    w.Key("error");
+    str(d.error);
+    w.Key("recorded_ns");
+    w.Int64(d.recorded_ns);
+    w.Key("data_base64");
+    str(crypto::Base64Encode(d.data));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("given_up");
+  w.StartArray();
+  for (const GivenUpMessage& g : given_up) {
+    w.StartObject();
+    w.Key("kind");
+    str(g.kind);
+    w.Key("stream");
+    str(g.stream);
+    w.Key("stream_seq");
+    w.Uint64(g.stream_seq);
+    w.Key("consumer");
+    str(g.consumer);
+    w.Key("deliveries");
+    w.Uint64(g.deliveries);
+    w.Key("reason");
+    str(g.reason);
+    w.Key("subject");
+    str(g.subject);
+    w.Key("recorded_ns");
+    w.Int64(g.recorded_ns);
+    w.Key("data_base64");
+    str(crypto::Base64Encode(g.data));
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }

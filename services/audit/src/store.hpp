@@ -45,6 +45,21 @@ struct DeadLetter {
   int64_t recorded_ns = 0;
 };
 
+// A message a consumer gave up on (max deliveries reached, or terminated as poison), from
+// JetStream's advisory, with the original message read back from its stream. Unique by (stream,
+// stream_seq, consumer): a redelivered advisory changes nothing.
+struct GivenUpMessage {
+  std::string kind;  // GiveUpKindName(): "max_deliveries" or "terminated"
+  std::string stream;
+  uint64_t stream_seq = 0;
+  std::string consumer;
+  uint64_t deliveries = 0;
+  std::string reason;
+  std::string subject;  // empty when the original is no longer in its stream
+  std::string data;
+  int64_t recorded_ns = 0;
+};
+
 struct RecordResult {
   size_t inserted = 0;    // new rows
   size_t duplicates = 0;  // already recorded (redeliveries)
@@ -58,6 +73,11 @@ class AuditStore {
   AuditStore& operator=(const AuditStore&) = delete;
 
   Result<RecordResult> Record(const std::vector<AuditRow>& rows, const std::vector<DeadLetter>& dead);
+  // One transaction; returns how many were new.
+  Result<size_t> RecordGivenUp(const std::vector<GivenUpMessage>& given_up);
+  // The newest `limit` of each kind, newest first.
+  Result<std::vector<DeadLetter>> DeadLetters(int limit) const;
+  Result<std::vector<GivenUpMessage>> GivenUp(int limit) const;
   // Every event of one signal, in the order they were produced.
   Result<std::vector<AuditRow>> Trace(const std::string& correlation_id) const;
   Result<int64_t> Count() const;
@@ -83,5 +103,9 @@ Result<AuditRow> RowFromMessage(std::string_view subject, uint64_t stream_seq, s
 // The body of GET /trace/{correlation_id}: the events with their stamps and the stage-by-stage
 // latency of the path, from the last event's accumulated stamps plus its recording time.
 std::string TraceJson(const std::string& correlation_id, const std::vector<AuditRow>& rows);
+
+// The body of GET /dead-letters: {"dead_letters":[...], "given_up":[...]}, newest first; message
+// bodies as base64 (`data_base64`: they may be anything).
+std::string DeadLettersJson(const std::vector<DeadLetter>& dead, const std::vector<GivenUpMessage>& given_up);
 
 }  // namespace tradepipe::audit

@@ -1,3 +1,4 @@
+#include "advisory.hpp"
 #include "store.hpp"
 
 #include <gtest/gtest.h>
@@ -91,6 +92,45 @@ TEST_F(StoreTest, SurvivesReopening) {
   auto reopened = AuditStore::Open(dir_ + "/audit.db");
   ASSERT_TRUE(reopened);
   EXPECT_EQ(*(*reopened)->Count(), 1);
+}
+
+TEST_F(StoreTest, GivenUpMessagesAreRecordedOncePerConsumer) {
+  const GivenUpMessage g{"terminated", "ORDERS", 7, "exec-sim-orders", 1, "", "orders.new.X", "{bad", 5};
+  EXPECT_EQ(*store_->RecordGivenUp({g}), 1u);
+  EXPECT_EQ(*store_->RecordGivenUp({g}), 0u);  // the advisory redelivered
+  GivenUpMessage other = g;
+  other.consumer = "audit-orders";
+  EXPECT_EQ(*store_->RecordGivenUp({other}), 1u);  // the same message, given up by another consumer
+  auto listed = store_->GivenUp(10);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].consumer, "audit-orders");  // newest first
+  EXPECT_EQ((*listed)[1].data, "{bad");
+  const std::string json = DeadLettersJson({}, *listed);
+  EXPECT_NE(json.find(R"("data_base64":"e2JhZA==")"), std::string::npos) << json;
+}
+
+TEST(ConsumerAdvisory, ParsesMaxDeliverAndTerminatedAndRefusesTheRest) {
+  auto max = ParseConsumerAdvisory(
+      R"({"type":"io.nats.jetstream.advisory.v1.max_deliver","id":"x","timestamp":"2026-12-02T00:00:00Z",)"
+      R"("stream":"ORDERS","consumer":"exec-sim-orders","stream_seq":42,"deliveries":10})");
+  ASSERT_TRUE(max) << max.error();
+  EXPECT_EQ(max->kind, GiveUpKind::kMaxDeliveries);
+  EXPECT_EQ(max->stream, "ORDERS");
+  EXPECT_EQ(max->consumer, "exec-sim-orders");
+  EXPECT_EQ(max->stream_seq, 42u);
+  EXPECT_EQ(max->deliveries, 10u);
+  auto term = ParseConsumerAdvisory(
+      R"({"type":"io.nats.jetstream.advisory.v1.terminated","stream":"S","consumer":"c","consumer_seq":3,)"
+      R"("stream_seq":9,"deliveries":1,"reason":"bad payload"})");
+  ASSERT_TRUE(term) << term.error();
+  EXPECT_EQ(term->kind, GiveUpKind::kTerminated);
+  EXPECT_EQ(term->reason, "bad payload");
+  EXPECT_EQ(GiveUpKindName(term->kind), "terminated");
+  EXPECT_FALSE(ParseConsumerAdvisory(R"({"type":"io.nats.jetstream.advisory.v1.nak","stream":"S","consumer":"c",)"
+                                     R"("stream_seq":1})"));
+  EXPECT_FALSE(ParseConsumerAdvisory(R"({"type":"io.nats.jetstream.advisory.v1.max_deliver","stream":"S"})"));
+  EXPECT_FALSE(ParseConsumerAdvisory("not json"));
 }
 
 TEST(AuditStoreOpen, UnwritablePathIsAClearError) {

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   auto& expired = metrics.Counter("tradepipe_execsim_expired_total", "limit orders expired unfilled");
   auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
 
-  auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) {
+  auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
     size_t filled = 0, unfilled = 0;
     const auto result = tp::bus::ForwardBatch(
@@ -49,10 +49,11 @@ int main(int argc, char** argv) {
           return std::move(ex->messages);
         });
     dead.Increment(static_cast<double>(result.dead));
-    if (!result.published) return;
+    if (!result.status) return result.status;
     orders.Increment(static_cast<double>(result.forwarded));
     fills.Increment(static_cast<double>(filled));
     expired.Increment(static_cast<double>(unfilled));
+    return {};
   };
 
   auto consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-orders"));
@@ -61,6 +62,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   tp::bus::ConsumerLoop loop(std::move(*consumer), "exec-sim-orders", batch, on_orders);
-  rt->ExportConsumerLag(loop);
+  rt->ExportConsumer(loop);
   return rt->ServeUntilSignal([&] { loop.Stop(); });
 }

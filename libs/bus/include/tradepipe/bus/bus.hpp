@@ -57,7 +57,8 @@ struct StreamUsage {
 class Message {
  public:
   explicit Message(void* msg) : msg_(msg) {}
-  Message(Message&& other) noexcept : msg_(std::exchange(other.msg_, nullptr)) {}
+  Message(Message&& other) noexcept
+      : msg_(std::exchange(other.msg_, nullptr)), settled_(std::exchange(other.settled_, false)) {}
   Message& operator=(Message&& other) noexcept;
   Message(const Message&) = delete;
   Message& operator=(const Message&) = delete;
@@ -70,12 +71,22 @@ class Message {
   // Messages of the stream not yet delivered to this consumer after this one (its lag).
   uint64_t num_pending() const;
 
+  // Ack, Nak and Term settle the message (sent to the server: it is no longer ours to decide).
   Status Ack();
-  Status Nak();   // redeliver (transient failure)
-  Status Term();  // never redeliver (poison message, recorded by the caller)
+  Status Nak();         // redeliver (transient failure)
+  Status Term();        // never redeliver (poison message, recorded by the caller)
+  Status InProgress();  // still working on it: restarts the server's ack-wait timer
+  bool settled() const { return settled_; }
 
  private:
   void* msg_;
+  bool settled_ = false;
+};
+
+// A message read from a stream by sequence (not through a consumer).
+struct StoredMessage {
+  std::string subject;
+  std::string data;
 };
 
 class Consumer {
@@ -83,6 +94,8 @@ class Consumer {
   virtual ~Consumer() = default;
   // Up to `batch` messages, waiting at most `timeout_ms` for the first. Empty on timeout.
   virtual Result<std::vector<Message>> Fetch(int batch, int timeout_ms) = 0;
+  // How long the server waits for an ack before redelivering (the durable's AckWait).
+  virtual int64_t ack_wait_ms() const = 0;
 };
 
 class Bus {
@@ -105,6 +118,9 @@ class Bus {
 
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerSpec& spec) = 0;
 
+  // The message stored at `sequence` of `stream`; an error (saying "not found") when it is gone.
+  virtual Result<StoredMessage> GetMessage(const std::string& stream, uint64_t sequence) = 0;
+
   virtual bool Connected() const = 0;
   // Empty when connected, else why not (for /ready).
   virtual std::string NotReadyReason() const = 0;
@@ -118,31 +134,58 @@ struct OutgoingMessage {
 };
 Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages);
 
+// What a consumer loop says about itself, read from any thread (metrics, /ready). Shared, so
+// metric hooks may outlive the loop.
+struct ConsumerHealth {
+  // The consumer's lag as of the last fetch: messages of the stream not yet delivered to it
+  // (JetStream's NumPending of the batch's last message; 0 after a fetch that waited and got
+  // nothing).
+  std::atomic<uint64_t> pending{0};
+  std::atomic<uint64_t> sink_failures{0};    // handler attempts that failed (each one retried)
+  std::atomic<int64_t> stalled_since_ns{0};  // wall clock; 0 while the sink works
+
+  std::string LastError() const;
+  void SetLastError(std::string error);
+
+ private:
+  mutable std::mutex mu_;
+  std::string last_error_;
+};
+
 // Runs `handle(batch)` for every fetched batch on its own thread until Stop().
-// The handler acks (or naks) each message itself, after its effect is durable.
+//
+// The handler settles each message itself (ack after its effect is durable, term for poison) and
+// returns an error when its sink failed (publish refused, commit failed). The loop then keeps the
+// unsettled messages, fetches nothing more, marks them in progress (so the server does not
+// redeliver them elsewhere) and calls the handler again with them after a back-off of 100 ms
+// doubling to 5 s (at most a third of the ack wait, so that the marks keep coming in time), for as
+// long as the sink fails. A failing sink therefore uses up no deliveries:
+// nothing reaches max_deliver because a disk is full or the bus is restarting. On Stop() while the
+// sink fails, the held messages are nak'ed: redelivered at once, to whoever consumes next.
 class ConsumerLoop {
  public:
-  using BatchHandler = std::function<void(std::vector<Message>&)>;
+  using BatchHandler = std::function<Status(std::vector<Message>&)>;
   ConsumerLoop(std::unique_ptr<Consumer> consumer, std::string name, int batch, BatchHandler handle);
   ~ConsumerLoop();
-  // Stops fetching and waits for the batch in hand to finish.
+  // Stops fetching and waits for the batch in hand to finish (or be handed back).
   void Stop();
 
   const std::string& name() const { return name_; }
-  // The consumer's lag as of the last fetch: messages of the stream not yet delivered to it
-  // (JetStream's NumPending of the batch's last message; 0 after a fetch that waited and got
-  // nothing). Any thread; the shared handle stays valid after the loop is gone (metrics hooks).
-  uint64_t Pending() const { return pending_->load(std::memory_order_relaxed); }
-  std::shared_ptr<const std::atomic<uint64_t>> PendingHandle() const { return pending_; }
+  uint64_t Pending() const { return health_->pending.load(std::memory_order_relaxed); }
+  std::shared_ptr<const ConsumerHealth> Health() const { return health_; }
 
  private:
   void Run();
+  void Handle(std::vector<Message>& batch);
+  // Waits `ms` or until Stop(); false when stopping.
+  bool SleepUnlessStopped(int ms);
+
   std::unique_ptr<Consumer> consumer_;
   std::string name_;
   int batch_;
   BatchHandler handle_;
   std::atomic<bool> running_{true};
-  std::shared_ptr<std::atomic<uint64_t>> pending_ = std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<ConsumerHealth> health_ = std::make_shared<ConsumerHealth>();
   std::mutex wake_mu_;
   std::condition_variable wake_;  // cuts a back-off short on Stop()
   std::thread thread_;            // last: started after everything it uses

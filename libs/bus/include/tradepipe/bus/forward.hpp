@@ -1,9 +1,11 @@
 // The consume-transform-publish step shared by the agent and exec-sim: each message of a batch
 // is turned into zero or more outgoing events; all of them are published and PubAcked, and
 // only then are the inputs acknowledged (ack after the effect is durable). If publishing fails,
-// every input is nak'ed for redelivery — the deterministic event ids make the re-publish a
-// duplicate that JetStream drops. A message the transform cannot use is a poison message:
-// terminated (never redelivered), logged with its reason and counted.
+// the inputs stay unsettled and the result says why: the ConsumerLoop holds them and calls again
+// after a back-off; the deterministic event ids make the re-publish of what did get stored a
+// duplicate. A message the transform cannot use is a poison message: terminated (never
+// redelivered, announced by JetStream's terminated advisory, which the audit records), logged with
+// its reason and counted.
 //
 // Thread-safety: call from the consumer's thread.
 #pragma once
@@ -16,9 +18,9 @@
 namespace tradepipe::bus {
 
 struct ForwardResult {
-  bool published = false;  // true: every good input was acked
-  size_t forwarded = 0;    // inputs acked (or nak'ed when !published)
-  size_t dead = 0;         // poison inputs terminated
+  Status status;         // ok: every good input was published and acked
+  size_t forwarded = 0;  // good inputs (acked when status is ok, else left unsettled)
+  size_t dead = 0;       // poison inputs terminated
 };
 
 using Transform = std::function<Result<std::vector<OutgoingMessage>>(Message&)>;

@@ -41,8 +41,10 @@ class Runtime {
   // publishes (the gateway answers 503), so load balancers should look elsewhere first.
   void AddStreamFullnessCheck(const std::string& stream, double ratio);
 
-  // Exports the loop's lag as tradepipe_consumer_pending_messages{durable="<loop name>"}.
-  void ExportConsumerLag(const bus::ConsumerLoop& loop);
+  // Exports the loop's health by durable name: lag (tradepipe_consumer_pending_messages), how long
+  // its sink has been failing (tradepipe_consumer_stalled_seconds) and failed attempts
+  // (tradepipe_consumer_sink_failures_total); not ready while the sink has failed for 5 s or more.
+  void ExportConsumer(const bus::ConsumerLoop& loop);
 
   // Serves HTTP, waits for SIGINT/SIGTERM, then: stop_input() (stop consuming), stop the HTTP
   // server (drain answers), close the bus (wait for outstanding PubAcks). Returns the exit code.
@@ -56,6 +58,8 @@ class Runtime {
   http::Router router_;
   std::vector<std::function<std::string()>> readiness_;
   prometheus::Family<prometheus::Gauge>* consumer_lag_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* consumer_stalled_ = nullptr;
+  prometheus::Family<prometheus::Counter>* consumer_sink_failures_ = nullptr;
   std::unique_ptr<bus::Bus> bus_;
   std::unique_ptr<http::Server> server_;  // while ServeUntilSignal runs
 };

@@ -1,0 +1,66 @@
+#include "advisory.hpp"
+
+#include <simdjson.h>
+
+namespace tradepipe::audit {
+namespace {
+namespace od = simdjson::ondemand;
+constexpr std::string_view kMaxDeliverType = "io.nats.jetstream.advisory.v1.max_deliver";
+constexpr std::string_view kTerminatedType = "io.nats.jetstream.advisory.v1.terminated";
+}  // namespace
+
+std::string_view GiveUpKindName(GiveUpKind kind) {
+  switch (kind) {
+    case GiveUpKind::kMaxDeliveries:
+      return "max_deliveries";
+    case GiveUpKind::kTerminated:
+      return "terminated";
+  }
+  return "unknown";
+}
+
+Result<ConsumerAdvisory> ParseConsumerAdvisory(std::string_view json) {
+  using R = Result<ConsumerAdvisory>;
+  simdjson::padded_string padded(json);
+  od::parser parser;
+  od::document doc;
+  od::object object;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(object)) return R::Error("advisory: not a JSON object");
+  ConsumerAdvisory a;
+  std::string_view type;
+  bool have_seq = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return R::Error("advisory: bad key");
+    std::string_view text;
+    uint64_t number = 0;
+    if (key == "type" && !field.value().get_string().get(text)) {
+      type = text;
+      if (type == kMaxDeliverType) {
+        a.kind = GiveUpKind::kMaxDeliveries;
+      } else if (type == kTerminatedType) {
+        a.kind = GiveUpKind::kTerminated;
+      }
+    } else if (key == "stream" && !field.value().get_string().get(text)) {
+      a.stream = text;
+    } else if (key == "consumer" && !field.value().get_string().get(text)) {
+      a.consumer = text;
+    } else if (key == "reason" && !field.value().get_string().get(text)) {
+      a.reason = text;
+    } else if (key == "stream_seq" && !field.value().get_uint64().get(number)) {
+      a.stream_seq = number;
+      have_seq = true;
+    } else if (key == "deliveries" && !field.value().get_uint64().get(number)) {
+      a.deliveries = number;
+    }
+  }
+  if (type != kMaxDeliverType && type != kTerminatedType) {
+    return R::Error("advisory: type '" + std::string(type) + "' is neither max_deliver nor terminated");
+  }
+  if (a.stream.empty() || a.consumer.empty() || !have_seq) {
+    return R::Error("advisory: stream, consumer and stream_seq are required");
+  }
+  return a;
+}
+
+}  // namespace tradepipe::audit
