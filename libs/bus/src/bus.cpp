@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -190,6 +191,104 @@ class NatsBus final : public Bus {
                          std::string(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)))};
     natsMsg_Destroy(msg);
     return stored;
+  }
+
+  Result<uint64_t> ReadStream(const std::string& stream, const std::string& filter, bool headers_only,
+                              const std::function<void(const StreamEntry&)>& visit) override {
+    using R = Result<uint64_t>;
+    jsStreamInfo* sinfo = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_GetStreamInfo(&sinfo, js_, stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return R::Error("read " + stream + ": " + ErrorText(s, jerr));
+    const uint64_t last = sinfo->State.LastSeq;
+    jsStreamInfo_Destroy(sinfo);
+
+    // A named consumer of our own (not a durable's state), gone on its own if we die mid-read.
+    static std::atomic<uint64_t> readers{0};
+    const std::string name =
+        "read-" + std::to_string(::getpid()) + "-" + std::to_string(readers.fetch_add(1, std::memory_order_relaxed));
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Name = name.c_str();
+    cc.AckPolicy = js_AckNone;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.FilterSubject = filter.c_str();
+    cc.HeadersOnly = headers_only;
+    cc.InactiveThreshold = 30 * kNanosPerSecond;
+    jsConsumerInfo* cinfo = nullptr;
+    s = js_AddConsumer(&cinfo, js_, stream.c_str(), &cc, nullptr, &jerr);
+    if (s != NATS_OK) return R::Error("read " + stream + ": consumer: " + ErrorText(s, jerr));
+    const uint64_t matching = cinfo->NumPending;
+    jsConsumerInfo_Destroy(cinfo);
+    auto remove = [&] { (void)js_DeleteConsumer(js_, stream.c_str(), name.c_str(), nullptr, nullptr); };
+    if (matching == 0 || last == 0) {
+      remove();
+      return uint64_t{0};
+    }
+
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream.c_str();
+    so.Consumer = name.c_str();
+    so.Config.HeadersOnly = headers_only;  // cnats compares the binding's config with the consumer's
+    so.Config.AckPolicy = js_AckNone;
+    natsSubscription* sub = nullptr;
+    s = js_PullSubscribe(&sub, js_, filter.c_str(), nullptr, nullptr, &so, &jerr);
+    if (s != NATS_OK) {
+      remove();
+      return R::Error("read " + stream + ": subscribe: " + ErrorText(s, jerr));
+    }
+    uint64_t visited = 0;
+    int empty_fetches = 0;
+    auto next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    bool done = false;
+    std::string error;
+    while (!done) {
+      natsMsgList list{};
+      s = natsSubscription_Fetch(&list, sub, 1024, 2000, &jerr);
+      if (s == NATS_TIMEOUT) {
+        // Nothing more arrives: what matched at the start expired meanwhile.
+        if (++empty_fetches == 3) break;
+        continue;
+      }
+      if (s != NATS_OK) {
+        error = "read " + stream + ": fetch: " + ErrorText(s, jerr);
+        break;
+      }
+      empty_fetches = 0;
+      for (int i = 0; i < list.Count && !done; ++i) {
+        natsMsg* msg = list.Msgs[i];
+        jsMsgMetaData* meta = nullptr;
+        if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) continue;
+        const uint64_t seq = meta->Sequence.Stream;
+        const int64_t stored = meta->Timestamp;
+        const uint64_t left = meta->NumPending;
+        jsMsgMetaData_Destroy(meta);
+        if (seq > last) {  // stored after the call started: not ours to read
+          done = true;
+          break;
+        }
+        const char* msg_id = nullptr;
+        if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &msg_id) != NATS_OK) msg_id = nullptr;
+        const StreamEntry entry{
+            natsMsg_GetSubject(msg), msg_id != nullptr ? std::string_view(msg_id) : std::string_view(),
+            headers_only ? std::string_view()
+                         : std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
+            seq, stored};
+        visit(entry);
+        ++visited;
+        if (seq == last || left == 0) done = true;
+      }
+      natsMsgList_Destroy(&list);
+      if (std::chrono::steady_clock::now() >= next_progress) {
+        spdlog::info("reading stream={} filter={} read={} of about {}", stream, filter, visited, matching);
+        next_progress += std::chrono::seconds(1);
+      }
+    }
+    natsSubscription_Destroy(sub);
+    remove();
+    if (!error.empty()) return R::Error(error);
+    return visited;
   }
 
   bool Connected() const override { return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; }

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "tradepipe/common/clock.hpp"
+
 namespace tradepipe::bus {
 
-ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform) {
+ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds& published) {
   ForwardResult result;
   std::vector<OutgoingMessage> out;
   std::vector<Message*> good;
@@ -17,7 +19,13 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
       ++result.dead;
       continue;
     }
-    for (auto& o : *produced) out.push_back(std::move(o));
+    for (auto& o : *produced) {
+      if (published.Contains(o.msg_id)) {
+        ++result.repeats;
+        continue;
+      }
+      out.push_back(std::move(o));
+    }
     good.push_back(&m);
   }
   result.forwarded = good.size();
@@ -25,6 +33,8 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
     result.status = Status::Error("publish: " + s.error());
     return result;
   }
+  const int64_t now = WallNanos();
+  for (const auto& o : out) published.Insert(o.msg_id, now);
   for (Message* m : good) (void)m->Ack();
   return result;
 }

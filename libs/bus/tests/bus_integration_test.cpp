@@ -7,6 +7,7 @@
 
 #include "nats_server.hpp"
 #include "tradepipe/bus/bus.hpp"
+#include "tradepipe/bus/seen_ids.hpp"
 
 namespace tradepipe::bus {
 namespace {
@@ -198,6 +199,37 @@ TEST_F(BusTest, GetMessageReadsByStreamSequence) {
   auto missing = bus_->GetMessage("T", ack->sequence + 100);
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().find("not found"), std::string::npos) << missing.error();
+}
+
+TEST_F(BusTest, ReadStreamVisitsWhatWasStoredInOrder) {
+  std::vector<OutgoingMessage> out;
+  for (int i = 0; i < 2500; ++i) out.push_back({i % 2 == 0 ? "t.even" : "t.odd", "r" + std::to_string(i), "d"});
+  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  std::vector<std::string> ids;
+  uint64_t last_seq = 0;
+  bool in_order = true;
+  auto read = bus_->ReadStream("T", "t.even", true, [&](const StreamEntry& e) {
+    ids.emplace_back(e.msg_id);
+    in_order = in_order && e.sequence > last_seq && e.data.empty() && e.stored_ns > 0;
+    last_seq = e.sequence;
+  });
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(*read, 1250u);
+  ASSERT_EQ(ids.size(), 1250u);
+  EXPECT_EQ(ids.front(), "r0");
+  EXPECT_EQ(ids.back(), "r2498");
+  EXPECT_TRUE(in_order);
+  SeenIds seen(10'000);
+  auto remembered = RememberPublished(*bus_, "T", "t.>", seen);
+  ASSERT_TRUE(remembered) << remembered.error();
+  EXPECT_EQ(*remembered, 2500u);
+  EXPECT_TRUE(seen.Contains("r2499"));
+  auto payloads = bus_->ReadStream("T", "t.odd", false, [&](const StreamEntry& e) { EXPECT_EQ(e.data, "d"); });
+  ASSERT_TRUE(payloads);
+  EXPECT_EQ(*payloads, 1250u);
+  auto empty = bus_->ReadStream("T", "t.none", true, [&](const StreamEntry&) { ADD_FAILURE(); });
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(*empty, 0u);
 }
 
 TEST_F(BusTest, ConsumerSettingsChangedInProtoReachTheExistingConsumer) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tradepipe/bus/seen_ids.hpp"
+
 namespace tradepipe::bus {
 namespace {
 
@@ -26,6 +28,37 @@ TEST(Topology, MissingRequiredFieldsAreRefused) {
   EXPECT_FALSE(ParseTopology(R"({"streams":[{"name":"S"}]})"));
   EXPECT_FALSE(ParseTopology(R"({"consumers":[{"stream":"S","durable":"d"}]})"));
   EXPECT_FALSE(ParseTopology("not json"));
+}
+
+}  // namespace
+}  // namespace tradepipe::bus
+
+namespace tradepipe::bus {
+namespace {
+
+TEST(SeenIds, RemembersEachIdOnceAndForgetsTheOldestAtCapacity) {
+  SeenIds seen(3);
+  EXPECT_TRUE(seen.Insert("a/order", 1));
+  EXPECT_FALSE(seen.Insert("a/order", 2));  // already there
+  EXPECT_TRUE(seen.Insert("b/order", 3));
+  EXPECT_TRUE(seen.Insert("c/order", 4));
+  EXPECT_TRUE(seen.Contains("a/order"));
+  EXPECT_FALSE(seen.Contains("a/order/report/1"));  // ids are compared whole, not by prefix
+  EXPECT_EQ(seen.OldestNanos(), 1);
+  EXPECT_TRUE(seen.Insert("d/order", 5));  // over capacity: "a" is forgotten
+  EXPECT_FALSE(seen.Contains("a/order"));
+  EXPECT_TRUE(seen.Contains("d/order"));
+  EXPECT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen.forgotten(), 1u);
+  EXPECT_EQ(seen.OldestNanos(), 3);
+  EXPECT_EQ(SeenIds(0).capacity(), 1u);  // never zero: a set that remembers nothing would be a bug
+}
+
+TEST(SeenIds, ManyDistinctIdsNeverCollide) {
+  SeenIds seen(200'000);
+  for (int i = 0; i < 200'000; ++i) ASSERT_TRUE(seen.Insert("demo:" + std::to_string(i) + "/order", i));
+  EXPECT_EQ(seen.size(), 200'000u);
+  EXPECT_FALSE(seen.Contains("demo:200000/order"));
 }
 
 }  // namespace

@@ -95,6 +95,12 @@ void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) 
       .Add("stream-max-age-s", common.stream_max_age_s,
            "seconds a message is kept in each stream (0 = proto/streams.json)", Scope::kShared)
       ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 86400));
+  settings
+      .Add("stream-duplicate-window-s", common.stream_duplicate_window_s,
+           "seconds JetStream drops a repeated Nats-Msg-Id in each stream (0 = proto/streams.json); its memory "
+           "is rate x window ids, and repeats later than it are caught by the services' own dedup sets",
+           Scope::kShared)
+      ->check(CLI::Range(int64_t{0}, int64_t{7} * 86400));
 }
 
 }  // namespace tradepipe::config

@@ -43,6 +43,7 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
   for (auto& stream : topology.streams) {
     if (common.stream_max_bytes > 0) stream.max_bytes = common.stream_max_bytes;
     if (common.stream_max_age_s > 0) stream.max_age_s = common.stream_max_age_s;
+    if (common.stream_duplicate_window_s > 0) stream.duplicate_window_s = common.stream_duplicate_window_s;
   }
   if (auto s = rt->bus_->Provision(topology); !s) {
     spdlog::critical("provisioning streams and consumers failed: {}", s.error());
@@ -118,6 +119,27 @@ void Runtime::ExportConsumer(const bus::ConsumerLoop& loop) {
     if (seconds < kStalledNotReadyAfterSeconds) return {};
     return "consumer " + name + ": its sink has been failing for " + std::to_string(static_cast<int64_t>(seconds)) +
            " s (batch held, retried): " + health->LastError();
+  });
+}
+
+void Runtime::ExportSeenIds(const std::string& set, const bus::SeenIds& ids) {
+  const prometheus::Labels labels{{"set", set}};
+  auto& size = metrics_.GaugeFamily("tradepipe_dedup_ids", "ids remembered to recognise repeated effects").Add(labels);
+  auto& capacity =
+      metrics_.GaugeFamily("tradepipe_dedup_capacity", "ids remembered at most (then the oldest is forgotten)")
+          .Add(labels);
+  auto& forgotten =
+      metrics_.CounterFamily("tradepipe_dedup_forgotten_total", "ids forgotten at capacity since start").Add(labels);
+  auto& horizon = metrics_
+                      .GaugeFamily("tradepipe_dedup_horizon_seconds",
+                                   "age of the oldest id remembered: how far back a repeat is recognised")
+                      .Add(labels);
+  metrics_.OnCollect([&, ids = &ids] {
+    size.Set(static_cast<double>(ids->size()));
+    capacity.Set(static_cast<double>(ids->capacity()));
+    forgotten.Increment(static_cast<double>(ids->forgotten()) - forgotten.Value());
+    const int64_t oldest = ids->OldestNanos();
+    horizon.Set(oldest == 0 ? 0.0 : static_cast<double>(WallNanos() - oldest) / 1e9);
   });
 }
 

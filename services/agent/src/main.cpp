@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   tp::config::CommonConfig common;
   std::string max_order_qty = "1000";
   int batch = 256;
+  int64_t remembered_ids = 250'000;
   bool send_asap = false;
   tp::config::Settings settings("agent", "tradepipe agent: signals in, orders or rejections out");
   tp::config::AddCommon(settings, common, 8002);
@@ -26,6 +27,10 @@ int main(int argc, char** argv) {
         return !d ? d.error() : *d <= tp::events::Decimal() ? std::string("must be positive") : std::string();
       });
   settings.Add("batch", batch, "messages fetched per pull request")->check(CLI::Range(1, 4096));
+  settings
+      .Add("dedup-capacity", remembered_ids,
+           "decision ids and fill ids remembered (each) to recognise repeats past the duplicate window")
+      ->check(CLI::Range(int64_t{1000}, int64_t{100'000'000}));
   settings.AddFlag("send-asap", send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
@@ -42,14 +47,41 @@ int main(int argc, char** argv) {
   auto& decision_latency = metrics.Histogram("tradepipe_agent_signal_to_decision_seconds",
                                              "signal published by the gateway to decision published",
                                              tp::metrics::Metrics::LatencyBuckets());
-  tp::agent::Positions positions;
+  auto& repeats = metrics.Counter("tradepipe_agent_repeated_decisions_total",
+                                  "decisions not published again: already in ORDERS (a redelivered signal)");
+  auto& fill_repeats =
+      metrics.Counter("tradepipe_agent_repeated_fills_total", "fills not applied again: their fill id was applied");
+
+  // Durable de-duplication, rebuilt from the streams before anything is decided: the decisions
+  // already in ORDERS are never published again, and positions are every fill of EXECUTIONS.
+  tp::bus::SeenIds decided(static_cast<size_t>(remembered_ids));
+  tp::agent::Positions positions(static_cast<size_t>(remembered_ids));
+  if (auto n = tp::bus::RememberPublished(rt->bus(), "ORDERS", "orders.>", decided); !n) {
+    spdlog::critical("rebuilding decisions from ORDERS: {}", n.error());
+    return 1;
+  } else {
+    spdlog::info("decisions already in ORDERS remembered={}", *n);
+  }
+  uint64_t unusable_fills = 0;
+  auto fills_read = rt->bus().ReadStream("EXECUTIONS", "exec.fill.>", false, [&](const tp::bus::StreamEntry& e) {
+    if (auto applied = tp::agent::ApplyFillEvent(positions, e.data, e.stored_ns); !applied) ++unusable_fills;
+  });
+  if (!fills_read) {
+    spdlog::critical("rebuilding positions from EXECUTIONS: {}", fills_read.error());
+    return 1;
+  }
+  spdlog::info("positions rebuilt from EXECUTIONS fills={} unusable={} symbols={}", *fills_read, unusable_fills,
+               positions.Snapshot().size());
+  rt->ExportSeenIds("agent-decisions", decided);
+  rt->ExportSeenIds("agent-fills", positions.applied());
 
   auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
     std::vector<std::string> reasons;   // per decided signal, empty for an order
     std::vector<int64_t> published_at;  // the gateway's stamp, for the latency histogram
     const auto result = tp::bus::ForwardBatch(
-        rt->bus(), batch_msgs, [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
+        rt->bus(), batch_msgs,
+        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
           auto signal = tp::events::ParseEnvelope(m.data());
           if (!signal) return R::Error(signal.error());
@@ -58,8 +90,10 @@ int main(int argc, char** argv) {
           reasons.push_back(d->reason);
           published_at.push_back(signal->StampOf("published").value_or(consumed));
           return std::vector<tp::bus::OutgoingMessage>{std::move(d->message)};
-        });
+        },
+        decided);
     dead.Increment(static_cast<double>(result.dead));
+    repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) return result.status;
     const int64_t now = tp::WallNanos();
     for (size_t i = 0; i < reasons.size(); ++i) {
@@ -75,25 +109,27 @@ int main(int argc, char** argv) {
   };
 
   // Fills publish nothing: the same ack/terminate path as signals, with no outgoing events.
+  tp::bus::SeenIds no_outputs(1);
   auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const auto result = tp::bus::ForwardBatch(
-        rt->bus(), batch_msgs, [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
+        rt->bus(), batch_msgs,
+        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          auto e = tp::events::ParseEnvelope(m.data());
-          if (!e) return R::Error(e.error());
-          auto fill = tp::events::ParseFillPayload(e->payload);
-          if (!fill) return R::Error(fill.error());
-          switch (positions.Apply(e->id, e->symbol, fill->side, fill->qty)) {
+          auto applied = tp::agent::ApplyFillEvent(positions, m.data());
+          if (!applied) return R::Error(applied.error());
+          switch (*applied) {
             case tp::agent::ApplyOutcome::kApplied:
               fills.Increment();
               break;
             case tp::agent::ApplyOutcome::kDuplicate:
+              fill_repeats.Increment();
               break;
             case tp::agent::ApplyOutcome::kOutOfRange:  // terminated and counted as a dead letter
-              return R::Error("fill " + e->id + " would take the " + e->symbol + " position out of range");
+              return R::Error("fill would take its position out of range");
           }
           return std::vector<tp::bus::OutgoingMessage>{};
-        });
+        },
+        no_outputs);
     dead.Increment(static_cast<double>(result.dead));
     return result.status;
   };

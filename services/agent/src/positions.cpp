@@ -3,17 +3,19 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "tradepipe/common/clock.hpp"
+
 namespace tradepipe::agent {
 
 ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& symbol, events::Side side,
-                              events::Decimal qty) {
+                              events::Decimal qty, int64_t at_ns) {
   std::lock_guard lock(mu_);
-  if (applied_.contains(fill_id)) return ApplyOutcome::kDuplicate;
+  if (applied_.Contains(fill_id)) return ApplyOutcome::kDuplicate;
   const auto it = net_.find(symbol);
   const events::Decimal current = it == net_.end() ? events::Decimal() : it->second;
   const auto next = side == events::Side::kBuy ? current.CheckedAdd(qty) : current.CheckedSub(qty);
   if (!next) return ApplyOutcome::kOutOfRange;
-  applied_.insert(fill_id);
+  applied_.Insert(fill_id, at_ns != 0 ? at_ns : WallNanos());
   net_[symbol] = *next;
   return ApplyOutcome::kApplied;
 }
@@ -29,9 +31,15 @@ std::map<std::string, events::Decimal> Positions::Snapshot() const {
   return net_;
 }
 
-size_t Positions::fills() const {
-  std::lock_guard lock(mu_);
-  return applied_.size();
+size_t Positions::fills() const { return applied_.size(); }
+
+Result<ApplyOutcome> ApplyFillEvent(Positions& positions, std::string_view data, int64_t at_ns) {
+  using R = Result<ApplyOutcome>;
+  auto e = events::ParseEnvelope(data);
+  if (!e) return R::Error(e.error());
+  auto fill = events::ParseFillPayload(e->payload);
+  if (!fill) return R::Error(fill.error());
+  return positions.Apply(e->id, e->symbol, fill->side, fill->qty, at_ns);
 }
 
 std::string Positions::ToJson() const {

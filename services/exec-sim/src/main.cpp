@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   tp::config::CommonConfig common;
   tp::execsim::MarketOptions market_options;
   int batch = 256;
+  int64_t remembered_ids = 250'000;
   bool send_asap = false;
   tp::config::Settings settings("exec-sim", "tradepipe exec-sim: orders in, execution reports and fills out");
   tp::config::AddCommon(settings, common, 8004);
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   settings.Add("jitter-bps", market_options.jitter_bps, "per-order mid jitter, ± basis points")
       ->check(CLI::Range(0, 5'000));
   settings.Add("batch", batch, "messages fetched per pull request")->check(CLI::Range(1, 4096));
+  settings
+      .Add("dedup-capacity", remembered_ids,
+           "report and fill ids remembered to recognise repeated orders past the duplicate window")
+      ->check(CLI::Range(int64_t{1000}, int64_t{100'000'000}));
   settings.AddFlag("send-asap", send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
@@ -35,11 +40,25 @@ int main(int argc, char** argv) {
   auto& expired = metrics.Counter("tradepipe_execsim_expired_total", "limit orders expired unfilled");
   auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
 
+  auto& repeats = metrics.Counter("tradepipe_execsim_repeated_outputs_total",
+                                  "reports and fills not published again: already in EXECUTIONS (a repeated order)");
+  // Durable de-duplication, rebuilt before the first order: whatever is in EXECUTIONS already is
+  // never published again, however late a repeated order comes.
+  tp::bus::SeenIds published(static_cast<size_t>(remembered_ids));
+  if (auto n = tp::bus::RememberPublished(rt->bus(), "EXECUTIONS", "exec.>", published); !n) {
+    spdlog::critical("rebuilding executions from EXECUTIONS: {}", n.error());
+    return 1;
+  } else {
+    spdlog::info("executions already in EXECUTIONS remembered={}", *n);
+  }
+  rt->ExportSeenIds("execsim-outputs", published);
+
   auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
     size_t filled = 0, unfilled = 0;
     const auto result = tp::bus::ForwardBatch(
-        rt->bus(), batch_msgs, [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
+        rt->bus(), batch_msgs,
+        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
           auto order = tp::events::ParseEnvelope(m.data());
           if (!order) return R::Error(order.error());
@@ -47,8 +66,10 @@ int main(int argc, char** argv) {
           if (!ex) return R::Error(ex.error());
           ++(ex->filled ? filled : unfilled);
           return std::move(ex->messages);
-        });
+        },
+        published);
     dead.Increment(static_cast<double>(result.dead));
+    repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) return result.status;
     orders.Increment(static_cast<double>(result.forwarded));
     fills.Increment(static_cast<double>(filled));

@@ -89,6 +89,15 @@ struct StoredMessage {
   std::string data;
 };
 
+// One message of a stream read in order (Bus::ReadStream); views valid during the visit only.
+struct StreamEntry {
+  std::string_view subject;
+  std::string_view msg_id;  // its Nats-Msg-Id header, empty if none
+  std::string_view data;    // empty on a headers-only read
+  uint64_t sequence = 0;
+  int64_t stored_ns = 0;  // when the stream stored it (wall clock)
+};
+
 class Consumer {
  public:
   virtual ~Consumer() = default;
@@ -120,6 +129,12 @@ class Bus {
 
   // The message stored at `sequence` of `stream`; an error (saying "not found") when it is gone.
   virtual Result<StoredMessage> GetMessage(const std::string& stream, uint64_t sequence) = 0;
+
+  // Visits every message of `stream` matching `filter`, in stream order, up to the last one stored
+  // when the call starts (an ephemeral, unacknowledged consumer: no durable state changes).
+  // Logs progress each second on long reads. Returns how many were visited.
+  virtual Result<uint64_t> ReadStream(const std::string& stream, const std::string& filter, bool headers_only,
+                                      const std::function<void(const StreamEntry&)>& visit) = 0;
 
   virtual bool Connected() const = 0;
   // Empty when connected, else why not (for /ready).

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tradepipe/bus/bus.hpp"
+#include "tradepipe/bus/seen_ids.hpp"
 
 namespace tradepipe::bus {
 
@@ -21,10 +22,15 @@ struct ForwardResult {
   Status status;         // ok: every good input was published and acked
   size_t forwarded = 0;  // good inputs (acked when status is ok, else left unsettled)
   size_t dead = 0;       // poison inputs terminated
+  size_t repeats = 0;    // outputs not published again: their id was already in the output stream
 };
 
 using Transform = std::function<Result<std::vector<OutgoingMessage>>(Message&)>;
 
-ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform);
+// `published` holds the ids already in the output stream (rebuilt at start with
+// RememberPublished): an output whose id is there is not published again, however long after
+// the original (beyond JetStream's duplicate window) the input comes back. Each output is checked
+// on its own: after a crash between two outputs of one input, only the missing one is published.
+ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds& published);
 
 }  // namespace tradepipe::bus

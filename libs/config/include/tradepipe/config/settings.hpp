@@ -39,6 +39,7 @@ struct CommonConfig {
   // each one provisions the streams at start.
   int64_t stream_max_bytes = 0;
   int64_t stream_max_age_s = 0;
+  int64_t stream_duplicate_window_s = 0;
 };
 
 class Settings {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "tradepipe/bus/bus.hpp"
+#include "tradepipe/bus/seen_ids.hpp"
 #include "tradepipe/config/settings.hpp"
 #include "tradepipe/http/server.hpp"
 #include "tradepipe/metrics/metrics.hpp"
@@ -45,6 +46,10 @@ class Runtime {
   // its sink has been failing (tradepipe_consumer_stalled_seconds) and failed attempts
   // (tradepipe_consumer_sink_failures_total); not ready while the sink has failed for 5 s or more.
   void ExportConsumer(const bus::ConsumerLoop& loop);
+
+  // Exports a de-duplication set by name: tradepipe_dedup_ids, _capacity, _forgotten_total and
+  // _horizon_seconds (age of the oldest id remembered: how far back a repeat is recognised).
+  void ExportSeenIds(const std::string& set, const bus::SeenIds& ids);
 
   // Serves HTTP, waits for SIGINT/SIGTERM, then: stop_input() (stop consuming), stop the HTTP
   // server (drain answers), close the bus (wait for outstanding PubAcks). Returns the exit code.

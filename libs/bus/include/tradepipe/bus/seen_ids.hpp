@@ -1,0 +1,61 @@
+// Ids of effects already produced (messages published, fills applied), remembered durably enough
+// that a repeat is recognised long after JetStream's duplicate window: the set is rebuilt at start
+// from the output stream itself (RememberPublished), so it survives restarts, and it is bounded.
+//
+// Each id is kept as a 128-bit digest (SHA-256, truncated): memory per id is fixed whatever the
+// id's length, and a false "seen" (which would drop a real effect) has probability ~n²/2¹²⁹.
+// At capacity the oldest id is forgotten (counted): a repeat is recognised for
+// max(duplicate window, capacity / rate) after the original — Horizon() says how far back that
+// is right now, and the services export it.
+//
+// Thread-safety: every method is thread-safe (one mutex: the consumer thread writes, metrics read).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string_view>
+#include <unordered_set>
+
+#include "tradepipe/bus/bus.hpp"
+
+namespace tradepipe::bus {
+
+class SeenIds {
+ public:
+  explicit SeenIds(size_t capacity);
+
+  bool Contains(std::string_view id) const;
+  // Remembers `id` as produced at `at_ns` (wall clock); false when it was already there.
+  bool Insert(std::string_view id, int64_t at_ns);
+
+  size_t size() const;
+  size_t capacity() const { return capacity_; }
+  uint64_t forgotten() const;  // evicted at capacity since start
+  // Wall-clock time of the oldest id still remembered (0 when empty).
+  int64_t OldestNanos() const;
+
+ private:
+  struct Key {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return static_cast<size_t>(k.lo); }  // already uniform
+  };
+  static Key Digest(std::string_view id);
+
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_set<Key, KeyHash> set_;
+  std::deque<std::pair<Key, int64_t>> order_;  // oldest first
+  uint64_t forgotten_ = 0;
+};
+
+// Remembers the message id (`Nats-Msg-Id`) of every message of `stream` matching `filter`, as
+// stored when the call starts, oldest first (a headers-only read). Logs progress each second on
+// long reads. Returns how many messages were read.
+Result<uint64_t> RememberPublished(Bus& bus, const std::string& stream, const std::string& filter, SeenIds& seen);
+
+}  // namespace tradepipe::bus
