@@ -6,9 +6,10 @@
 
 namespace tradepipe::bus {
 
-ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds& published) {
+ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds* published) {
   ForwardResult result;
   std::vector<OutgoingMessage> out;
+  std::vector<SeenIds::Key> out_keys;  // digested once: checked now, remembered after the PubAcks
   std::vector<Message*> good;
   good.reserve(batch.size());
   for (Message& m : batch) {
@@ -20,10 +21,12 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
       continue;
     }
     for (auto& o : *produced) {
-      if (published.Contains(o.msg_id)) {
+      const SeenIds::Key key = SeenIds::Digest(o.msg_id);
+      if (published->Contains(key)) {
         ++result.repeats;
         continue;
       }
+      out_keys.push_back(key);
       out.push_back(std::move(o));
     }
     good.push_back(&m);
@@ -34,7 +37,7 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
     return result;
   }
   const int64_t now = WallNanos();
-  for (const auto& o : out) published.Insert(o.msg_id, now);
+  for (const auto& key : out_keys) published->Insert(key, now);
   for (Message* m : good) (void)m->Ack();
   return result;
 }

@@ -16,14 +16,12 @@ SeenIds::Key SeenIds::Digest(std::string_view id) {
   return k;
 }
 
-bool SeenIds::Contains(std::string_view id) const {
-  const Key k = Digest(id);
+bool SeenIds::Contains(const Key& k) const {
   std::lock_guard lock(mu_);
   return set_.contains(k);
 }
 
-bool SeenIds::Insert(std::string_view id, int64_t at_ns) {
-  const Key k = Digest(id);
+bool SeenIds::Insert(const Key& k, int64_t at_ns) {
   std::lock_guard lock(mu_);
   if (!set_.insert(k).second) return false;
   order_.emplace_back(k, at_ns);

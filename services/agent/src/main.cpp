@@ -56,22 +56,10 @@ int main(int argc, char** argv) {
   // already in ORDERS are never published again, and positions are every fill of EXECUTIONS.
   tp::bus::SeenIds decided(static_cast<size_t>(remembered_ids));
   tp::agent::Positions positions(static_cast<size_t>(remembered_ids));
-  if (auto n = tp::bus::RememberPublished(rt->bus(), "ORDERS", "orders.>", decided); !n) {
-    spdlog::critical("rebuilding decisions from ORDERS: {}", n.error());
-    return 1;
-  } else {
-    spdlog::info("decisions already in ORDERS remembered={}", *n);
-  }
-  uint64_t unusable_fills = 0;
-  auto fills_read = rt->bus().ReadStream("EXECUTIONS", "exec.fill.>", false, [&](const tp::bus::StreamEntry& e) {
-    if (auto applied = tp::agent::ApplyFillEvent(positions, e.data, e.stored_ns); !applied) ++unusable_fills;
-  });
-  if (!fills_read) {
-    spdlog::critical("rebuilding positions from EXECUTIONS: {}", fills_read.error());
+  if (auto rebuilt = tp::agent::RebuildFromStreams(rt->bus(), decided, positions); !rebuilt) {
+    spdlog::critical("{}", rebuilt.error());
     return 1;
   }
-  spdlog::info("positions rebuilt from EXECUTIONS fills={} unusable={} symbols={}", *fills_read, unusable_fills,
-               positions.Snapshot().size());
   rt->ExportSeenIds("agent-decisions", decided);
   rt->ExportSeenIds("agent-fills", positions.applied());
 
@@ -91,7 +79,7 @@ int main(int argc, char** argv) {
           published_at.push_back(signal->StampOf("published").value_or(consumed));
           return std::vector<tp::bus::OutgoingMessage>{std::move(d->message)};
         },
-        decided);
+        &decided);
     dead.Increment(static_cast<double>(result.dead));
     repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) return result.status;
@@ -109,7 +97,6 @@ int main(int argc, char** argv) {
   };
 
   // Fills publish nothing: the same ack/terminate path as signals, with no outgoing events.
-  tp::bus::SeenIds no_outputs(1);
   auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
@@ -129,7 +116,7 @@ int main(int argc, char** argv) {
           }
           return std::vector<tp::bus::OutgoingMessage>{};
         },
-        no_outputs);
+        nullptr);
     dead.Increment(static_cast<double>(result.dead));
     return result.status;
   };

@@ -2,6 +2,7 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
 
 #include "tradepipe/common/clock.hpp"
 
@@ -9,13 +10,14 @@ namespace tradepipe::agent {
 
 ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& symbol, events::Side side,
                               events::Decimal qty, int64_t at_ns) {
+  const bus::SeenIds::Key key = bus::SeenIds::Digest(fill_id);
   std::lock_guard lock(mu_);
-  if (applied_.Contains(fill_id)) return ApplyOutcome::kDuplicate;
+  if (applied_.Contains(key)) return ApplyOutcome::kDuplicate;
   const auto it = net_.find(symbol);
   const events::Decimal current = it == net_.end() ? events::Decimal() : it->second;
   const auto next = side == events::Side::kBuy ? current.CheckedAdd(qty) : current.CheckedSub(qty);
   if (!next) return ApplyOutcome::kOutOfRange;
-  applied_.Insert(fill_id, at_ns != 0 ? at_ns : WallNanos());
+  applied_.Insert(key, at_ns != 0 ? at_ns : WallNanos());
   net_[symbol] = *next;
   return ApplyOutcome::kApplied;
 }
@@ -32,6 +34,19 @@ std::map<std::string, events::Decimal> Positions::Snapshot() const {
 }
 
 size_t Positions::fills() const { return applied_.size(); }
+
+Status RebuildFromStreams(bus::Bus& bus, bus::SeenIds& decided, Positions& positions) {
+  auto decisions = bus::RememberPublished(bus, "ORDERS", "orders.>", decided);
+  if (!decisions) return Status::Error("rebuilding decisions from ORDERS: " + decisions.error());
+  uint64_t unusable = 0;
+  auto fills = bus.ReadStream("EXECUTIONS", "exec.fill.>", false, [&](const bus::StreamEntry& e) {
+    if (!ApplyFillEvent(positions, e.data, e.stored_ns)) ++unusable;
+  });
+  if (!fills) return Status::Error("rebuilding positions from EXECUTIONS: " + fills.error());
+  spdlog::info("rebuilt from the streams: decisions in ORDERS={} fills in EXECUTIONS={} unusable={} symbols={}",
+               *decisions, *fills, unusable, positions.Snapshot().size());
+  return {};
+}
 
 Result<ApplyOutcome> ApplyFillEvent(Positions& positions, std::string_view data, int64_t at_ns) {
   using R = Result<ApplyOutcome>;

@@ -42,4 +42,8 @@ class Positions {
 // Applies one fill event (a message of exec.fill.>); an error for an unusable message (poison).
 Result<ApplyOutcome> ApplyFillEvent(Positions& positions, std::string_view data, int64_t at_ns = 0);
 
+// Before the agent decides anything: remembers the decisions already in ORDERS and rebuilds the
+// positions from every fill of EXECUTIONS, in stream order. Logs what it read.
+Status RebuildFromStreams(bus::Bus& bus, bus::SeenIds& decided, Positions& positions);
+
 }  // namespace tradepipe::agent

@@ -1,6 +1,7 @@
 #include "advisory.hpp"
 
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 namespace tradepipe::audit {
 namespace {
@@ -61,6 +62,40 @@ Result<ConsumerAdvisory> ParseConsumerAdvisory(std::string_view json) {
     return R::Error("advisory: stream, consumer and stream_seq are required");
   }
   return a;
+}
+
+Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>& advisories, int64_t now_ns) {
+  GivenUpBatch batch;
+  for (auto& m : advisories) {
+    auto advisory = ParseConsumerAdvisory(m.data());
+    if (!advisory) {
+      batch.unreadable.push_back(
+          {std::string(m.subject()), m.stream_sequence(), advisory.error(), std::string(m.data()), now_ns});
+      continue;
+    }
+    GivenUpMessage g{std::string(GiveUpKindName(advisory->kind)),
+                     advisory->stream,
+                     advisory->stream_seq,
+                     advisory->consumer,
+                     advisory->deliveries,
+                     advisory->reason,
+                     {},
+                     {},
+                     now_ns};
+    auto original = bus.GetMessage(advisory->stream, advisory->stream_seq);
+    if (original) {
+      g.subject = std::move(original->subject);
+      g.data = std::move(original->data);
+    } else if (original.error().find("not found") != std::string::npos) {
+      g.reason += g.reason.empty() ? "original no longer in its stream" : " (original no longer in its stream)";
+    } else {
+      return Result<GivenUpBatch>::Error("read given-up message back: " + original.error());
+    }
+    spdlog::warn("consumer gave a message up kind={} consumer={} stream={} seq={} deliveries={} subject={}", g.kind,
+                 g.consumer, g.stream, g.stream_seq, g.deliveries, g.subject);
+    batch.given_up.push_back(std::move(g));
+  }
+  return batch;
 }
 
 }  // namespace tradepipe::audit

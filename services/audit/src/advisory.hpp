@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "store.hpp"
+#include "tradepipe/bus/bus.hpp"
 #include "tradepipe/common/result.hpp"
 
 namespace tradepipe::audit {
@@ -30,5 +32,15 @@ struct ConsumerAdvisory {
 // Parses a max_deliver or terminated advisory; any other JSON (or another advisory type) is an
 // error naming what is wrong.
 Result<ConsumerAdvisory> ParseConsumerAdvisory(std::string_view json);
+
+// What a batch of DEADLETTERS messages records: a given-up row per advisory, with the original
+// message read back from its stream (a note in `reason` when it is no longer there), and a dead
+// letter per message that is no advisory. Fails when an original cannot be read for another
+// reason (the bus is down): the batch is then retried.
+struct GivenUpBatch {
+  std::vector<GivenUpMessage> given_up;
+  std::vector<DeadLetter> unreadable;
+};
+Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>& advisories, int64_t now_ns);
 
 }  // namespace tradepipe::audit

@@ -76,46 +76,17 @@ int main(int argc, char** argv) {
                                          "messages a consumer gave up on (max deliveries, terminated), recorded");
   // A consumer gave messages up: record each with the original message, read back from its stream.
   auto on_advisories = [&](std::vector<tp::bus::Message>& msgs) -> tp::Status {
-    const int64_t now = tp::WallNanos();
-    std::vector<tp::audit::GivenUpMessage> records;
-    std::vector<tp::audit::DeadLetter> unreadable;
-    for (auto& m : msgs) {
-      auto advisory = tp::audit::ParseConsumerAdvisory(m.data());
-      if (!advisory) {
-        unreadable.push_back(
-            {std::string(m.subject()), m.stream_sequence(), advisory.error(), std::string(m.data()), now});
-        continue;
-      }
-      tp::audit::GivenUpMessage g{std::string(tp::audit::GiveUpKindName(advisory->kind)),
-                                  advisory->stream,
-                                  advisory->stream_seq,
-                                  advisory->consumer,
-                                  advisory->deliveries,
-                                  advisory->reason,
-                                  {},
-                                  {},
-                                  now};
-      auto original = rt->bus().GetMessage(advisory->stream, advisory->stream_seq);
-      if (original) {
-        g.subject = std::move(original->subject);
-        g.data = std::move(original->data);
-      } else if (original.error().find("not found") != std::string::npos) {
-        g.reason += g.reason.empty() ? "original no longer in its stream" : " (original no longer in its stream)";
-      } else {
-        return tp::Status::Error("read given-up message back: " + original.error());  // retried
-      }
-      spdlog::warn("consumer gave a message up kind={} consumer={} stream={} seq={} deliveries={} subject={}", g.kind,
-                   g.consumer, g.stream, g.stream_seq, g.deliveries, g.subject);
-      records.push_back(std::move(g));
+    auto resolved = tp::audit::ResolveAdvisories(rt->bus(), msgs, tp::WallNanos());
+    if (!resolved) return tp::Status::Error(resolved.error());  // retried
+    if (!resolved->unreadable.empty()) {
+      auto r = (*store)->Record({}, resolved->unreadable);
+      if (!r) return tp::Status::Error("audit commit: " + r.error());
+      dead.Increment(static_cast<double>(resolved->unreadable.size()));
     }
-    if (!unreadable.empty()) {
-      if (auto r = (*store)->Record({}, unreadable); !r) return tp::Status::Error("audit commit: " + r.error());
-      dead.Increment(static_cast<double>(unreadable.size()));
-    }
-    auto inserted = (*store)->RecordGivenUp(records);
+    auto inserted = (*store)->RecordGivenUp(resolved->given_up);
     if (!inserted) return tp::Status::Error("audit commit: " + inserted.error());
     for (auto& m : msgs) (void)m.Ack();
-    for (const auto& g : records) given_up.Add({{"kind", g.kind}, {"consumer", g.consumer}}).Increment();
+    for (const auto& g : resolved->given_up) given_up.Add({{"kind", g.kind}, {"consumer", g.consumer}}).Increment();
     return {};
   };
 

@@ -1,4 +1,3 @@
-#include "advisory.hpp"
 #include "store.hpp"
 
 #include <gtest/gtest.h>
@@ -6,6 +5,7 @@
 
 #include <filesystem>
 
+#include "advisory.hpp"
 #include "tradepipe/events/envelope.hpp"
 
 namespace tradepipe::audit {

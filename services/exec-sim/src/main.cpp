@@ -45,12 +45,12 @@ int main(int argc, char** argv) {
   // Durable de-duplication, rebuilt before the first order: whatever is in EXECUTIONS already is
   // never published again, however late a repeated order comes.
   tp::bus::SeenIds published(static_cast<size_t>(remembered_ids));
-  if (auto n = tp::bus::RememberPublished(rt->bus(), "EXECUTIONS", "exec.>", published); !n) {
-    spdlog::critical("rebuilding executions from EXECUTIONS: {}", n.error());
+  auto remembered = tp::bus::RememberPublished(rt->bus(), "EXECUTIONS", "exec.>", published);
+  if (!remembered) {
+    spdlog::critical("rebuilding executions from EXECUTIONS: {}", remembered.error());
     return 1;
-  } else {
-    spdlog::info("executions already in EXECUTIONS remembered={}", *n);
   }
+  spdlog::info("executions already in EXECUTIONS remembered={}", *remembered);
   rt->ExportSeenIds("execsim-outputs", published);
 
   auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
           ++(ex->filled ? filled : unfilled);
           return std::move(ex->messages);
         },
-        published);
+        &published);
     dead.Increment(static_cast<double>(result.dead));
     repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) return result.status;

@@ -31,6 +31,7 @@ using Transform = std::function<Result<std::vector<OutgoingMessage>>(Message&)>;
 // RememberPublished): an output whose id is there is not published again, however long after
 // the original (beyond JetStream's duplicate window) the input comes back. Each output is checked
 // on its own: after a crash between two outputs of one input, only the missing one is published.
-ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds& published);
+// `published` may be null only for a transform that never produces outputs.
+ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds* published);
 
 }  // namespace tradepipe::bus

@@ -23,11 +23,21 @@ namespace tradepipe::bus {
 
 class SeenIds {
  public:
+  struct Key {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    bool operator==(const Key&) const = default;
+  };
+  // The digest an id is remembered by: compute it once when an id is both checked and inserted.
+  static Key Digest(std::string_view id);
+
   explicit SeenIds(size_t capacity);
 
-  bool Contains(std::string_view id) const;
-  // Remembers `id` as produced at `at_ns` (wall clock); false when it was already there.
-  bool Insert(std::string_view id, int64_t at_ns);
+  bool Contains(const Key& key) const;
+  bool Contains(std::string_view id) const { return Contains(Digest(id)); }
+  // Remembers the id as produced at `at_ns` (wall clock); false when it was already there.
+  bool Insert(const Key& key, int64_t at_ns);
+  bool Insert(std::string_view id, int64_t at_ns) { return Insert(Digest(id), at_ns); }
 
   size_t size() const;
   size_t capacity() const { return capacity_; }
@@ -36,16 +46,9 @@ class SeenIds {
   int64_t OldestNanos() const;
 
  private:
-  struct Key {
-    uint64_t hi = 0;
-    uint64_t lo = 0;
-    bool operator==(const Key&) const = default;
-  };
   struct KeyHash {
     size_t operator()(const Key& k) const { return static_cast<size_t>(k.lo); }  // already uniform
   };
-  static Key Digest(std::string_view id);
-
   const size_t capacity_;
   mutable std::mutex mu_;
   std::unordered_set<Key, KeyHash> set_;
