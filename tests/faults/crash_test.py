@@ -108,7 +108,7 @@ class Crashes(unittest.TestCase):
         # must answer 503 by its publish timeout (never hang, never 202), and the sender's retry
         # after the stall must not store the signal twice (the stalled publish is stored late).
         body = b'{"symbol":"NVDA","action":"buy","qty":3}'
-        with Stack(BIN_DIR, gateway_args=("--publish-timeout-ms", "500")) as stack:
+        with Stack(BIN_DIR, gateway_args=("--request-deadline-ms", "500")) as stack:
             try:
                 for i in range(20):
                     send_with_retry(stack, f"before_{i}", body)

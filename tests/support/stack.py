@@ -22,6 +22,8 @@ import tempfile
 import time
 import urllib.request
 
+from proxy import Proxy
+
 DEMO_SECRET = "whsec_dHJhZGVwaXBlLWRlbW8tc2VjcmV0"  # the documented DEMO key, not a secret
 
 
@@ -63,8 +65,12 @@ class Stack:
                 "exec-sim": "exec-sim/exec-sim", "audit": "audit/audit"}
 
     def __init__(self, bin_dir, agent_args=(), gateway_args=(), exec_args=(), audit_args=(), redis=False,
-                 extra_env=None):
+                 extra_env=None, proxies=()):
+        """`proxies`: servers ("nats", "redis") the services reach through a test-controlled
+        Proxy (self.proxies[name]) instead of directly."""
         self.bin_dir = bin_dir
+        self.proxy_names = tuple(proxies)
+        self.proxies = {}
         self.extra_env = dict(extra_env or {})
         self.redis = redis
         self.extra = {"gateway": ["--demo", *gateway_args], "agent": list(agent_args),
@@ -94,6 +100,8 @@ class Stack:
             code = self.stop(name)
             if code not in (0, None) and name not in infra:
                 problems.append(f"{name} exited with {code} on SIGTERM")
+        for proxy in self.proxies.values():
+            proxy.close()
         problems += self._sanitizer_reports()
         if problems and exc_type is None:
             self.dump_logs()
@@ -167,7 +175,7 @@ class Stack:
                                     "-m", str(self.ports["nats-monitor"]), "-sd", os.path.join(self.dir, "nats")])
         self._wait(lambda: self._get(self.ports["nats-monitor"], "/healthz")[0] == 200, "nats-server")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEPIPE_")}
-        env["TRADEPIPE_NATS_URL"] = f"nats://127.0.0.1:{self.ports['nats']}"
+        env["TRADEPIPE_NATS_URL"] = f"nats://127.0.0.1:{self._reach('nats')}"
         env.update(self.extra_env)
         if self.redis:
             self.ports["redis"] = free_port()
@@ -175,7 +183,7 @@ class Stack:
                                          "--save", "", "--appendonly", "no", "--dir", self.dir])
             self._wait(lambda: socket.create_connection(("127.0.0.1", self.ports["redis"]), 1).close() is None,
                        "redis-server")
-            env["TRADEPIPE_GATEWAY_REDIS_URL"] = f"redis://127.0.0.1:{self.ports['redis']}"
+            env["TRADEPIPE_GATEWAY_REDIS_URL"] = f"redis://127.0.0.1:{self._reach('redis')}"
         self.env = env
         for name, rel in self.SERVICES.items():
             self.ports[name] = free_port()
@@ -185,6 +193,13 @@ class Stack:
             self._spawn(name, argv + self.extra[name], env)
         for name in self.SERVICES:
             self._wait(lambda n=name: self.get(n, "/ready")[0] == 200, f"{name} /ready")
+
+    def _reach(self, server):
+        """The port the services use for `server`: its own, or its proxy's."""
+        if server not in self.proxy_names:
+            return self.ports[server]
+        self.proxies[server] = Proxy(self.ports[server]).__enter__()
+        return self.proxies[server].port
 
     def _wait(self, predicate, what, timeout=30):
         deadline = time.time() + timeout

@@ -136,7 +136,7 @@ class NatsBus final : public Bus {
     return ack;
   }
 
-  void PublishAsync(std::string_view subject, std::string_view msg_id, std::string_view data,
+  void PublishAsync(std::string_view subject, std::string_view msg_id, std::string_view data, int64_t timeout_ms,
                     PublishCallback done) override {
     const std::string subj(subject), id(msg_id);
     natsMsg* msg = nullptr;
@@ -149,7 +149,7 @@ class NatsBus final : public Bus {
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = id.c_str();
-    po.MaxWait = publish_timeout_ms_;
+    po.MaxWait = timeout_ms > 0 ? timeout_ms : publish_timeout_ms_;
     natsMsg* owned = msg;
     s = js_PublishMsgAsync(js_, &owned, &po);
     if (s != NATS_OK) {
@@ -564,7 +564,7 @@ Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages) {
   size_t left = messages.size();
   std::string first_error;
   for (const auto& m : messages) {
-    bus.PublishAsync(m.subject, m.msg_id, m.data, [&](Result<PublishAck> r) {
+    bus.PublishAsync(m.subject, m.msg_id, m.data, 0, [&](Result<PublishAck> r) {
       std::lock_guard lock(mu);
       if (!r && first_error.empty()) first_error = r.error();
       if (--left == 0) cv.notify_one();

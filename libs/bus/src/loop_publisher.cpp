@@ -177,6 +177,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   struct Pending {
     PublishCallback done;
     int64_t deadline_ms;
+    int64_t timeout_ms;  // for the error text
   };
 
   Impl(net::io_context& io, LoopPublisherOptions opts)
@@ -421,7 +422,8 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     return ack;
   }
 
-  void PublishHere(std::string_view subject, std::string_view msg_id, std::string_view data, PublishCallback done) {
+  void PublishHere(std::string_view subject, std::string_view msg_id, std::string_view data, int64_t timeout_ms,
+                   PublishCallback done) {
     using R = Result<PublishAck>;
     if (state != State::kConnected) return done(R::Error(NotReadyReason()));
     if (!SafeToken(subject)) return done(R::Error("subject must be non-empty without spaces or control characters"));
@@ -456,7 +458,8 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     out += kHeadEnd;
     out += data;
     out += kCrLf;
-    pending.push_back({std::move(done), SteadyMillis() + options.publish_timeout_ms});
+    if (timeout_ms <= 0) timeout_ms = options.publish_timeout_ms;
+    pending.push_back({std::move(done), SteadyMillis() + timeout_ms, timeout_ms});
     ScheduleFlush();
   }
 
@@ -527,20 +530,23 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // Every 50 ms: fail publishes past their deadline (oldest first: deadlines are in send order),
-  // and PING the server now and then so a silent one is noticed.
+  // Every 50 ms: fail publishes past their deadline, and PING the server now and then so a silent
+  // one is noticed. Deadlines differ per publish (a webhook's remaining budget), so the whole
+  // queue is looked at; it holds at most the gateway's in-flight bound.
   void Tick() {
-    tick_timer.expires_after(std::chrono::milliseconds(50));
+    tick_timer.expires_after(std::chrono::milliseconds(LoopPublisher::kTimerGranularityMs));
     tick_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->state == State::kClosed) return;
       const int64_t now = SteadyMillis();
-      while (!self->pending.empty() && (!self->pending.front().done || self->pending.front().deadline_ms <= now)) {
-        PublishCallback done = std::move(self->pending.front().done);
-        self->pending.pop_front();
-        if (done) {
-          done(Result<PublishAck>::Error("no PubAck within " + std::to_string(self->options.publish_timeout_ms) +
-                                         " ms; the message may have been stored, retry with the same id"));
-        }
+      std::vector<std::pair<PublishCallback, int64_t>> expired;
+      for (Pending& p : self->pending) {
+        if (p.done && p.deadline_ms <= now) expired.emplace_back(std::move(p.done), p.timeout_ms);
+      }
+      self->PopCompleted();
+      // After the queue is consistent again: a callback may publish.
+      for (auto& [done, timeout_ms] : expired) {
+        done(Result<PublishAck>::Error("no PubAck within " + std::to_string(timeout_ms) +
+                                       " ms; the message may have been stored, retry with the same id"));
       }
       // A server that accepts the TCP connection but never finishes the handshake (stalled, or a
       // peer gone without a reset) is given up on, so the next URL gets its turn.
@@ -634,12 +640,13 @@ void LoopPublisher::Start() {
 void LoopPublisher::Close() { impl_->Close(); }
 
 void LoopPublisher::Publish(std::string_view subject, std::string_view msg_id, std::string_view data,
-                            PublishCallback done) {
+                            PublishCallback done, int64_t timeout_ms) {
   if (impl_->closed.load(std::memory_order_acquire)) return done(Result<PublishAck>::Error("publisher closed"));
-  if (OnLoopThread()) return impl_->PublishHere(subject, msg_id, data, std::move(done));
-  net::post(impl_->loop,
-            [impl = impl_, subject = std::string(subject), msg_id = std::string(msg_id), data = std::string(data),
-             done = std::move(done)]() mutable { impl->PublishHere(subject, msg_id, data, std::move(done)); });
+  if (OnLoopThread()) return impl_->PublishHere(subject, msg_id, data, timeout_ms, std::move(done));
+  net::post(impl_->loop, [impl = impl_, subject = std::string(subject), msg_id = std::string(msg_id),
+                          data = std::string(data), timeout_ms, done = std::move(done)]() mutable {
+    impl->PublishHere(subject, msg_id, data, timeout_ms, std::move(done));
+  });
 }
 
 bool LoopPublisher::OnLoopThread() const { return impl_->loop.get_executor().running_in_this_thread(); }

@@ -213,6 +213,35 @@ TEST_F(LoopPublisherTest, StalledServerTimesOutEveryPublish) {
   ASSERT_TRUE(next) << next.error();
 }
 
+TEST_F(LoopPublisherTest, EachPublishTimesOutByItsOwnTimeoutWhateverWasSentBefore) {
+  // The gateway gives each publish what is left of its request's deadline: a short timeout behind
+  // a long one must fail by its own, not wait for the one in front.
+  testing::NatsServer server;
+  Provision(server.url());
+  bus_.reset();
+  Loop loop({.url = server.url(), .name = "test", .publish_timeout_ms = 5'000, .ping_interval_ms = 60'000});
+  ASSERT_TRUE(loop.WaitConnected());
+  server.Pause();
+  std::promise<Result<PublishAck>> long_done, short_done;
+  auto long_answer = long_done.get_future(), short_answer = short_done.get_future();
+  const auto sent = std::chrono::steady_clock::now();
+  loop.publisher().Publish("t.s", "long-1", "x", [&](Result<PublishAck> r) { long_done.set_value(std::move(r)); });
+  loop.publisher().Publish(
+      "t.s", "short-1", "x", [&](Result<PublishAck> r) { short_done.set_value(std::move(r)); }, 200);
+  ASSERT_EQ(short_answer.wait_for(2s), std::future_status::ready) << "the short timeout waited for the long one";
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  EXPECT_EQ(long_answer.wait_for(0s), std::future_status::timeout) << "the long one is still waiting";
+  server.Resume();
+  auto failed = short_answer.get();
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().find("no PubAck within 200 ms"), std::string::npos) << failed.error();
+  EXPECT_GE(waited, 200ms);
+  // Resumed in time, the long one gets its PubAck.
+  ASSERT_EQ(long_answer.wait_for(10s), std::future_status::ready);
+  auto stored = long_answer.get();
+  EXPECT_TRUE(stored) << stored.error();
+}
+
 TEST_F(LoopPublisherTest, StalledFirstServerIsLeftForTheNextUrl) {
   // The first server accepts TCP (the kernel does, even for a stopped process) but never sends
   // INFO: the handshake deadline moves the publisher on to the second URL.

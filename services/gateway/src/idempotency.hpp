@@ -59,6 +59,9 @@ class IdempotencyStore {
   virtual int64_t size() const = 0;
   // Entries dropped for capacity or age (memory store); 0 where the server does it (Redis).
   virtual uint64_t evictions() const { return 0; }
+  // The longest a Begin, Complete or Release takes before it fails, in ms (0: answered at once).
+  // The gateway keeps this much of each request's deadline for recording its answer.
+  virtual int64_t OperationBoundMs() const { return 0; }
   // Empty when usable, else why not (for /ready).
   virtual std::string NotReadyReason() const { return {}; }
   // Finishes background work (Redis lanes) so nothing completes later; further calls fail at once.

@@ -2,11 +2,9 @@
 // Wiring only; the decisions live in webhook_processor.cpp.
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <set>
 
@@ -19,6 +17,7 @@
 #include "tradepipe/config/settings.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
 #include "tradepipe/service/runtime.hpp"
+#include "webhook_endpoint.hpp"
 #include "webhook_processor.hpp"
 
 namespace tp = tradepipe;
@@ -37,7 +36,7 @@ struct GatewayConfig {
   std::string redis_url;                  // empty: in-memory store
   std::string redis_transport = "loops";  // loops: a connection per HTTP thread; lanes: threads of their own
   size_t redis_lanes = 2;
-  int64_t publish_timeout_ms = 2500;
+  int64_t request_deadline_ms = 2500;
   int64_t max_in_flight = 4096;
   int64_t read_timeout_ms = 5000;
   double source_rate = 0;
@@ -76,8 +75,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"loops", "lanes"}));
   settings.Add("redis-lanes", cfg.redis_lanes, "with --redis-transport lanes: Redis connections, each a thread")
       ->check(CLI::Range(1, 64));
-  settings.Add("publish-timeout-ms", cfg.publish_timeout_ms, "wait for the JetStream PubAck before answering 503")
-      ->check(CLI::Range(10, 60'000));
+  settings
+      .Add("request-deadline-ms", cfg.request_deadline_ms,
+           "every webhook is answered within this long of its arrival (TradingView gives up after 3 s)")
+      ->check(CLI::Range(50, 60'000));
   settings.Add("max-in-flight", cfg.max_in_flight, "publishes awaiting their PubAck before new webhooks get 503")
       ->check(CLI::Range(1, 1'000'000));
   settings.Add("read-timeout-ms", cfg.read_timeout_ms, "time a client has to send a whole request")
@@ -152,6 +153,15 @@ int main(int argc, char** argv) {
     auto made = std::make_unique<tp::gateway::RedisIdempotencyStore>(*redis_options);
     redis = made.get();
     store = std::move(made);
+  } else {
+    store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
+                                                                  cfg.idempotency_ttl_s * int64_t{1'000'000'000});
+  }
+  if (cfg.request_deadline_ms < tp::gateway::WebhookEndpoint::MinimumDeadlineMs(*store)) {
+    std::cerr << "gateway: configuration error: --request-deadline-ms " << cfg.request_deadline_ms
+              << " leaves no time to publish: at least " << tp::gateway::WebhookEndpoint::MinimumDeadlineMs(*store)
+              << " ms with this idempotency store\n";
+    return 2;
   }
   // One publisher (and Redis connection) per HTTP thread, on that thread's event loop (docs/gateway.md).
   std::vector<tp::bus::LoopPublisher*> loop_publishers;
@@ -165,7 +175,7 @@ int main(int argc, char** argv) {
       auto attached = std::make_shared<Attached>();
       if (cfg.publisher == "loop") {
         attached->publisher = tp::bus::LoopPublisher::Create(
-            loop, {.url = cfg.common.nats_url, .name = "gateway", .publish_timeout_ms = cfg.publish_timeout_ms});
+            loop, {.url = cfg.common.nats_url, .name = "gateway", .publish_timeout_ms = cfg.request_deadline_ms});
         attached->publisher->Start();
         loop_publishers.push_back(attached->publisher.get());
       }
@@ -177,7 +187,7 @@ int main(int argc, char** argv) {
       tp::service::Runtime::Start("gateway", cfg.common,
                                   {.send_asap = cfg.send_asap,
                                    .max_pending_publishes = cfg.max_in_flight,
-                                   .publish_timeout_ms = cfg.publish_timeout_ms},
+                                   .publish_timeout_ms = cfg.request_deadline_ms},
                                   {.body_limit = cfg.max_body,
                                    .read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms),
                                    .attach = attach,
@@ -190,34 +200,13 @@ int main(int argc, char** argv) {
   if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
 
   tp::metrics::Metrics& metrics = rt->metrics();
-  auto& responses = metrics.CounterFamily("tradepipe_gateway_responses_total", "webhook answers by HTTP status");
-  // The statuses a webhook can get, resolved once: no label map built and looked up per request
-  // (and each series is exported from the start, at 0). Others, if any, go through Add().
-  std::map<int, prometheus::Counter*> by_status;
-  for (int status : {202, 400, 401, 403, 404, 409, 415, 422, 429, 503}) {
-    by_status[status] = &responses.Add({{"status", std::to_string(status)}});
-  }
-  auto count_status = [&](int status) {
-    const auto it = by_status.find(status);
-    (it != by_status.end() ? *it->second : responses.Add({{"status", std::to_string(status)}})).Increment();
-  };
   auto& rejected = metrics.CounterFamily("tradepipe_gateway_rejected_total", "webhooks refused, by error code");
-  auto& accepted = metrics.Counter("tradepipe_gateway_accepted_total", "webhooks answered 202 after the PubAck");
   auto& replays = metrics.Counter("tradepipe_gateway_replays_total", "repeats answered from the idempotency store");
-  auto& publish_seconds = metrics.Histogram("tradepipe_gateway_publish_seconds", "publish to PubAck",
-                                            tp::metrics::Metrics::LatencyBuckets());
-  auto& request_seconds = metrics.Histogram("tradepipe_gateway_request_seconds", "request received to answer ready",
-                                            tp::metrics::Metrics::LatencyBuckets());
-  auto& in_flight_gauge = metrics.Gauge("tradepipe_gateway_publishes_in_flight", "publishes awaiting their PubAck");
   auto& idempotency_evictions = metrics.Gauge("tradepipe_gateway_idempotency_evictions",
                                               "keys evicted from the memory store (capacity or age), since start");
   auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
 
-  // The idempotency store: in memory (default) or Redis shared by every replica (--redis-url).
-  if (redis == nullptr) {
-    store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
-                                                                  cfg.idempotency_ttl_s * int64_t{1'000'000'000});
-  } else {
+  if (redis != nullptr) {
     // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why. With
     // loops, each loop's connection dials with a PING when the loops start (after this).
     if (!redis_options->on_loops) {
@@ -245,11 +234,9 @@ int main(int argc, char** argv) {
                                                },
                                            .replayed = [&] { replays.Increment(); }});
 
-  std::atomic<int64_t> in_flight{0};
   metrics.OnCollect([&] {
     idempotency_keys.Set(static_cast<double>(store->size()));
     idempotency_evictions.Set(static_cast<double>(store->evictions()));
-    in_flight_gauge.Set(static_cast<double>(in_flight.load()));
   });
   tp::bus::Bus& bus = rt->bus();
   // The calling HTTP thread's own publisher (the handler always runs on one): the publish and
@@ -271,44 +258,24 @@ int main(int argc, char** argv) {
   }
   // Not ready from 90 % of SIGNALS' byte limit on: at 100 % every webhook is answered 503.
   rt->AddStreamFullnessCheck("SIGNALS", 0.9);
-  rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
-    const int64_t received = tp::WallNanos();
-    auto answer = [&, received, respond = std::move(respond)](tp::http::Response r) {
-      count_status(r.status);
-      request_seconds.Observe(static_cast<double>(tp::WallNanos() - received) / 1e9);
-      respond(std::move(r));
+  tp::gateway::PublishPath path;
+  if (cfg.publisher == "loop") {
+    path.connected = [&] { return pick_publisher()->Connected(); };
+    path.publish = [&](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
+      // After a Redis claim this runs on a lane thread: the publisher posts to its loop then.
+      pick_publisher()->Publish(job.subject, job.signal_id, job.data, std::move(done), timeout_ms);
     };
-    // Backpressure: answer at once rather than queue behind a bus that cannot keep up.
-    tp::bus::LoopPublisher* publisher = pick_publisher();
-    if (publisher != nullptr ? !publisher->Connected() : !bus.Connected()) {
-      return answer(processor.Unavailable("bus_unavailable", "the event bus is not connected"));
-    }
-    if (in_flight.load(std::memory_order_relaxed) >= cfg.max_in_flight) {
-      return answer(processor.Unavailable("overloaded", "too many webhooks awaiting storage; retry"));
-    }
-    const std::string_view source = req.path().substr(std::string_view("/webhook/").size());
-    // Counted from here: the idempotency claim (possibly a Redis round trip) and the publish.
-    in_flight.fetch_add(1, std::memory_order_relaxed);
-    processor.Process(
-        source, [&req](std::string_view name) { return req.Header(name); }, req.body(), req.remote_address(), received,
-        [&, answer, publisher](tp::gateway::WebhookProcessor::Outcome outcome) {
-          if (auto* response = std::get_if<tp::http::Response>(&outcome)) {
-            in_flight.fetch_sub(1, std::memory_order_relaxed);
-            return answer(std::move(*response));
-          }
-          auto job = std::make_shared<tp::gateway::PublishJob>(std::move(std::get<tp::gateway::PublishJob>(outcome)));
-          const int64_t publish_start = tp::WallNanos();
-          auto acked = [&, job, publish_start, answer](tp::Result<tp::bus::PublishAck> ack) {
-            in_flight.fetch_sub(1, std::memory_order_relaxed);
-            publish_seconds.Observe(static_cast<double>(tp::WallNanos() - publish_start) / 1e9);
-            if (ack) accepted.Increment();
-            processor.Complete(*job, ack, answer);
-          };
-          // After a Redis claim this runs on a lane thread: the publisher posts to its loop then.
-          if (publisher != nullptr)
-            return publisher->Publish(job->subject, job->signal_id, job->data, std::move(acked));
-          bus.PublishAsync(job->subject, job->signal_id, job->data, std::move(acked));
-        });
+    path.late_ms = tp::bus::LoopPublisher::kTimerGranularityMs;
+  } else {
+    path.connected = [&] { return bus.Connected(); };
+    path.publish = [&](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
+      bus.PublishAsync(job.subject, job.signal_id, job.data, timeout_ms, std::move(done));
+    };
+  }
+  tp::gateway::WebhookEndpoint endpoint(
+      processor, *store, {.max_in_flight = cfg.max_in_flight, .deadline_ms = cfg.request_deadline_ms}, path, metrics);
+  rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
+    endpoint.Handle(req, std::move(respond));
   });
 
   return rt->ServeUntilSignal();

@@ -391,7 +391,7 @@ class RedisIdempotencyStore::LoopConnection : public std::enable_shared_from_thi
                : "redis: cannot connect to " + options_.host + ":" + std::to_string(options_.port) +
                      ": no answer within " + std::to_string(options_.timeout.count()) + " ms");
     }
-    tick_.expires_after(std::chrono::milliseconds(50));
+    tick_.expires_after(std::chrono::milliseconds(kTimerGranularityMs));
     tick_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->Tick();
     });

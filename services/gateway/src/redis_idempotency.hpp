@@ -69,6 +69,10 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   void Complete(const std::string& key, uint64_t body_hash, const StoredResponse& response, DoneCallback done) override;
   void Release(const std::string& key, DoneCallback done) override;
   int64_t size() const override { return -1; }
+  // With `loops`: the timeout plus the 50 ms of the connection's deadline timer. With `lanes` an
+  // operation may also wait in its lane's queue, which this does not bound.
+  int64_t OperationBoundMs() const override { return options_.timeout.count() + kTimerGranularityMs; }
+  static constexpr int64_t kTimerGranularityMs = 50;
   std::string NotReadyReason() const override;
 
   // A PING through every lane or loop connection, waited for (start-up check, /ready refresh after

@@ -1,5 +1,7 @@
 #include "webhook_processor.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -238,26 +240,40 @@ std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_vie
   return std::move(*out);
 }
 
+void WebhookProcessor::ReleaseThenAnswer(const PublishJob& job, http::Response failure,
+                                         std::function<void(http::Response)> answer) {
+  // The sender's retry must be able to run. If even the release fails, the shared store's
+  // short in-flight TTL frees the key (docs/gateway.md).
+  idempotency_.Release(job.idempotency_key,
+                       [failure = std::move(failure), answer = std::move(answer)](Status released) mutable {
+                         if (!released) spdlog::warn("idempotency release failed error={}", released.error());
+                         answer(std::move(failure));
+                       });
+}
+
+void WebhookProcessor::Abandon(const PublishJob& job, std::function<void(http::Response)> answer) {
+  spdlog::warn("no time left to publish within the request deadline signal_id={}", job.signal_id);
+  ReleaseThenAnswer(job,
+                    Unavailable("deadline_exceeded", "the request deadline passed before the signal was stored; retry"),
+                    std::move(answer));
+}
+
 void WebhookProcessor::Complete(const PublishJob& job, const Result<bus::PublishAck>& ack,
                                 std::function<void(http::Response)> answer) {
   if (!ack) {
     spdlog::warn("publish failed signal_id={} error={}", job.signal_id, ack.error());
-    // The sender's retry must be able to run. If even the release fails, the shared store's
-    // short in-flight TTL frees the key (docs/gateway.md).
-    idempotency_.Release(job.idempotency_key, [this, answer = std::move(answer)](Status released) {
-      if (!released) spdlog::warn("idempotency release failed error={}", released.error());
-      answer(Unavailable("publish_unavailable", "the event bus did not confirm the signal; retry"));
-    });
-    return;
+    return ReleaseThenAnswer(job, Unavailable("publish_unavailable", "the event bus did not confirm the signal; retry"),
+                             std::move(answer));
   }
-  std::string body = "{\"id\":\"";
-  // Signal ids are visible ASCII (ValidIdempotencyKey) and source names are URL path segments:
-  // escape the two JSON-special characters they may contain.
-  for (char c : job.signal_id) {
-    if (c == '"' || c == '\\') body += '\\';
-    body += c;
-  }
-  body += "\",\"seq\":" + std::to_string(ack->sequence) + "}";
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("id");
+  w.String(job.signal_id.data(), static_cast<rapidjson::SizeType>(job.signal_id.size()));
+  w.Key("seq");
+  w.Uint64(ack->sequence);
+  w.EndObject();
+  std::string body(buffer.GetString(), buffer.GetSize());
   // The signal is durable whatever happens here: answer 202 even if the store cannot record it
   // (a retry then re-publishes the same Nats-Msg-Id, which JetStream drops as a duplicate).
   StoredResponse stored{202, body};

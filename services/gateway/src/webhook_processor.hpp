@@ -91,6 +91,9 @@ class WebhookProcessor {
   // for replays) or released the key (503, so the retry runs): a repeat sent right after the
   // answer, to any replica, never finds the key still in flight. `answer` may run on a store thread.
   void Complete(const PublishJob& job, const Result<bus::PublishAck>& ack, std::function<void(http::Response)> answer);
+  // For a claimed request whose deadline leaves no time to publish: releases the key (so the
+  // retry runs) and answers 503 `deadline_exceeded`. Nothing was published.
+  void Abandon(const PublishJob& job, std::function<void(http::Response)> answer);
   // Complete() for stores that answer at once (the memory store): tests and simple callers.
   http::Response CompleteNow(const PublishJob& job, const Result<bus::PublishAck>& ack);
   // 503 + Retry-After when the bus cannot take more (disconnected, too many publishes in flight).
@@ -112,6 +115,8 @@ class WebhookProcessor {
                                             std::string_view remote, int64_t received_ns);
   Outcome Resolve(const Claim& claim, const Result<BeginResult>& begun);
   http::Response Reject(int status, std::string_view code, std::string_view message);
+  // Forgets the key (its request failed), then answers `failure`.
+  void ReleaseThenAnswer(const PublishJob& job, http::Response failure, std::function<void(http::Response)> answer);
 
   struct Source {
     SourceConfig config;

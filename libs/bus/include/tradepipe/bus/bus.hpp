@@ -5,7 +5,7 @@
 //   auto bus = Bus::Connect({.url = "nats://127.0.0.1:4222", .name = "agent"});
 //   if (!bus) die(bus.error());
 //   (*bus)->Provision(DefaultTopology());
-//   (*bus)->PublishAsync("orders.new.AAPL", order_id, json, [](Result<PublishAck> r) { ... });
+//   (*bus)->PublishAsync("orders.new.AAPL", order_id, json, /*timeout_ms=*/0, [](Result<PublishAck> r) { ... });
 //   auto consumer = (*bus)->Subscribe(DefaultTopology().Consumer("agent-signals"));
 //
 // Thread-safety: Bus is thread-safe (cnats connections are). A Consumer is used by one thread.
@@ -122,8 +122,9 @@ class Bus {
   // Synchronous publish: returns after the PubAck (or the timeout).
   virtual Result<PublishAck> Publish(std::string_view subject, std::string_view msg_id, std::string_view data) = 0;
   // Asynchronous publish; `done` runs once, with the PubAck or the error, on a cnats thread.
+  // `timeout_ms` bounds the wait for the PubAck (<= 0: BusOptions::publish_timeout_ms).
   virtual void PublishAsync(std::string_view subject, std::string_view msg_id, std::string_view data,
-                            PublishCallback done) = 0;
+                            int64_t timeout_ms, PublishCallback done) = 0;
 
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerSpec& spec) = 0;
 

@@ -10,8 +10,9 @@
 //   pub->Publish("signals.demo.AAPL", id, json, [](Result<PublishAck> r) { ... });  // any thread
 //
 // Every callback runs exactly once: on the loop's thread with the PubAck, JetStream's error, a
-// timeout (publish_timeout_ms), or the connection's loss (the message may then have been stored;
-// a retry with the same id is dropped by the duplicate window); on the caller's thread when
+// timeout (the call's own, else publish_timeout_ms), or the connection's loss (the message may
+// then have been stored; a retry with the same id is dropped by the duplicate window); on the
+// caller's thread when
 // Publish is refused at once (closed publisher) or by Close (the thread that closes). It
 // reconnects by itself, trying the URLs in turn, and leaves a server in lame duck mode.
 // Plain TCP only: a server that requires TLS is refused with a clear reason (use cnats then).
@@ -53,7 +54,11 @@ class LoopPublisher {
   // Fails what is pending and closes the socket. Call when the loop no longer runs.
   void Close();
 
-  void Publish(std::string_view subject, std::string_view msg_id, std::string_view data, PublishCallback done);
+  // Publishes with `Nats-Msg-Id: msg_id`; `done` gets the PubAck or fails after `timeout_ms`
+  // (<= 0: publish_timeout_ms), at most kTimerGranularityMs late.
+  void Publish(std::string_view subject, std::string_view msg_id, std::string_view data, PublishCallback done,
+               int64_t timeout_ms = 0);
+  static constexpr int64_t kTimerGranularityMs = 50;
 
   // True when this thread runs the publisher's loop (Publish then sends without a hand-off).
   bool OnLoopThread() const;

@@ -1,0 +1,83 @@
+// `POST /webhook/{source}` from request to answer: backpressure, one deadline per request, the
+// publish and the metrics of every answer, around WebhookProcessor (which decides statuses).
+//
+// The deadline (docs/gateway.md "One deadline per request"): every webhook is answered within
+// `deadline_ms` of its arrival. The idempotency claim runs first (bounded by the store's own
+// timeout); the publish then gets what is left minus the store's bound, kept for recording the
+// answer (202) or releasing the key (503). Nothing left: 503 `deadline_exceeded`, nothing
+// published, the key released.
+//
+//   WebhookEndpoint endpoint(processor, store, {.deadline_ms = 2500}, publish_path, metrics);
+//   router.PostPrefix("/webhook/", [&](const http::Request& r, http::Responder a) { endpoint.Handle(r, a); });
+//
+// Thread-safety: Handle from any HTTP thread; callbacks may complete on store or bus threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string_view>
+
+#include "idempotency.hpp"
+#include "tradepipe/bus/bus.hpp"
+#include "tradepipe/http/server.hpp"
+#include "webhook_processor.hpp"
+
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+}  // namespace prometheus
+
+namespace tradepipe::metrics {
+class Metrics;
+}
+
+namespace tradepipe::gateway {
+
+struct EndpointOptions {
+  int64_t max_in_flight = 4096;  // claims and publishes under way; beyond: 503 `overloaded`
+  int64_t deadline_ms = 2500;    // arrival (body read) to answer
+};
+
+// Where signals go: the calling HTTP thread's own publisher, or the shared bus.
+struct PublishPath {
+  std::function<bool()> connected;
+  std::function<void(const PublishJob& job, int64_t timeout_ms, bus::PublishCallback done)> publish;
+  int64_t late_ms = 0;  // how much later than `timeout_ms` a publish may fail (its timer's granularity)
+};
+
+class WebhookEndpoint {
+ public:
+  // A publish is given at least this long; with less left the request is answered 503 at once.
+  static constexpr int64_t kMinPublishMs = 20;
+
+  // `processor` and `store` must outlive the endpoint. The deadline must leave room for the
+  // store's bound twice (claim, then record or release) plus kMinPublishMs: MinimumDeadlineMs.
+  WebhookEndpoint(WebhookProcessor& processor, const IdempotencyStore& store, EndpointOptions options, PublishPath path,
+                  metrics::Metrics& metrics);
+
+  void Handle(const http::Request& req, http::Responder respond);
+
+  // The smallest deadline that can ever publish with this store.
+  static int64_t MinimumDeadlineMs(const IdempotencyStore& store);
+
+ private:
+  void Answer(int64_t received_ns, const http::Responder& respond, http::Response r);
+  void Publish(int64_t deadline_ms, int64_t received_ns, http::Responder respond, PublishJob job);
+
+  WebhookProcessor& processor_;
+  const int64_t reserve_ms_;  // the store's bound, kept for Complete/Release
+  EndpointOptions options_;
+  PublishPath path_;
+  std::atomic<int64_t> in_flight_{0};
+  std::map<int, prometheus::Counter*> by_status_;
+  metrics::Metrics& metrics_;
+  prometheus::Counter& accepted_;
+  prometheus::Histogram& publish_seconds_;
+  prometheus::Histogram& request_seconds_;
+  prometheus::Gauge& in_flight_gauge_;
+};
+
+}  // namespace tradepipe::gateway
