@@ -4,8 +4,10 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,6 +77,13 @@ class NatsServer {
   void Start() {
     pid_ = ::fork();
     if (pid_ == 0) {
+      // Dies with the test even when the test crashes, and holds none of its pipes (ctest and
+      // death tests read them to the end).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (const int null = ::open("/dev/null", O_WRONLY); null >= 0) {
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);
+      }
       const std::string port = std::to_string(port_);
       const std::string log = dir_ + "/nats.log";
       std::vector<const char*> argv = {"nats-server", "-js", "-a",         "127.0.0.1", "-p",

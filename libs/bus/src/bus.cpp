@@ -9,6 +9,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "pull_requests.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/redact.hpp"
 
@@ -32,29 +33,25 @@ natsMsg* Raw(void* msg) { return static_cast<natsMsg*>(msg); }
 
 class PullConsumer final : public Consumer {
  public:
-  PullConsumer(natsSubscription* sub, int64_t ack_wait_ms) : sub_(sub), ack_wait_ms_(ack_wait_ms) {}
-  ~PullConsumer() override { natsSubscription_Destroy(sub_); }
+  PullConsumer(natsConnection* nc, const std::string& stream, const std::string& durable, int64_t ack_wait_ms)
+      : nc_(nc), pull_(nc, stream, durable), ack_wait_ms_(ack_wait_ms) {}
+
+  Status status() const { return pull_.status(); }
 
   Result<std::vector<Message>> Fetch(int batch, int timeout_ms) override {
-    natsMsgList list{};
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = natsSubscription_Fetch(&list, sub_, batch, timeout_ms, &jerr);
+    auto got = pull_.Next(batch, timeout_ms);
+    if (!got) return Result<std::vector<Message>>::Error("fetch: " + got.error());
     std::vector<Message> out;
-    if (s == NATS_TIMEOUT) return out;
-    if (s != NATS_OK) return Result<std::vector<Message>>::Error("fetch: " + ErrorText(s, jerr));
-    out.reserve(static_cast<size_t>(list.Count));
-    for (int i = 0; i < list.Count; ++i) {
-      out.emplace_back(list.Msgs[i]);
-      list.Msgs[i] = nullptr;  // now owned by the Message
-    }
-    natsMsgList_Destroy(&list);
+    out.reserve(got->size());
+    for (natsMsg* m : *got) out.emplace_back(m, nc_);
     return out;
   }
 
   int64_t ack_wait_ms() const override { return ack_wait_ms_; }
 
  private:
-  natsSubscription* sub_;
+  natsConnection* nc_;
+  PullRequests pull_;
   int64_t ack_wait_ms_;
 };
 
@@ -167,17 +164,17 @@ class NatsBus final : public Bus {
   }
 
   Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerSpec& spec) override {
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = spec.stream.c_str();
-    so.Consumer = spec.durable.c_str();
-    natsSubscription* sub = nullptr;
+    using R = Result<std::unique_ptr<Consumer>>;
+    // The durable must exist (Provision made it): a pull request to a missing one would only time out.
+    jsConsumerInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    const natsStatus s = js_PullSubscribe(&sub, js_, spec.filter.c_str(), spec.durable.c_str(), nullptr, &so, &jerr);
-    if (s != NATS_OK) {
-      return Result<std::unique_ptr<Consumer>>::Error("subscribe " + spec.durable + ": " + ErrorText(s, jerr));
-    }
-    return std::unique_ptr<Consumer>(std::make_unique<PullConsumer>(sub, spec.ack_wait_s * 1000));
+    const natsStatus s = js_GetConsumerInfo(&info, js_, spec.stream.c_str(), spec.durable.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return R::Error("subscribe " + spec.durable + ": " + ErrorText(s, jerr));
+    const int64_t ack_wait_ms = info->Config->AckWait / 1'000'000;
+    jsConsumerInfo_Destroy(info);
+    auto consumer = std::make_unique<PullConsumer>(nc_, spec.stream, spec.durable, ack_wait_ms);
+    if (Status ok = consumer->status(); !ok) return R::Error("subscribe " + spec.durable + ": " + ok.error());
+    return std::unique_ptr<Consumer>(std::move(consumer));
   }
 
   Result<StoredMessage> GetMessage(const std::string& stream, uint64_t sequence) override {
@@ -226,17 +223,10 @@ class NatsBus final : public Bus {
       return uint64_t{0};
     }
 
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = stream.c_str();
-    so.Consumer = name.c_str();
-    so.Config.HeadersOnly = headers_only;  // cnats compares the binding's config with the consumer's
-    so.Config.AckPolicy = js_AckNone;
-    natsSubscription* sub = nullptr;
-    s = js_PullSubscribe(&sub, js_, filter.c_str(), nullptr, nullptr, &so, &jerr);
-    if (s != NATS_OK) {
+    PullRequests pull(nc_, stream, name);
+    if (Status ok = pull.status(); !ok) {
       remove();
-      return R::Error("read " + stream + ": subscribe: " + ErrorText(s, jerr));
+      return R::Error("read " + stream + ": " + ok.error());
     }
     uint64_t visited = 0;
     int empty_fetches = 0;
@@ -244,48 +234,49 @@ class NatsBus final : public Bus {
     bool done = false;
     std::string error;
     while (!done) {
-      natsMsgList list{};
-      s = natsSubscription_Fetch(&list, sub, 1024, 2000, &jerr);
-      if (s == NATS_TIMEOUT) {
+      auto got = pull.Next(1024, 2000);
+      if (!got) {
+        error = "read " + stream + ": " + got.error();
+        break;
+      }
+      if (got->empty()) {
         // Nothing more arrives: what matched at the start expired meanwhile.
         if (++empty_fetches == 3) break;
         continue;
       }
-      if (s != NATS_OK) {
-        error = "read " + stream + ": fetch: " + ErrorText(s, jerr);
-        break;
-      }
       empty_fetches = 0;
-      for (int i = 0; i < list.Count && !done; ++i) {
-        natsMsg* msg = list.Msgs[i];
-        jsMsgMetaData* meta = nullptr;
-        if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) continue;
-        const uint64_t seq = meta->Sequence.Stream;
-        const int64_t stored = meta->Timestamp;
-        const uint64_t left = meta->NumPending;
-        jsMsgMetaData_Destroy(meta);
-        if (seq > last) {  // stored after the call started: not ours to read
-          done = true;
-          break;
+      for (natsMsg* msg : *got) {
+        if (!done) {
+          jsMsgMetaData* meta = nullptr;
+          if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+            const uint64_t seq = meta->Sequence.Stream;
+            const int64_t stored = meta->Timestamp;
+            const uint64_t left = meta->NumPending;
+            jsMsgMetaData_Destroy(meta);
+            if (seq > last) {  // stored after the call started: not ours to read
+              done = true;
+            } else {
+              const char* msg_id = nullptr;
+              if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &msg_id) != NATS_OK) msg_id = nullptr;
+              const StreamEntry entry{
+                  natsMsg_GetSubject(msg), msg_id != nullptr ? std::string_view(msg_id) : std::string_view(),
+                  headers_only
+                      ? std::string_view()
+                      : std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
+                  seq, stored};
+              visit(entry);
+              ++visited;
+              if (seq == last || left == 0) done = true;
+            }
+          }
         }
-        const char* msg_id = nullptr;
-        if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &msg_id) != NATS_OK) msg_id = nullptr;
-        const StreamEntry entry{
-            natsMsg_GetSubject(msg), msg_id != nullptr ? std::string_view(msg_id) : std::string_view(),
-            headers_only ? std::string_view()
-                         : std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
-            seq, stored};
-        visit(entry);
-        ++visited;
-        if (seq == last || left == 0) done = true;
+        natsMsg_Destroy(msg);
       }
-      natsMsgList_Destroy(&list);
       if (std::chrono::steady_clock::now() >= next_progress) {
         spdlog::info("reading stream={} filter={} read={} of about {}", stream, filter, visited, matching);
         next_progress += std::chrono::seconds(1);
       }
     }
-    natsSubscription_Destroy(sub);
     remove();
     if (!error.empty()) return R::Error(error);
     return visited;
@@ -462,6 +453,8 @@ Message& Message::operator=(Message&& other) noexcept {
   if (this != &other) {
     natsMsg_Destroy(Raw(msg_));
     msg_ = std::exchange(other.msg_, nullptr);
+    connection_ = other.connection_;
+    settled_ = std::exchange(other.settled_, false);
   }
   return *this;
 }
@@ -498,30 +491,33 @@ uint64_t Message::num_pending() const {
   return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.NumPending; });
 }
 
-Status Message::Ack() {
-  if (natsStatus s = natsMsg_Ack(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("ack: " + ErrorText(s));
-  settled_ = true;
+Status Message::Acknowledge(const char* kind) {
+  const char* reply = natsMsg_GetReply(Raw(msg_));
+  if (reply == nullptr || *reply == '\0') return Status::Error(std::string(kind) + ": not a JetStream delivery");
+  const natsStatus s = natsConnection_PublishString(static_cast<natsConnection*>(connection_), reply, kind);
+  if (s != NATS_OK) return Status::Error(std::string(kind) + ": " + ErrorText(s));
   return {};
+}
+
+Status Message::Ack() {
+  Status s = Acknowledge("+ACK");
+  if (s) settled_ = true;
+  return s;
 }
 
 Status Message::Nak() {
-  if (natsStatus s = natsMsg_Nak(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("nak: " + ErrorText(s));
-  settled_ = true;
-  return {};
+  Status s = Acknowledge("-NAK");
+  if (s) settled_ = true;
+  return s;
 }
 
 Status Message::Term() {
-  if (natsStatus s = natsMsg_Term(Raw(msg_), nullptr); s != NATS_OK) return Status::Error("term: " + ErrorText(s));
-  settled_ = true;
-  return {};
+  Status s = Acknowledge("+TERM");
+  if (s) settled_ = true;
+  return s;
 }
 
-Status Message::InProgress() {
-  if (natsStatus s = natsMsg_InProgress(Raw(msg_), nullptr); s != NATS_OK) {
-    return Status::Error("in progress: " + ErrorText(s));
-  }
-  return {};
-}
+Status Message::InProgress() { return Acknowledge("+WPI"); }
 
 // ---- Bus ----
 

@@ -56,9 +56,13 @@ struct StreamUsage {
 // One JetStream message; acknowledge it only after its effect is durable.
 class Message {
  public:
-  explicit Message(void* msg) : msg_(msg) {}
+  // `msg` (a natsMsg, owned from here on) was delivered on `connection` (a natsConnection), which
+  // carries its acks: it must outlive the message.
+  Message(void* msg, void* connection) : msg_(msg), connection_(connection) {}
   Message(Message&& other) noexcept
-      : msg_(std::exchange(other.msg_, nullptr)), settled_(std::exchange(other.settled_, false)) {}
+      : msg_(std::exchange(other.msg_, nullptr)),
+        connection_(other.connection_),
+        settled_(std::exchange(other.settled_, false)) {}
   Message& operator=(Message&& other) noexcept;
   Message(const Message&) = delete;
   Message& operator=(const Message&) = delete;
@@ -79,7 +83,11 @@ class Message {
   bool settled() const { return settled_; }
 
  private:
+  // Publishes JetStream's acknowledgement `kind` ("+ACK", "-NAK", ...) to the message's reply.
+  Status Acknowledge(const char* kind);
+
   void* msg_;
+  void* connection_;
   bool settled_ = false;
 };
 

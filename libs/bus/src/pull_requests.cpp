@@ -1,0 +1,142 @@
+#include "pull_requests.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tradepipe/common/clock.hpp"
+
+namespace tradepipe::bus {
+namespace {
+
+// A request whose end (last message or status) has not come this long after its expiry is taken
+// as lost (the server restarted, or the connection was replaced): a new one is sent.
+constexpr int64_t kLostAfterMs = 1'000;
+
+// The status of a control message ("404", "408", "409", "100"...), empty for a user message.
+// A status message has no payload and a Status header; a headers-only read has headers and no
+// payload but no Status.
+std::string_view StatusOf(natsMsg* msg) {
+  if (natsMsg_GetDataLength(msg) > 0) return {};
+  const char* status = nullptr;
+  if (natsMsgHeader_Get(msg, "Status", &status) != NATS_OK || status == nullptr) return {};
+  return status;
+}
+
+std::string Description(natsMsg* msg) {
+  const char* text = nullptr;
+  if (natsMsgHeader_Get(msg, "Description", &text) != NATS_OK || text == nullptr) return {};
+  return text;
+}
+
+}  // namespace
+
+PullRequests::PullRequests(natsConnection* nc, const std::string& stream, const std::string& consumer)
+    : nc_(nc), next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream + "." + consumer) {
+  natsInbox* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) {
+    status_ = Status::Error("pull: cannot create an inbox");
+    return;
+  }
+  inbox_ = inbox;
+  natsInbox_Destroy(inbox);
+  if (natsStatus s = natsConnection_SubscribeSync(&sub_, nc_, inbox_.c_str()); s != NATS_OK) {
+    status_ = Status::Error(std::string("pull: subscribe: ") + natsStatus_GetText(s));
+    return;
+  }
+  // What one request delivers stays queued here until taken: never a limit that drops messages
+  // (a dropped delivery would wait out the ack wait); JetStream's max_ack_pending bounds it.
+  natsSubscription_SetPendingLimits(sub_, -1, -1);
+}
+
+PullRequests::~PullRequests() {
+  if (sub_ != nullptr) natsSubscription_Destroy(sub_);  // unconsumed messages: redelivered after ack wait
+}
+
+int PullRequests::Queued() const {
+  int msgs = 0, bytes = 0;
+  if (sub_ == nullptr || natsSubscription_GetPending(sub_, &msgs, &bytes) != NATS_OK) return 0;
+  return msgs;
+}
+
+Status PullRequests::Request(int batch, bool no_wait, int64_t expires_ms) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("batch");
+  w.Int(batch);
+  if (no_wait) {
+    w.Key("no_wait");
+    w.Bool(true);
+  } else {
+    w.Key("expires");
+    w.Int64(expires_ms * 1'000'000);
+  }
+  w.EndObject();
+  const natsStatus s = natsConnection_PublishRequest(nc_, next_subject_.c_str(), inbox_.c_str(), buffer.GetString(),
+                                                     static_cast<int>(buffer.GetSize()));
+  if (s != NATS_OK) return Status::Error(std::string("pull request: ") + natsStatus_GetText(s));
+  open_ = true;
+  open_no_wait_ = no_wait;
+  open_remaining_ = batch;
+  open_until_ms_ = SteadyMillis() + (no_wait ? 0 : expires_ms) + kLostAfterMs;
+  return {};
+}
+
+Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
+  using R = Result<std::vector<natsMsg*>>;
+  if (!status_) return R::Error(status_.error());
+  std::vector<natsMsg*> out;
+  auto fail = [&out](std::string why) {
+    for (natsMsg* m : out) natsMsg_Destroy(m);
+    return R::Error(std::move(why));
+  };
+  const int64_t end_ms = SteadyMillis() + std::max(timeout_ms, 1);
+  bool asked_no_wait = false;
+  while (static_cast<int>(out.size()) < batch) {
+    const int64_t now = SteadyMillis();
+    if (!open_ || now >= open_until_ms_) {
+      if (!out.empty()) break;  // hand over what came before asking for more
+      if (Queued() == 0) {      // what an earlier request left queued is taken first
+        if (now >= end_ms) break;
+        // First what is there now (answered at once: the messages, then 404 if fewer than the
+        // batch), and only if nothing is, a request that waits for the first new message.
+        const bool no_wait = !asked_no_wait;
+        asked_no_wait = true;
+        if (Status sent = Request(batch, no_wait, end_ms - now); !sent) return fail(sent.error());
+      }
+    }
+    // A no-wait request is read to its end (its 404 comes right after what it delivers); a
+    // waiting one until its first message, then only what has already arrived.
+    const bool wait = out.empty() || (open_ && open_no_wait_);
+    const int64_t wait_ms = wait ? end_ms - SteadyMillis() : 0;
+    natsMsg* msg = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<int64_t>(wait_ms, 0));
+    if (s == NATS_TIMEOUT) break;
+    if (s != NATS_OK) return fail(std::string("pull: ") + natsStatus_GetText(s));
+    const std::string_view status = StatusOf(msg);
+    if (status.empty()) {
+      out.push_back(msg);
+      if (open_ && --open_remaining_ <= 0) open_ = false;
+      continue;
+    }
+    // A control message. 100: an idle heartbeat (not asked for); the others end the request.
+    const std::string code(status.substr(0, 3));
+    const std::string why = Description(msg);
+    natsMsg_Destroy(msg);
+    if (code == "100") continue;
+    open_ = false;
+    if (code == "404" || code == "408") continue;  // nothing (more) there / expired
+    if (code == "503") return fail("pull " + next_subject_ + ": no JetStream responders");
+    // 409 and the like: the server refused or cut the request (consumer deleted, too many
+    // waiting requests, leadership change...). The next call asks again.
+    spdlog::warn("pull request ended by the server subject={} status={} reason={}", next_subject_, code, why);
+    if (out.empty()) return fail("pull " + next_subject_ + ": " + code + " " + why);
+  }
+  return out;
+}
+
+}  // namespace tradepipe::bus

@@ -1,0 +1,67 @@
+// Pull requests for a JetStream consumer, sent and read by us on a plain subscription, instead of
+// cnats' natsSubscription_Fetch.
+//
+// Why (docs/trust.md item 12): Debian 12's cnats 3.4.1 has a heap-buffer overflow in its fetch
+// (nats.c PR #749, fixed in 3.9.0): messages left over from an earlier pull request are counted
+// against a shrunken batch and written past its array. A newer cnats cannot be had here (Debian
+// 13's binary needs glibc 2.38; its sources are not on the mirror this project can reach). The
+// JetStream pull protocol is small — publish `{"batch":n,"expires":ns}` to
+// `$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>` with our inbox as the reply; messages arrive on
+// the inbox, each with its `$JS.ACK...` reply; a request ends with its last message or a status
+// (404 no messages, 408 expired, 409 refused) — so we do it ourselves, and a message is never
+// written anywhere but into the vector handed back: whatever request it belongs to, a message on
+// the inbox is a valid delivery, taken at most `batch` at a time, the rest left queued.
+//
+// One request is open at a time: a new one is sent when the last ended (its batch delivered or a
+// status came), or when its end never came (server restart) a second after its expiry. As cnats'
+// fetch does, a Next first asks with no_wait (what is there now, read to its 404), and only if
+// nothing is, with an expiry: then the first message is handed over with what arrived with it.
+//
+//   PullRequests pull(nc, "SIGNALS", "agent");
+//   auto got = pull.Next(256, 250);  // up to 256 natsMsg*, waiting at most 250 ms for the first
+//
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tradepipe/common/result.hpp"
+
+namespace tradepipe::bus {
+
+class PullRequests {
+ public:
+  // Subscribes on a new inbox; check ok() (the error says why not).
+  PullRequests(natsConnection* nc, const std::string& stream, const std::string& consumer);
+  ~PullRequests();
+  PullRequests(const PullRequests&) = delete;
+  PullRequests& operator=(const PullRequests&) = delete;
+
+  Status status() const { return status_; }
+  const std::string& inbox() const { return inbox_; }
+  // Messages delivered to the inbox and not yet taken by Next.
+  int Queued() const;
+
+  // Up to `batch` messages, owned by the caller; waits at most `timeout_ms` for the first, then
+  // takes only what has already arrived. Empty when nothing came.
+  Result<std::vector<natsMsg*>> Next(int batch, int timeout_ms);
+
+ private:
+  Status Request(int batch, bool no_wait, int64_t expires_ms);
+
+  natsConnection* nc_;
+  std::string next_subject_;
+  std::string inbox_;
+  natsSubscription* sub_ = nullptr;
+  Status status_;
+  bool open_ = false;          // a request of ours may still deliver
+  bool open_no_wait_ = false;  // ...and it answers at once (no_wait)
+  int open_remaining_ = 0;     // messages it may still deliver
+  int64_t open_until_ms_ = 0;  // steady ms after which it is taken as lost
+};
+
+}  // namespace tradepipe::bus
