@@ -43,7 +43,8 @@ class Crashes(unittest.TestCase):
 
     def assert_streams(self, stack, expected):
         streams, _ = stack.jetstream()
-        self.assertEqual({n: s["messages"] for n, s in streams.items()}, expected, "messages per stream")
+        # Stored, not held: SIGNALS (interest retention) lets go of what its consumers acked.
+        self.assertEqual({n: s["last_seq"] for n, s in streams.items()}, expected, "messages stored per stream")
 
     def test_kill_9_of_each_consumer_mid_stream_loses_and_duplicates_nothing(self):
         n = 300

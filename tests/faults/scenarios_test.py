@@ -80,6 +80,18 @@ class Scenarios(unittest.TestCase):
         with Stack(BIN_DIR, redis=True) as stack:
             self.run_scenario(stack, "redis", "4 Redis stopped and started (gateway on Redis)", inject)
 
+    def test_signals_full_while_the_agent_is_stopped(self):
+        """Scenario 5: SIGNALS (interest retention: it holds what the agent or the audit has not
+        acked yet) limited to 48 KiB; the agent stopped (-9) long enough for it to fill: 503 at the
+        door, nothing dropped, and room again as soon as the agent is back and acks."""
+        def inject(load):
+            outage(load, lambda: stack.kill("agent"), lambda: stack.restart("agent"), (0.5, 1.5), (3.0, 4.0))
+
+        with Stack(BIN_DIR, extra_env={"TRADEPIPE_SIGNALS_MAX_BYTES": "49152"}) as stack:
+            row = self.run_scenario(stack, "full", "5 SIGNALS full (48 KiB) while the agent is stopped", inject)
+            self.assertGreater(row["statuses"].get("503", 0), 0, "SIGNALS never filled: the door never said 503")
+            self.assertIsNotNone(row["recover_s"])
+
     def test_audit_database_unwritable_for_a_while(self):
         """Scenario 6: another process holds SQLite's write lock longer than the audit's busy
         timeout (5 s): its writes fail, it holds its batch and retries; nothing is acked unwritten,

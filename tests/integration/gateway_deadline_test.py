@@ -55,7 +55,7 @@ class RequestDeadline(unittest.TestCase):
                         break
                     time.sleep(0.2)
                 self.assertEqual(status, 202, body)
-                self.assertEqual(stack.jetstream()[0]["SIGNALS"]["messages"], 3)
+                self.assertEqual(stack.jetstream()[0]["SIGNALS"]["last_seq"], 3)
                 m = stack.metrics("gateway")
                 self.assertEqual(m['tradepipe_gateway_rejected_total{error="publish_unavailable"}'], 1)
             except BaseException:

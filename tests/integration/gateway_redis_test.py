@@ -40,7 +40,7 @@ class GatewayWithRedis(unittest.TestCase):
                     self.assertEqual(post(stack, "gateway" if i % 2 else "gateway-2", f"alt_{i}")[0], 202)
                     self.assertEqual(post(stack, "gateway-2" if i % 2 else "gateway", f"alt_{i}")[0], 202)
                 streams, _ = stack.jetstream()
-                self.assertEqual(streams["SIGNALS"]["messages"], 21)
+                self.assertEqual(streams["SIGNALS"]["last_seq"], 21)
 
                 stack.stop("redis-server")
                 started = time.time()
@@ -51,7 +51,7 @@ class GatewayWithRedis(unittest.TestCase):
                 status, ready = stack.get("gateway", "/ready")
                 self.assertEqual(status, 503)
                 self.assertIn("redis", ready)
-                self.assertEqual(stack.jetstream()[0]["SIGNALS"]["messages"], 21, "nothing published while failing closed")
+                self.assertEqual(stack.jetstream()[0]["SIGNALS"]["last_seq"], 21, "nothing published while failing closed")
 
                 stack.restart("redis-server")
                 deadline = time.time() + 10

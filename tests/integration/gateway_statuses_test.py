@@ -35,7 +35,7 @@ class GatewayStatuses(unittest.TestCase):
         return r.status, r, (json.loads(text) if text.startswith("{") else text)
 
     def test_status_table(self):
-        before = self.stack.jetstream()[0]["SIGNALS"]["messages"]
+        before = self.stack.jetstream()[0]["SIGNALS"]["last_seq"]
         stale = signed_headers("st_stale", GOOD, timestamp=int(time.time()) - 400)
         bad_sig = signed_headers("st_badsig", GOOD)
         bad_sig["webhook-signature"] = "v1," + "A" * 43 + "="
@@ -65,7 +65,7 @@ class GatewayStatuses(unittest.TestCase):
             self.assertEqual(got, status, f"{name}: {payload}")
             self.assertEqual(payload.get("error"), code, name)
         streams, _ = self.stack.jetstream()
-        self.assertEqual(streams["SIGNALS"]["messages"], before, "a refused webhook was published")
+        self.assertEqual(streams["SIGNALS"]["last_seq"], before, "a refused webhook was published")
 
     def test_slow_client_is_cut_off(self):
         s = socket.create_connection(("127.0.0.1", self.stack.ports["gateway"]))
@@ -111,7 +111,7 @@ class GatewayConcurrency(unittest.TestCase):
         import concurrent.futures
         body = b'{"symbol":"NVDA","action":"buy","qty":3}'
         headers = signed_headers(f"st_conc_{time.time()}", body)
-        before = self.stack.jetstream()[0]["SIGNALS"]["messages"]
+        before = self.stack.jetstream()[0]["SIGNALS"]["last_seq"]
 
         def send(_):
             status, r, payload = self.request("POST", "/webhook/demo", body, headers)
@@ -131,7 +131,7 @@ class GatewayConcurrency(unittest.TestCase):
         status, _, payload = self.request("POST", "/webhook/demo", other, {**headers, "webhook-signature":
                                           signed_headers(headers["webhook-id"], other, timestamp=int(headers["webhook-timestamp"]))["webhook-signature"]})
         self.assertEqual((status, payload["error"]), (422, "idempotency_key_reused"))
-        self.assertEqual(self.stack.jetstream()[0]["SIGNALS"]["messages"], before + 1)
+        self.assertEqual(self.stack.jetstream()[0]["SIGNALS"]["last_seq"], before + 1)
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -1,7 +1,9 @@
-"""A full stream refuses instead of forgetting: with SIGNALS limited to a few KiB (the shared
-setting TRADEPIPE_STREAM_MAX_BYTES), the real gateway answers 503 `publish_unavailable` with
-Retry-After once the stream is full, and every signal it answered 202 is still in the stream,
-the first one included (discard new, never discard old)."""
+"""A full stream refuses instead of forgetting, and frees itself when its consumer returns (issue
+10, item 8 and fault scenario 5). SIGNALS has interest retention: it holds what the agent or the
+audit has not acked yet. With it limited to 32 KiB (TRADEPIPE_SIGNALS_MAX_BYTES) and the agent
+stopped, the real gateway answers 503 `publish_unavailable` with Retry-After once it is full, and
+every signal answered 202 is still there, the first one included (discard new, never discard
+old). When the agent is back it takes them all, SIGNALS empties and the door accepts again."""
 import json
 import os
 import sys
@@ -17,12 +19,13 @@ BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
 
 class StreamFull(unittest.TestCase):
     def test_full_stream_answers_503_and_keeps_every_accepted_signal(self):
-        with Stack(BIN_DIR, extra_env={"TRADEPIPE_STREAM_MAX_BYTES": "32768"}) as stack:
+        with Stack(BIN_DIR, extra_env={"TRADEPIPE_SIGNALS_MAX_BYTES": "32768"}) as stack:
+            stack.stop("agent")  # the consumer goes away; the audit goes on acking its copies
             accepted, refused = [], None
             conn = stack.connection()
+            body = json.dumps({"symbol": "AAPL", "action": "buy", "qty": 1, "strategy": "x" * 200}).encode()
             for i in range(2000):
                 msg_id = f"full_{i}"
-                body = json.dumps({"symbol": "AAPL", "action": "buy", "qty": 1, "strategy": "x" * 200}).encode()
                 conn.request("POST", "/webhook/demo", body=body, headers=signed_headers(msg_id, body))
                 r = conn.getresponse()
                 payload = json.loads(r.read())
@@ -46,12 +49,22 @@ class StreamFull(unittest.TestCase):
             streams, _ = stack.jetstream()
             self.assertEqual(streams["SIGNALS"]["messages"], len(accepted), "an accepted signal was deleted")
             self.assertEqual(streams["SIGNALS"]["first_seq"], 1, "the oldest signal was deleted")
-            # The audit holds every accepted signal (the consumers keep working on what is stored).
-            deadline = time.time() + 30
-            while stack.audit_counts().get("signal", 0) < len(accepted) and time.time() < deadline:
-                time.sleep(0.2)
-            self.assertEqual(stack.audit_counts().get("signal", 0), len(accepted))
 
+            # The agent returns: it takes every signal, SIGNALS lets go of them, the door opens.
+            stack.restart("agent")
+            deadline = time.time() + 30
+            while stack.jetstream()[0]["SIGNALS"]["messages"] > 0 and time.time() < deadline:
+                time.sleep(0.2)
+            self.assertEqual(stack.jetstream()[0]["SIGNALS"]["messages"], 0, "acked signals still take the space")
+            conn = stack.connection()
+            conn.request("POST", "/webhook/demo", body=body, headers=signed_headers("after_return", body))
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            self.assertEqual(r.status, 202, "the door did not open again")
+            n = len(accepted) + 1
+            expected = {"signal": n, "order": n, "exec_report": n, "fill": n}
+            self.assertEqual(stack.wait_for_audit_counts(expected), expected)
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -343,6 +343,7 @@ class NatsBus final : public Bus {
     cfg.Duplicates = spec.duplicate_window_s * kNanosPerSecond;
     // Full means refused (the publisher answers 503), never deleting what was accepted.
     cfg.Discard = js_DiscardNew;
+    cfg.Retention = spec.retention == Retention::kInterest ? js_InterestPolicy : js_LimitsPolicy;
 
     jsStreamInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -353,9 +354,16 @@ class NatsBus final : public Bus {
         s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
       }
     } else if (s == NATS_OK) {
+      const bool retention_differs = info->Config->Retention != cfg.Retention;
       jsStreamInfo_Destroy(info);
       info = nullptr;
       s = js_UpdateStream(&info, js_, &cfg, nullptr, &jerr);
+      if (s != NATS_OK && retention_differs) {
+        if (info != nullptr) jsStreamInfo_Destroy(info);
+        return Status::Error("stream " + spec.name + ": its retention differs from proto/streams.json and the server " +
+                             "cannot change it (" + ErrorText(s, jerr) + "); drain the stream, then delete it " +
+                             "(nats stream rm " + spec.name + ") so it is made again");
+      }
     }
     if (info != nullptr) jsStreamInfo_Destroy(info);
     if (s != NATS_OK) return Status::Error("stream " + spec.name + ": " + ErrorText(s, jerr));
@@ -413,7 +421,8 @@ class NatsBus final : public Bus {
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), nullptr, &jerr);
     if (s != NATS_OK) return Result<StreamUsage>::Error("stream " + stream + ": " + ErrorText(s, jerr));
-    const StreamUsage usage{info->State.Msgs, info->State.Bytes, info->Config->MaxBytes};
+    const StreamUsage usage{info->State.Msgs, info->State.Bytes, info->Config->MaxBytes,
+                            info->Config->Retention == js_InterestPolicy ? Retention::kInterest : Retention::kLimits};
     jsStreamInfo_Destroy(info);
     return usage;
   }

@@ -66,6 +66,18 @@ Result<Topology> ParseTopology(std::string_view json) {
         StreamSpec s;
         p = ReadObject(element, "stream", [&](const std::string& k, od::value& f) -> std::string {
           if (k == "name") return Str(f, s.name);
+          if (k == "retention") {
+            std::string text;
+            if (auto bad = Str(f, text); !bad.empty()) return bad;
+            if (text == "limits") {
+              s.retention = Retention::kLimits;
+            } else if (text == "interest") {
+              s.retention = Retention::kInterest;
+            } else {
+              return "retention must be \"limits\" or \"interest\"";
+            }
+            return {};
+          }
           if (k == "max_age_s") return Int(f, s.max_age_s);
           if (k == "max_bytes") return Int(f, s.max_bytes);
           if (k == "duplicate_window_s") return Int(f, s.duplicate_window_s);

@@ -17,6 +17,19 @@ const char* kTopology = R"({
   "consumers": [{"stream": "T", "durable": "reader", "filter": "t.>", "max_ack_pending": 1000, "ack_wait_s": 1, "max_deliver": 5}]
 })";
 
+// Publishes `payload` (ids m0, m1, ...) until the stream refuses one or `limit` were accepted:
+// {how many were accepted, the refusal (empty if none)}.
+std::pair<int, std::string> PublishUntilRefused(Bus& bus, const std::string& subject, const std::string& payload,
+                                                int limit) {
+  int accepted = 0;
+  for (int i = 0; i < limit; ++i) {
+    auto ack = bus.Publish(subject, "m" + std::to_string(i), payload);
+    if (!ack) return {accepted, ack.error()};
+    ++accepted;
+  }
+  return {accepted, {}};
+}
+
 class BusTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -249,6 +262,64 @@ TEST_F(BusTest, ConsumerSettingsChangedInProtoReachTheExistingConsumer) {
   EXPECT_EQ(after->filter, "t.>");
 }
 
+TEST_F(BusTest, RetentionChangedInProtoReachesTheExistingStream) {
+  // nats-server 2.10 changes limits to interest in place (a server that cannot gets an error
+  // naming the fix: drain, `nats stream rm`). Deployments made before SIGNALS became interest
+  // are brought to it by their next start.
+  Topology changed = topology_;
+  changed.streams[0].retention = Retention::kInterest;
+  const Status provisioned = bus_->Provision(changed);
+  ASSERT_TRUE(provisioned) << provisioned.error();
+  auto usage = bus_->DescribeStream("T");
+  ASSERT_TRUE(usage) << usage.error();
+  EXPECT_EQ(usage->retention, Retention::kInterest);
+}
+
+TEST(BusFullStream, InterestStreamFullWhileItsConsumerIsAwayRefusesThenFreesWhenItReturns) {
+  // Scenario 5's core: with interest retention a stream holds only what its consumers have not
+  // acked yet, so full means "backlog at its limit": refused (503 at the gateway), nothing
+  // dropped, and room again once the consumer is back and acks.
+  testing::NatsServer server;
+  auto bus = Bus::Connect({.url = server.url(), .name = "bus-interest", .connect_timeout_ms = 5000});
+  ASSERT_TRUE(bus) << bus.error();
+  auto topology = ParseTopology(R"({
+    "streams": [{"name": "I", "subjects": ["i.>"], "retention": "interest", "max_age_s": 600, "max_bytes": 8192,
+                 "duplicate_window_s": 60}],
+    "consumers": [{"stream": "I", "durable": "r", "filter": "i.>", "max_ack_pending": 1000, "ack_wait_s": 5,
+                   "max_deliver": 5}]})");
+  ASSERT_TRUE(topology) << topology.error();
+  ASSERT_TRUE((*bus)->Provision(*topology).ok());
+  const std::string payload(200, 'x');
+  const auto [accepted, refusal] = PublishUntilRefused(**bus, "i.x", payload, 200);
+  ASSERT_FALSE(refusal.empty()) << "8 KiB never filled";
+  EXPECT_GT(accepted, 10);
+  // The consumer returns and takes everything: each accepted message exactly once.
+  auto consumer = (*bus)->Subscribe(topology->Consumer("r"));
+  ASSERT_TRUE(consumer) << consumer.error();
+  int read = 0;
+  for (int round = 0; round < 50 && read < accepted; ++round) {
+    auto batch = (*consumer)->Fetch(64, 200);
+    ASSERT_TRUE(batch) << batch.error();
+    for (auto& m : *batch) {
+      EXPECT_EQ(m.data(), payload);
+      ASSERT_TRUE(m.Ack().ok());
+      ++read;
+    }
+  }
+  EXPECT_EQ(read, accepted);
+  // Acked means gone: room again, without waiting for any age limit.
+  bool room = false;
+  for (int i = 0; i < 100 && !room; ++i) {
+    auto usage = (*bus)->DescribeStream("I");
+    ASSERT_TRUE(usage) << usage.error();
+    room = usage->messages == 0;
+    if (!room) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(room) << "acked messages still take the space";
+  auto again = (*bus)->Publish("i.x", "after-return", payload);
+  EXPECT_TRUE(again) << again.error();
+}
+
 TEST(BusFullStream, RefusesNewMessagesAndKeepsEveryAcceptedOne) {
   testing::NatsServer server;
   auto bus = Bus::Connect({.url = server.url(), .name = "bus-full", .connect_timeout_ms = 5000});
@@ -260,16 +331,7 @@ TEST(BusFullStream, RefusesNewMessagesAndKeepsEveryAcceptedOne) {
   ASSERT_TRUE(topology) << topology.error();
   ASSERT_TRUE((*bus)->Provision(*topology).ok());
   const std::string payload(200, 'x');
-  int accepted = 0;
-  std::string refusal;
-  for (int i = 0; i < 100 && refusal.empty(); ++i) {
-    auto ack = (*bus)->Publish("f.a", "m" + std::to_string(i), payload);
-    if (ack) {
-      ++accepted;
-    } else {
-      refusal = ack.error();
-    }
-  }
+  const auto [accepted, refusal] = PublishUntilRefused(**bus, "f.a", payload, 100);
   ASSERT_FALSE(refusal.empty()) << "a full stream must refuse, not delete the oldest";
   EXPECT_GT(accepted, 5);
   // Every accepted message is still there, the first one included.

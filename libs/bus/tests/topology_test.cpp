@@ -11,6 +11,10 @@ TEST(Topology, CompiledInDefinitionIsValid) {
   const Topology& t = DefaultTopology();
   ASSERT_EQ(t.streams.size(), 4u);
   EXPECT_EQ(t.streams[0].name, "SIGNALS");
+  // SIGNALS holds the unconsumed backlog; ORDERS and EXECUTIONS keep the history rebuilt from.
+  EXPECT_EQ(t.streams[0].retention, Retention::kInterest);
+  EXPECT_EQ(t.streams[1].retention, Retention::kLimits);
+  EXPECT_EQ(t.streams[2].retention, Retention::kLimits);
   EXPECT_EQ(t.streams[3].name, "DEADLETTERS");  // consumers' give-up advisories, recorded by the audit
   EXPECT_EQ(t.Consumer("audit-max-deliveries").stream, "DEADLETTERS");
   EXPECT_EQ(t.Consumer("agent-signals").filter, "signals.>");
@@ -22,6 +26,18 @@ TEST(Topology, UnknownKeysAreRefusedByName) {
   auto t = ParseTopology(R"({"streams":[{"name":"S","subjects":["s.>"],"max_agee_s":1}]})");
   ASSERT_FALSE(t);
   EXPECT_NE(t.error().find("max_agee_s"), std::string::npos) << t.error();
+}
+
+TEST(Topology, RetentionIsLimitsOrInterest) {
+  auto limits = ParseTopology(R"({"streams":[{"name":"S","subjects":["s.>"]}]})");
+  ASSERT_TRUE(limits) << limits.error();
+  EXPECT_EQ(limits->streams[0].retention, Retention::kLimits);
+  auto interest = ParseTopology(R"({"streams":[{"name":"S","subjects":["s.>"],"retention":"interest"}]})");
+  ASSERT_TRUE(interest) << interest.error();
+  EXPECT_EQ(interest->streams[0].retention, Retention::kInterest);
+  auto bad = ParseTopology(R"({"streams":[{"name":"S","subjects":["s.>"],"retention":"workqueue"}]})");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("retention"), std::string::npos) << bad.error();
 }
 
 TEST(Topology, MissingRequiredFieldsAreRefused) {

@@ -92,6 +92,11 @@ void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) 
            "bytes each stream may hold before it refuses new messages (0 = proto/streams.json)", Scope::kShared)
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
   settings
+      .Add("signals-max-bytes", common.signals_max_bytes,
+           "bytes of not yet consumed signals SIGNALS may hold before webhooks get 503 (0 = --stream-max-bytes)",
+           Scope::kShared)
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
+  settings
       .Add("stream-max-age-s", common.stream_max_age_s,
            "seconds a message is kept in each stream (0 = proto/streams.json)", Scope::kShared)
       ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 86400));

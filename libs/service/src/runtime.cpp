@@ -42,6 +42,7 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
   bus::Topology topology = bus::DefaultTopology();
   for (auto& stream : topology.streams) {
     if (common.stream_max_bytes > 0) stream.max_bytes = common.stream_max_bytes;
+    if (common.signals_max_bytes > 0 && stream.name == "SIGNALS") stream.max_bytes = common.signals_max_bytes;
     if (common.stream_max_age_s > 0) stream.max_age_s = common.stream_max_age_s;
     if (common.stream_duplicate_window_s > 0) stream.duplicate_window_s = common.stream_duplicate_window_s;
   }

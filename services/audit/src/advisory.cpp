@@ -3,6 +3,8 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 namespace tradepipe::audit {
 namespace {
 namespace od = simdjson::ondemand;
@@ -64,7 +66,8 @@ Result<ConsumerAdvisory> ParseConsumerAdvisory(std::string_view json) {
   return a;
 }
 
-Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>& advisories, int64_t now_ns) {
+Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>& advisories, int64_t now_ns,
+                                       const OwnCopyLookup& own_copy) {
   GivenUpBatch batch;
   for (auto& m : advisories) {
     auto advisory = ParseConsumerAdvisory(m.data());
@@ -87,7 +90,14 @@ Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>&
       g.subject = std::move(original->subject);
       g.data = std::move(original->data);
     } else if (original.error().find("not found") != std::string::npos) {
-      g.reason += g.reason.empty() ? "original no longer in its stream" : " (original no longer in its stream)";
+      auto copy = own_copy(advisory->stream, advisory->stream_seq);
+      if (!copy) return Result<GivenUpBatch>::Error("read the audit's own copy: " + copy.error());
+      if (*copy) {
+        g.subject = std::move((*copy)->first);
+        g.data = std::move((*copy)->second);
+      } else {
+        g.reason += g.reason.empty() ? "original no longer in its stream" : " (original no longer in its stream)";
+      }
     } else {
       return Result<GivenUpBatch>::Error("read given-up message back: " + original.error());
     }
@@ -96,6 +106,22 @@ Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>&
     batch.given_up.push_back(std::move(g));
   }
   return batch;
+}
+
+OwnCopyLookup StoreCopies(const AuditStore& store, const bus::Topology& topology) {
+  std::map<std::string, std::string> prefixes;  // stream -> the text its subjects begin with
+  for (const auto& stream : topology.streams) {
+    if (stream.subjects.empty()) continue;
+    std::string prefix = stream.subjects.front();
+    while (!prefix.empty() && (prefix.back() == '>' || prefix.back() == '*')) prefix.pop_back();
+    prefixes[stream.name] = prefix;
+  }
+  return [&store, prefixes = std::move(prefixes)](
+             const std::string& stream, uint64_t seq) -> Result<std::optional<std::pair<std::string, std::string>>> {
+    const auto it = prefixes.find(stream);
+    if (it == prefixes.end() || it->second.empty()) return std::optional<std::pair<std::string, std::string>>();
+    return store.OwnCopy(it->second, seq);
+  };
 }
 
 }  // namespace tradepipe::audit

@@ -7,8 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "store.hpp"
 #include "tradepipe/bus/bus.hpp"
@@ -34,13 +37,21 @@ struct ConsumerAdvisory {
 Result<ConsumerAdvisory> ParseConsumerAdvisory(std::string_view json);
 
 // What a batch of DEADLETTERS messages records: a given-up row per advisory, with the original
-// message read back from its stream (a note in `reason` when it is no longer there), and a dead
-// letter per message that is no advisory. Fails when an original cannot be read for another
-// reason (the bus is down): the batch is then retried.
+// message read back from its stream, else from the audit's own copy (an interest stream drops a
+// message once every consumer has settled it, the audit's own consumer included: by then the
+// audit has recorded it), else a note in `reason`; and a dead letter per message that is no
+// advisory. Fails when an original cannot be read for another reason (the bus is down): the batch
+// is then retried.
 struct GivenUpBatch {
   std::vector<GivenUpMessage> given_up;
   std::vector<DeadLetter> unreadable;
 };
-Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>& advisories, int64_t now_ns);
+// The audit's own copy of (stream, sequence): {subject, data}, nullopt if it has none.
+using OwnCopyLookup = std::function<Result<std::optional<std::pair<std::string, std::string>>>(
+    const std::string& stream, uint64_t stream_seq)>;
+Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>& advisories, int64_t now_ns,
+                                       const OwnCopyLookup& own_copy);
+// OwnCopyLookup over `store`, streams told apart by their subjects in `topology`.
+OwnCopyLookup StoreCopies(const AuditStore& store, const bus::Topology& topology);
 
 }  // namespace tradepipe::audit

@@ -75,8 +75,9 @@ int main(int argc, char** argv) {
   auto& given_up = metrics.CounterFamily("tradepipe_audit_given_up_total",
                                          "messages a consumer gave up on (max deliveries, terminated), recorded");
   // A consumer gave messages up: record each with the original message, read back from its stream.
+  const auto own_copies = tp::audit::StoreCopies(**store, tp::bus::DefaultTopology());
   auto on_advisories = [&](std::vector<tp::bus::Message>& msgs) -> tp::Status {
-    auto resolved = tp::audit::ResolveAdvisories(rt->bus(), msgs, tp::WallNanos());
+    auto resolved = tp::audit::ResolveAdvisories(rt->bus(), msgs, tp::WallNanos(), own_copies);
     if (!resolved) return tp::Status::Error(resolved.error());  // retried
     if (!resolved->unreadable.empty()) {
       auto r = (*store)->Record({}, resolved->unreadable);

@@ -315,6 +315,33 @@ Result<std::vector<GivenUpMessage>> AuditStore::GivenUp(int limit) const {
   return out;
 }
 
+Result<std::optional<std::pair<std::string, std::string>>> AuditStore::OwnCopy(std::string_view subject_prefix,
+                                                                               uint64_t stream_seq) const {
+  using Copy = std::optional<std::pair<std::string, std::string>>;
+  using R = Result<Copy>;
+  std::lock_guard lock(read_mu_);
+  // Sequences are per stream and a stream's subjects are its own: (prefix, sequence) is one message.
+  for (const char* sql : {"SELECT subject, envelope FROM events WHERE stream_seq = ?1 "
+                          "AND substr(subject, 1, length(?2)) = ?2 LIMIT 1",
+                          "SELECT subject, data FROM dead_letters WHERE stream_seq = ?1 "
+                          "AND substr(subject, 1, length(?2)) = ?2 LIMIT 1"}) {
+    Statement q;
+    if (sqlite3_prepare_v2(reader_, sql, -1, &q.stmt, nullptr) != SQLITE_OK) {
+      return R::Error(SqliteError(reader_, "prepare own copy"));
+    }
+    sqlite3_bind_int64(q.stmt, 1, static_cast<sqlite3_int64>(stream_seq));
+    sqlite3_bind_text(q.stmt, 2, subject_prefix.data(), static_cast<int>(subject_prefix.size()), SQLITE_TRANSIENT);
+    const int rc = sqlite3_step(q.stmt);
+    if (rc == SQLITE_ROW) {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(q.stmt, 1));
+      return Copy(std::pair(ColumnText(q.stmt, 0), std::string(data != nullptr ? data : "",
+                                                               static_cast<size_t>(sqlite3_column_bytes(q.stmt, 1)))));
+    }
+    if (rc != SQLITE_DONE) return R::Error(SqliteError(reader_, "own copy"));
+  }
+  return Copy();
+}
+
 Result<int64_t> AuditStore::Count() const {
   std::lock_guard lock(read_mu_);
   Statement q;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,6 +79,11 @@ class AuditStore {
   // The newest `limit` of each kind, newest first.
   Result<std::vector<DeadLetter>> DeadLetters(int limit) const;
   Result<std::vector<GivenUpMessage>> GivenUp(int limit) const;
+  // The audit's own copy of the message at `stream_seq` of the stream whose subjects begin with
+  // `subject_prefix`: the event it recorded, else the copy it kept as a dead letter; nullopt when
+  // it has neither. {subject, data} as received.
+  Result<std::optional<std::pair<std::string, std::string>>> OwnCopy(std::string_view subject_prefix,
+                                                                     uint64_t stream_seq) const;
   // Every event of one signal, in the order they were produced.
   Result<std::vector<AuditRow>> Trace(const std::string& correlation_id) const;
   Result<int64_t> Count() const;

@@ -110,6 +110,29 @@ TEST_F(StoreTest, GivenUpMessagesAreRecordedOncePerConsumer) {
   EXPECT_NE(json.find(R"("data_base64":"e2JhZA==")"), std::string::npos) << json;
 }
 
+TEST_F(StoreTest, OwnCopyFindsARecordedEventOrADeadLetterByStreamAndSequence) {
+  // Sequence 3 exists in two streams (each counts its own); the subject prefix tells them apart.
+  const std::string signal = Event("signal", "demo:3", {{"received", 10}});
+  const std::string poison(
+      "\xff\x00"
+      "bad",
+      5);
+  ASSERT_TRUE(store_->Record({*RowFromMessage("signals.demo.AAPL", 3, signal, 100)},
+                             {{"orders.new.AAPL", 3, "not json", poison, 1}}));
+  auto from_events = store_->OwnCopy("signals.", 3);
+  ASSERT_TRUE(from_events) << from_events.error();
+  ASSERT_TRUE(from_events->has_value());
+  EXPECT_EQ((*from_events)->first, "signals.demo.AAPL");
+  EXPECT_EQ((*from_events)->second, signal);
+  auto from_dead_letters = store_->OwnCopy("orders.", 3);
+  ASSERT_TRUE(from_dead_letters && from_dead_letters->has_value());
+  EXPECT_EQ((*from_dead_letters)->second, poison) << "bytes as received, NUL included";
+  auto none = store_->OwnCopy("exec.", 3);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  EXPECT_FALSE(store_->OwnCopy("signals.", 4)->has_value());
+}
+
 TEST(ConsumerAdvisory, ParsesMaxDeliverAndTerminatedAndRefusesTheRest) {
   auto max = ParseConsumerAdvisory(
       R"({"type":"io.nats.jetstream.advisory.v1.max_deliver","id":"x","timestamp":"2026-12-02T00:00:00Z",)"

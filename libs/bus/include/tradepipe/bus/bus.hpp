@@ -51,6 +51,7 @@ struct StreamUsage {
   uint64_t messages = 0;
   uint64_t bytes = 0;
   int64_t max_bytes = -1;  // -1: unlimited
+  Retention retention = Retention::kLimits;
 };
 
 // One JetStream message; acknowledge it only after its effect is durable.

@@ -11,8 +11,14 @@
 
 namespace tradepipe::bus {
 
+// When a stream's messages go: `limits` keeps them for max_age/max_bytes whether consumed or not
+// (streams whose history is read back at start); `interest` drops each one once every consumer
+// has acked it (its fullness is then the unconsumed backlog).
+enum class Retention { kLimits, kInterest };
+
 struct StreamSpec {
   std::string name;
+  Retention retention = Retention::kLimits;
   std::vector<std::string> subjects;
   int64_t max_age_s = 0;   // 0: unlimited
   int64_t max_bytes = -1;  // -1: unlimited

@@ -38,6 +38,7 @@ struct CommonConfig {
   // Every stream's limits, when set (0: proto/streams.json's). Give every service the same values:
   // each one provisions the streams at start.
   int64_t stream_max_bytes = 0;
+  int64_t signals_max_bytes = 0;  // SIGNALS only (its unconsumed backlog); 0: stream_max_bytes
   int64_t stream_max_age_s = 0;
   int64_t stream_duplicate_window_s = 0;
 };
