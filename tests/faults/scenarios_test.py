@@ -88,7 +88,7 @@ class Scenarios(unittest.TestCase):
             outage(load, lambda: stack.kill("agent"), lambda: stack.restart("agent"), (0.5, 1.5), (3.0, 4.0))
 
         with Stack(BIN_DIR, extra_env={"TRADEPIPE_SIGNALS_MAX_BYTES": "49152"}) as stack:
-            row = self.run_scenario(stack, "full", "5 SIGNALS full (48 KiB) while the agent is stopped", inject)
+            row = self.run_scenario(stack, "full", f"5 SIGNALS full (48 KiB), agent stopped {3 * SCALE:g}-{4 * SCALE:g} s", inject)
             self.assertGreater(row["statuses"].get("503", 0), 0, "SIGNALS never filled: the door never said 503")
             self.assertIsNotNone(row["recover_s"])
 
@@ -122,7 +122,7 @@ class Scenarios(unittest.TestCase):
             self.assertGreater(failures, 0, "the audit's writes failed while the database was locked")
 
         with Stack(BIN_DIR) as stack:
-            self.run_scenario(stack, "auditdb", "6 audit database locked 7 s (busy timeout 5 s)", inject)
+            self.run_scenario(stack, "auditdb", f"6 audit database locked {7 * SCALE:g} s (busy timeout 5 s)", inject)
 
     def test_nats_connection_cut_then_restored(self):
         """Scenario 9: every service's connection to nats-server cut (reset, new ones refused) for a
@@ -131,7 +131,7 @@ class Scenarios(unittest.TestCase):
             outage(load, stack.proxies["nats"].cut, stack.proxies["nats"].restore, (1.0, 3.0), (1.0, 3.0))
 
         with Stack(BIN_DIR, proxies=("nats",)) as stack:
-            self.run_scenario(stack, "natscut", "9 nats connection cut 1-3 s (proxy)", inject)
+            self.run_scenario(stack, "natscut", f"9 nats connection cut {SCALE:g}-{3 * SCALE:g} s (proxy)", inject)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class RequestDeadline(unittest.TestCase):
                     status, retry_after, body, elapsed = post(stack, "stalled_0")
                 finally:
                     stack.resume("nats-server")
+                print(f"worst case answered in {elapsed:.2f} s: {status} {body['error']}", flush=True)
                 self.assertEqual((status, retry_after), (503, "1"), body)
                 self.assertEqual(body["error"], "publish_unavailable", body)
                 self.assertLess(elapsed, TRADINGVIEW_GIVES_UP_S, "answered after the sender gave up")

@@ -66,5 +66,26 @@ class StreamFull(unittest.TestCase):
             expected = {"signal": n, "order": n, "exec_report": n, "fill": n}
             self.assertEqual(stack.wait_for_audit_counts(expected), expected)
 
+    def test_signals_wait_for_consumers_that_are_not_running(self):
+        # Interest retention drops a message nobody is interested in: the durables, provisioned by
+        # every service at start (the gateway's own start included), are that interest even while
+        # the agent and the audit are down.
+        with Stack(BIN_DIR) as stack:
+            stack.stop("agent")
+            stack.stop("audit")
+            body = b'{"symbol":"AAPL","action":"buy","qty":1}'
+            conn = stack.connection()
+            conn.request("POST", "/webhook/demo", body=body, headers=signed_headers("nobody_home", body))
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            self.assertEqual(r.status, 202)
+            time.sleep(0.5)
+            self.assertEqual(stack.jetstream()[0]["SIGNALS"]["messages"], 1, "an accepted signal was dropped")
+            stack.restart("agent")
+            stack.restart("audit")
+            expected = {"signal": 1, "order": 1, "exec_report": 1, "fill": 1}
+            self.assertEqual(stack.wait_for_audit_counts(expected), expected)
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])
