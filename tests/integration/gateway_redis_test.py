@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from stack import Stack, signed_headers  # noqa: E402
+from stack import Stack  # noqa: E402
 
 BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "release", "services")
@@ -16,12 +16,8 @@ BODY = b'{"symbol":"AAPL","action":"buy","qty":1}'
 
 
 def post(stack, service, msg_id, body=BODY):
-    conn = stack.connection(service)
-    conn.request("POST", "/webhook/demo", body=body, headers=signed_headers(msg_id, body))
-    r = conn.getresponse()
-    text = r.read().decode()
-    conn.close()
-    return r.status, dict(r.getheaders()), json.loads(text)
+    status, headers, text = stack.post_webhook(msg_id, body, service)
+    return status, headers, json.loads(text)
 
 
 class GatewayWithRedis(unittest.TestCase):

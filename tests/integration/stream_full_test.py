@@ -56,12 +56,7 @@ class StreamFull(unittest.TestCase):
             while stack.jetstream()[0]["SIGNALS"]["messages"] > 0 and time.time() < deadline:
                 time.sleep(0.2)
             self.assertEqual(stack.jetstream()[0]["SIGNALS"]["messages"], 0, "acked signals still take the space")
-            conn = stack.connection()
-            conn.request("POST", "/webhook/demo", body=body, headers=signed_headers("after_return", body))
-            r = conn.getresponse()
-            r.read()
-            conn.close()
-            self.assertEqual(r.status, 202, "the door did not open again")
+            self.assertEqual(stack.post_webhook("after_return", body)[0], 202, "the door did not open again")
             n = len(accepted) + 1
             expected = {"signal": n, "order": n, "exec_report": n, "fill": n}
             self.assertEqual(stack.wait_for_audit_counts(expected), expected)
@@ -74,12 +69,7 @@ class StreamFull(unittest.TestCase):
             stack.stop("agent")
             stack.stop("audit")
             body = b'{"symbol":"AAPL","action":"buy","qty":1}'
-            conn = stack.connection()
-            conn.request("POST", "/webhook/demo", body=body, headers=signed_headers("nobody_home", body))
-            r = conn.getresponse()
-            r.read()
-            conn.close()
-            self.assertEqual(r.status, 202)
+            self.assertEqual(stack.post_webhook("nobody_home", body)[0], 202)
             time.sleep(0.5)
             self.assertEqual(stack.jetstream()[0]["SIGNALS"]["messages"], 1, "an accepted signal was dropped")
             stack.restart("agent")

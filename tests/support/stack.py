@@ -286,6 +286,16 @@ class Stack:
     def connection(self, service="gateway"):
         return http.client.HTTPConnection("127.0.0.1", self.ports[service], timeout=10)
 
+    def post_webhook(self, msg_id, body, service="gateway", source="demo"):
+        """One webhook signed with the DEMO key, on a connection of its own: (status, headers, text)."""
+        conn = self.connection(service)
+        try:
+            conn.request("POST", f"/webhook/{source}", body=body, headers=signed_headers(msg_id, body))
+            r = conn.getresponse()
+            return r.status, dict(r.getheaders()), r.read().decode()
+        finally:
+            conn.close()
+
     def js_publish(self, subject, data, msg_id=None, timeout=5):
         """Publishes straight into JetStream (as a foreign producer would, bypassing the gateway)
         and returns the PubAck as a dict; the NATS protocol is a few lines of text."""
