@@ -3,7 +3,7 @@ stack, every 202 recorded; faults injected at seeded random moments by the scena
 pipeline is left to drain and checked, Jepsen-style, from the audit database and the agent:
 
 - every accepted signal (answered 202) has its signal, its one decision, one report and one fill
-  in the audit (else it is *lost*);
+  in the audit (else it is *lost*), and so does every other signal that was stored;
 - no event twice: the streams hold exactly what the audit recorded, no order has a second report
   or fill, nothing was dead-lettered (else *duplicated*);
 - the agent's positions equal those recomputed from the audited fills;
@@ -142,8 +142,8 @@ def _audit(stack):
 
 
 def check(test, stack, load, scenario, drain_timeout=120):
-    """Waits until every accepted signal is audited to its fill (or the timeout), asserts the
-    guarantees above and returns the report row (also appended to TRADEPIPE_FAULTS_REPORT)."""
+    """Waits until every accepted signal is audited to its fill (or the timeout) and every
+    durable is idle, asserts the guarantees above and returns the report row (also appended to TRADEPIPE_FAULTS_REPORT)."""
     accepted = set(load.accepted)
     recovered_at = None
     deadline = time.time() + drain_timeout
@@ -156,7 +156,15 @@ def check(test, stack, load, scenario, drain_timeout=120):
             recovered_at = time.time()
             break
         time.sleep(0.2)
-    time.sleep(1)  # anything late (a second fill) would arrive now
+    # Then until every durable has nothing pending and nothing unacked: a redelivery after the ack
+    # wait (30 s) that made a second event would be recorded before the checks below.
+    idle_deadline = time.time() + 60
+    while time.time() < idle_deadline:
+        _, consumers = stack.jetstream()
+        if all(c["num_pending"] == 0 and c["num_ack_pending"] == 0 for c in consumers.values()):
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)
     rows = _audit(stack)
     by_type = {}
     for kind, eid, corr, envelope in rows:
@@ -166,6 +174,8 @@ def check(test, stack, load, scenario, drain_timeout=120):
         return all(len(by_type.get(kind, {}).get(signal_id, [])) == 1 for kind in ("signal", "order", "exec_report", "fill"))
 
     lost = sorted(i for i in accepted if not complete(f"demo:{i}"))
+    # Every signal that was stored is carried through, accepted (202) or not.
+    unfinished = sorted(sid for sid in by_type.get("signal", {}) if not complete(sid))
     duplicated = sorted(corr for kind in ("signal", "order", "exec_report", "fill")
                         for corr, events in by_type.get(kind, {}).items() if len(events) > 1)
     sent_ids = {f"demo:{i}" for i in load.sent}
@@ -220,6 +230,7 @@ def check(test, stack, load, scenario, drain_timeout=120):
 
     test.assertEqual(load.refused, {}, "a valid webhook was refused with a 4xx")
     test.assertEqual(lost, [], "accepted (202) but not audited to its fill")
+    test.assertEqual(unfinished, [], "a stored signal without its decision, report or fill")
     test.assertEqual(duplicated, [], "an event recorded twice")
     test.assertEqual(forged, [], "a signal nobody sent")
     test.assertEqual(stream_counts, expected_streams, "the streams stored exactly what the audit recorded")

@@ -131,7 +131,9 @@ class Scenarios(unittest.TestCase):
             outage(load, stack.proxies["nats"].cut, stack.proxies["nats"].restore, (1.0, 3.0), (1.0, 3.0))
 
         with Stack(BIN_DIR, proxies=("nats",)) as stack:
-            self.run_scenario(stack, "natscut", f"9 nats connection cut {SCALE:g}-{3 * SCALE:g} s (proxy)", inject)
+            row = self.run_scenario(stack, "natscut", f"9 nats connection cut {SCALE:g}-{3 * SCALE:g} s (proxy)",
+                                    inject)
+            self.assertGreater(row["statuses"].get("503", 0), 0, "the cut was never seen at the door")
 
 
 if __name__ == "__main__":

@@ -84,17 +84,22 @@ class Proxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            if self.cut_active:
+            server = None
+            if not self.cut_active:
+                try:
+                    server = socket.create_connection(self.target, timeout=2)
+                    server.settimeout(None)
+                except OSError:
+                    server = None
+            with self._lock:  # a cut() during the dial must not miss this pair
+                admitted = server is not None and not self.cut_active
+                if admitted:
+                    self._conns.update((client, server))
+            if not admitted:
                 self._reset(client)
+                if server is not None:
+                    self._reset(server)
                 continue
-            try:
-                server = socket.create_connection(self.target, timeout=2)
-                server.settimeout(None)
-            except OSError:
-                self._reset(client)
-                continue
-            with self._lock:
-                self._conns.update((client, server))
             threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
 

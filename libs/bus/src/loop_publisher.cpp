@@ -422,8 +422,9 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     return ack;
   }
 
+  // `deadline_ms` (steady) was fixed by Publish, so time spent posted to the loop counts.
   void PublishHere(std::string_view subject, std::string_view msg_id, std::string_view data, int64_t timeout_ms,
-                   PublishCallback done) {
+                   int64_t deadline_ms, PublishCallback done) {
     using R = Result<PublishAck>;
     if (state != State::kConnected) return done(R::Error(NotReadyReason()));
     if (!SafeToken(subject)) return done(R::Error("subject must be non-empty without spaces or control characters"));
@@ -458,8 +459,7 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     out += kHeadEnd;
     out += data;
     out += kCrLf;
-    if (timeout_ms <= 0) timeout_ms = options.publish_timeout_ms;
-    pending.push_back({std::move(done), SteadyMillis() + timeout_ms, timeout_ms});
+    pending.push_back({std::move(done), deadline_ms, timeout_ms});
     ScheduleFlush();
   }
 
@@ -642,10 +642,12 @@ void LoopPublisher::Close() { impl_->Close(); }
 void LoopPublisher::Publish(std::string_view subject, std::string_view msg_id, std::string_view data,
                             PublishCallback done, int64_t timeout_ms) {
   if (impl_->closed.load(std::memory_order_acquire)) return done(Result<PublishAck>::Error("publisher closed"));
-  if (OnLoopThread()) return impl_->PublishHere(subject, msg_id, data, timeout_ms, std::move(done));
+  if (timeout_ms <= 0) timeout_ms = impl_->options.publish_timeout_ms;
+  const int64_t deadline_ms = SteadyMillis() + timeout_ms;
+  if (OnLoopThread()) return impl_->PublishHere(subject, msg_id, data, timeout_ms, deadline_ms, std::move(done));
   net::post(impl_->loop, [impl = impl_, subject = std::string(subject), msg_id = std::string(msg_id),
-                          data = std::string(data), timeout_ms, done = std::move(done)]() mutable {
-    impl->PublishHere(subject, msg_id, data, timeout_ms, std::move(done));
+                          data = std::string(data), timeout_ms, deadline_ms, done = std::move(done)]() mutable {
+    impl->PublishHere(subject, msg_id, data, timeout_ms, deadline_ms, std::move(done));
   });
 }
 

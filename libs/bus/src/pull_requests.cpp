@@ -54,6 +54,16 @@ PullRequests::PullRequests(natsConnection* nc, const std::string& stream, const 
 
 PullRequests::~PullRequests() {
   if (sub_ != nullptr) natsSubscription_Destroy(sub_);  // unconsumed messages: redelivered after ack wait
+  if (stats_ != nullptr) natsStatistics_Destroy(stats_);
+}
+
+uint64_t PullRequests::Reconnects() {
+  uint64_t reconnects = 0;
+  if (stats_ == nullptr && natsStatistics_Create(&stats_) != NATS_OK) return 0;
+  if (natsConnection_GetStats(nc_, stats_) == NATS_OK) {
+    natsStatistics_GetCounts(stats_, nullptr, nullptr, nullptr, nullptr, &reconnects);
+  }
+  return reconnects;
 }
 
 int PullRequests::Queued() const {
@@ -96,11 +106,21 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
   };
   const int64_t end_ms = SteadyMillis() + std::max(timeout_ms, 1);
   bool asked_no_wait = false;
+  // A reconnect loses the server's side of an open request: ask again rather than wait for an end
+  // that will not come. (Late messages of the old one are still valid deliveries, taken as usual.)
+  if (const uint64_t reconnects = Reconnects(); reconnects != reconnects_seen_) {
+    reconnects_seen_ = reconnects;
+    open_ = false;
+  }
+  // Handing over what was received is never undone by a later error: those are deliveries.
+  auto fail_or_hand_over = [&](std::string why) { return out.empty() ? fail(std::move(why)) : R(std::move(out)); };
   while (static_cast<int>(out.size()) < batch) {
     const int64_t now = SteadyMillis();
     if (!open_ || now >= open_until_ms_) {
       if (!out.empty()) break;  // hand over what came before asking for more
-      if (Queued() == 0) {      // what an earlier request left queued is taken first
+      // What an earlier request left queued is taken first; while disconnected a request would
+      // only be buffered (and sent in a heap with the others on reconnect): wait instead.
+      if (Queued() == 0 && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED) {
         if (now >= end_ms) break;
         // First what is there now (answered at once: the messages, then 404 if fewer than the
         // batch), and only if nothing is, a request that waits for the first new message.
@@ -116,7 +136,7 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
     natsMsg* msg = nullptr;
     const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<int64_t>(wait_ms, 0));
     if (s == NATS_TIMEOUT) break;
-    if (s != NATS_OK) return fail(std::string("pull: ") + natsStatus_GetText(s));
+    if (s != NATS_OK) return fail_or_hand_over(std::string("pull: ") + natsStatus_GetText(s));
     const std::string_view status = StatusOf(msg);
     if (status.empty()) {
       out.push_back(msg);
@@ -130,7 +150,7 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
     if (code == "100") continue;
     open_ = false;
     if (code == "404" || code == "408") continue;  // nothing (more) there / expired
-    if (code == "503") return fail("pull " + next_subject_ + ": no JetStream responders");
+    if (code == "503") return fail_or_hand_over("pull " + next_subject_ + ": no JetStream responders");
     // 409 and the like: the server refused or cut the request (consumer deleted, too many
     // waiting requests, leadership change...). The next call asks again.
     spdlog::warn("pull request ended by the server subject={} status={} reason={}", next_subject_, code, why);

@@ -52,6 +52,7 @@ class PullRequests {
 
  private:
   Status Request(int batch, bool no_wait, int64_t expires_ms);
+  uint64_t Reconnects();
 
   natsConnection* nc_;
   std::string next_subject_;
@@ -62,6 +63,8 @@ class PullRequests {
   bool open_no_wait_ = false;  // ...and it answers at once (no_wait)
   int open_remaining_ = 0;     // messages it may still deliver
   int64_t open_until_ms_ = 0;  // steady ms after which it is taken as lost
+  natsStatistics* stats_ = nullptr;  // read for the reconnect count
+  uint64_t reconnects_seen_ = 0;
 };
 
 }  // namespace tradepipe::bus

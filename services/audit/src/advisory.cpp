@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <vector>
 
 namespace tradepipe::audit {
 namespace {
@@ -109,18 +110,23 @@ Result<GivenUpBatch> ResolveAdvisories(bus::Bus& bus, std::vector<bus::Message>&
 }
 
 OwnCopyLookup StoreCopies(const AuditStore& store, const bus::Topology& topology) {
-  std::map<std::string, std::string> prefixes;  // stream -> the text its subjects begin with
+  std::map<std::string, std::vector<std::string>> prefixes;  // stream -> what its subjects begin with
   for (const auto& stream : topology.streams) {
-    if (stream.subjects.empty()) continue;
-    std::string prefix = stream.subjects.front();
-    while (!prefix.empty() && (prefix.back() == '>' || prefix.back() == '*')) prefix.pop_back();
-    prefixes[stream.name] = prefix;
+    for (std::string prefix : stream.subjects) {
+      while (!prefix.empty() && (prefix.back() == '>' || prefix.back() == '*')) prefix.pop_back();
+      if (!prefix.empty()) prefixes[stream.name].push_back(std::move(prefix));
+    }
   }
   return [&store, prefixes = std::move(prefixes)](
              const std::string& stream, uint64_t seq) -> Result<std::optional<std::pair<std::string, std::string>>> {
     const auto it = prefixes.find(stream);
-    if (it == prefixes.end() || it->second.empty()) return std::optional<std::pair<std::string, std::string>>();
-    return store.OwnCopy(it->second, seq);
+    if (it != prefixes.end()) {
+      for (const auto& prefix : it->second) {
+        auto copy = store.OwnCopy(prefix, seq);
+        if (!copy || *copy) return copy;
+      }
+    }
+    return std::optional<std::pair<std::string, std::string>>();
   };
 }
 

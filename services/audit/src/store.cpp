@@ -321,9 +321,12 @@ Result<std::optional<std::pair<std::string, std::string>>> AuditStore::OwnCopy(s
   using R = Result<Copy>;
   std::lock_guard lock(read_mu_);
   // Sequences are per stream and a stream's subjects are its own: (prefix, sequence) is one message.
-  for (const char* sql : {"SELECT subject, envelope FROM events WHERE stream_seq = ?1 "
+  // dead_letters first: it is small, and holds what a consumer is likeliest to give up (what the
+  // audit could not parse either). events has no index on stream_seq on purpose (every insert
+  // would pay for it): this scan runs only for a given-up message its stream no longer holds.
+  for (const char* sql : {"SELECT subject, data FROM dead_letters WHERE stream_seq = ?1 "
                           "AND substr(subject, 1, length(?2)) = ?2 LIMIT 1",
-                          "SELECT subject, data FROM dead_letters WHERE stream_seq = ?1 "
+                          "SELECT subject, envelope FROM events WHERE stream_seq = ?1 "
                           "AND substr(subject, 1, length(?2)) = ?2 LIMIT 1"}) {
     Statement q;
     if (sqlite3_prepare_v2(reader_, sql, -1, &q.stmt, nullptr) != SQLITE_OK) {

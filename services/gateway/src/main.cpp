@@ -260,16 +260,21 @@ int main(int argc, char** argv) {
   rt->AddStreamFullnessCheck("SIGNALS", 0.9);
   tp::gateway::PublishPath path;
   if (cfg.publisher == "loop") {
-    path.connected = [&] { return pick_publisher()->Connected(); };
-    path.publish = [&](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
+    path.route = [&]() -> tp::gateway::PublishFn {
+      tp::bus::LoopPublisher* publisher = pick_publisher();  // on the HTTP thread: its own
+      if (!publisher->Connected()) return {};
       // After a Redis claim this runs on a lane thread: the publisher posts to its loop then.
-      pick_publisher()->Publish(job.subject, job.signal_id, job.data, std::move(done), timeout_ms);
+      return [publisher](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
+        publisher->Publish(job.subject, job.signal_id, job.data, std::move(done), timeout_ms);
+      };
     };
     path.late_ms = tp::bus::LoopPublisher::kTimerGranularityMs;
   } else {
-    path.connected = [&] { return bus.Connected(); };
-    path.publish = [&](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
-      bus.PublishAsync(job.subject, job.signal_id, job.data, timeout_ms, std::move(done));
+    path.route = [&]() -> tp::gateway::PublishFn {
+      if (!bus.Connected()) return {};
+      return [&bus](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
+        bus.PublishAsync(job.subject, job.signal_id, job.data, timeout_ms, std::move(done));
+      };
     };
   }
   tp::gateway::WebhookEndpoint endpoint(

@@ -53,7 +53,8 @@ void WebhookEndpoint::Handle(const http::Request& req, http::Responder respond) 
   const int64_t received = WallNanos();
   const int64_t deadline_ms = SteadyMillis() + options_.deadline_ms;
   // Backpressure: answer at once rather than queue behind a bus that cannot keep up.
-  if (!path_.connected()) {
+  PublishFn publish = path_.route();
+  if (!publish) {
     return Answer(received, respond, processor_.Unavailable("bus_unavailable", "the event bus is not connected"));
   }
   if (in_flight_.load(std::memory_order_relaxed) >= options_.max_in_flight) {
@@ -64,16 +65,18 @@ void WebhookEndpoint::Handle(const http::Request& req, http::Responder respond) 
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   processor_.Process(
       source, [&req](std::string_view name) { return req.Header(name); }, req.body(), req.remote_address(), received,
-      [this, deadline_ms, received, respond = std::move(respond)](WebhookProcessor::Outcome outcome) mutable {
+      [this, deadline_ms, received, publish = std::move(publish),
+       respond = std::move(respond)](WebhookProcessor::Outcome outcome) mutable {
         if (auto* response = std::get_if<http::Response>(&outcome)) {
           in_flight_.fetch_sub(1, std::memory_order_relaxed);
           return Answer(received, respond, std::move(*response));
         }
-        Publish(deadline_ms, received, std::move(respond), std::move(std::get<PublishJob>(outcome)));
+        Publish(deadline_ms, received, publish, std::move(respond), std::move(std::get<PublishJob>(outcome)));
       });
 }
 
-void WebhookEndpoint::Publish(int64_t deadline_ms, int64_t received_ns, http::Responder respond, PublishJob job_in) {
+void WebhookEndpoint::Publish(int64_t deadline_ms, int64_t received_ns, const PublishFn& publish,
+                              http::Responder respond, PublishJob job_in) {
   auto job = std::make_shared<PublishJob>(std::move(job_in));
   auto answer = [this, received_ns, respond = std::move(respond)](http::Response r) {
     Answer(received_ns, respond, std::move(r));
@@ -86,7 +89,7 @@ void WebhookEndpoint::Publish(int64_t deadline_ms, int64_t received_ns, http::Re
     return processor_.Abandon(*job, std::move(answer));
   }
   const int64_t publish_start = WallNanos();
-  path_.publish(*job, budget_ms, [this, job, publish_start, answer = std::move(answer)](Result<bus::PublishAck> ack) {
+  publish(*job, budget_ms, [this, job, publish_start, answer = std::move(answer)](Result<bus::PublishAck> ack) {
     in_flight_.fetch_sub(1, std::memory_order_relaxed);
     publish_seconds_.Observe(static_cast<double>(WallNanos() - publish_start) / 1e9);
     if (ack) accepted_.Increment();

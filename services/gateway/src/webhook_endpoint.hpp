@@ -41,10 +41,14 @@ struct EndpointOptions {
   int64_t deadline_ms = 2500;    // arrival (body read) to answer
 };
 
-// Where signals go: the calling HTTP thread's own publisher, or the shared bus.
+// Publishes one signal, failing after `timeout_ms`; `done` runs once, on any thread.
+using PublishFn = std::function<void(const PublishJob& job, int64_t timeout_ms, bus::PublishCallback done)>;
+
+// Where signals go. `route` runs on the HTTP thread that received the request (so it can pick
+// that thread's own publisher, whatever thread the claim completes on later) and returns how to
+// publish this request's signal, or an empty function when that way is not connected.
 struct PublishPath {
-  std::function<bool()> connected;
-  std::function<void(const PublishJob& job, int64_t timeout_ms, bus::PublishCallback done)> publish;
+  std::function<PublishFn()> route;
   int64_t late_ms = 0;  // how much later than `timeout_ms` a publish may fail (its timer's granularity)
 };
 
@@ -65,7 +69,8 @@ class WebhookEndpoint {
 
  private:
   void Answer(int64_t received_ns, const http::Responder& respond, http::Response r);
-  void Publish(int64_t deadline_ms, int64_t received_ns, http::Responder respond, PublishJob job);
+  void Publish(int64_t deadline_ms, int64_t received_ns, const PublishFn& publish, http::Responder respond,
+               PublishJob job);
 
   WebhookProcessor& processor_;
   const int64_t reserve_ms_;  // the store's bound, kept for Complete/Release

@@ -75,11 +75,14 @@ class EndpointTest : public ::testing::Test {
 
   void Start(int64_t deadline_ms, int64_t late_ms) {
     PublishPath path;
-    path.connected = [] { return true; };
-    path.publish = [this](const PublishJob& job, int64_t timeout_ms, bus::PublishCallback done) {
-      published_.push_back(job.signal_id);
-      timeouts_.push_back(timeout_ms);
-      done(ack_);
+    path.route = [this]() -> PublishFn {
+      ++routes_;
+      if (!connected_) return {};
+      return [this](const PublishJob& job, int64_t timeout_ms, bus::PublishCallback done) {
+        published_.push_back(job.signal_id);
+        timeouts_.push_back(timeout_ms);
+        done(ack_);
+      };
     };
     path.late_ms = late_ms;
     endpoint_.emplace(*processor_, store_, EndpointOptions{.deadline_ms = deadline_ms}, path, metrics_);
@@ -112,6 +115,8 @@ class EndpointTest : public ::testing::Test {
   std::vector<std::string> published_;
   std::vector<int64_t> timeouts_;
   std::vector<http::Response> answers_;
+  int routes_ = 0;
+  bool connected_ = true;
 };
 
 TEST_F(EndpointTest, PublishGetsWhatIsLeftOfTheDeadlineAfterTheClaimAndTheStoresBound) {
@@ -155,6 +160,28 @@ TEST_F(EndpointTest, FailedPublishReleasesTheKeyAndAnswers503) {
   EXPECT_EQ(answers_[0].status, 503);
   EXPECT_EQ(ErrorCode(answers_[0]), "publish_unavailable");
   EXPECT_EQ(store_.releases, 1);
+}
+
+TEST_F(EndpointTest, TheWayToPublishIsChosenWhenTheRequestArrivesNotWhenTheClaimReturns) {
+  // The claim may complete on a Redis lane thread: the publisher must be the receiving HTTP
+  // thread's own, so it is chosen in Handle.
+  Start(2500, 0);
+  Post("route_1");
+  EXPECT_EQ(routes_, 1) << "chosen before the claim is answered";
+  store_.AnswerClaims();
+  EXPECT_EQ(routes_, 1);
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0].status, 202);
+}
+
+TEST_F(EndpointTest, DisconnectedBusAnswers503AtOnceWithoutClaiming) {
+  Start(2500, 0);
+  connected_ = false;
+  Post("down_1");
+  ASSERT_EQ(answers_.size(), 1u) << "answered without waiting for the store";
+  EXPECT_EQ(answers_[0].status, 503);
+  EXPECT_EQ(ErrorCode(answers_[0]), "bus_unavailable");
+  EXPECT_TRUE(published_.empty());
 }
 
 TEST_F(EndpointTest, MinimumDeadlineLeavesRoomForClaimPublishAndRecord) {
