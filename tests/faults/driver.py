@@ -206,6 +206,7 @@ def check(test, stack, load, scenario, drain_timeout=120):
 
     fault_end = max((end for _, end in load.faults), default=load.stopped)
     after = [t for t in load.accepted.values() if t >= fault_end]
+    during = load.accepted_during_faults()
     row = {
         "scenario": scenario,
         "sent": len(load.sent),
@@ -218,8 +219,7 @@ def check(test, stack, load, scenario, drain_timeout=120):
         "recover_s": round(min(after) - fault_end, 2) if after else None,
         # caught up: the load's end to every accepted signal audited to its fill
         "drain_s": round(max(0.0, recovered_at - load.stopped), 1) if recovered_at else None,
-        "during_fault_per_s": (round(load.accepted_during_faults(), 1)
-                               if load.accepted_during_faults() is not None else None),
+        "during_fault_per_s": round(during, 1) if during is not None else None,
         "load_per_s": load.rate,
         "statuses": {str(k): v for k, v in sorted(load.statuses.items(), key=lambda kv: str(kv[0]))},
     }

@@ -100,10 +100,8 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
   using R = Result<std::vector<natsMsg*>>;
   if (!status_) return R::Error(status_.error());
   std::vector<natsMsg*> out;
-  auto fail = [&out](std::string why) {
-    for (natsMsg* m : out) natsMsg_Destroy(m);
-    return R::Error(std::move(why));
-  };
+  // An error ends the call, but what was received is handed over first: those are deliveries.
+  auto end_with = [&out](std::string why) { return out.empty() ? R::Error(std::move(why)) : R(std::move(out)); };
   const int64_t end_ms = SteadyMillis() + std::max(timeout_ms, 1);
   bool asked_no_wait = false;
   // A reconnect loses the server's side of an open request: ask again rather than wait for an end
@@ -112,8 +110,6 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
     reconnects_seen_ = reconnects;
     open_ = false;
   }
-  // Handing over what was received is never undone by a later error: those are deliveries.
-  auto fail_or_hand_over = [&](std::string why) { return out.empty() ? fail(std::move(why)) : R(std::move(out)); };
   while (static_cast<int>(out.size()) < batch) {
     const int64_t now = SteadyMillis();
     if (!open_ || now >= open_until_ms_) {
@@ -126,7 +122,7 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
         // batch), and only if nothing is, a request that waits for the first new message.
         const bool no_wait = !asked_no_wait;
         asked_no_wait = true;
-        if (Status sent = Request(batch, no_wait, end_ms - now); !sent) return fail(sent.error());
+        if (Status sent = Request(batch, no_wait, end_ms - now); !sent) return end_with(sent.error());
       }
     }
     // A no-wait request is read to its end (its 404 comes right after what it delivers); a
@@ -136,7 +132,7 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
     natsMsg* msg = nullptr;
     const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<int64_t>(wait_ms, 0));
     if (s == NATS_TIMEOUT) break;
-    if (s != NATS_OK) return fail_or_hand_over(std::string("pull: ") + natsStatus_GetText(s));
+    if (s != NATS_OK) return end_with(std::string("pull: ") + natsStatus_GetText(s));
     const std::string_view status = StatusOf(msg);
     if (status.empty()) {
       out.push_back(msg);
@@ -144,17 +140,21 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
       continue;
     }
     // A control message. 100: an idle heartbeat (not asked for); the others end the request.
-    const std::string code(status.substr(0, 3));
-    const std::string why = Description(msg);
-    natsMsg_Destroy(msg);
-    if (code == "100") continue;
+    const std::string_view code = status.substr(0, 3);
+    if (code == "100" || code == "404" || code == "408") {  // heartbeat / nothing (more) there / expired
+      if (code != "100") open_ = false;
+      natsMsg_Destroy(msg);
+      continue;
+    }
     open_ = false;
-    if (code == "404" || code == "408") continue;  // nothing (more) there / expired
-    if (code == "503") return fail_or_hand_over("pull " + next_subject_ + ": no JetStream responders");
+    const bool no_responders = code == "503";
+    const std::string why = std::string(code) + " " + Description(msg);
+    natsMsg_Destroy(msg);  // `status` and `code` point into it
+    if (no_responders) return end_with("pull " + next_subject_ + ": no JetStream responders");
     // 409 and the like: the server refused or cut the request (consumer deleted, too many
     // waiting requests, leadership change...). The next call asks again.
-    spdlog::warn("pull request ended by the server subject={} status={} reason={}", next_subject_, code, why);
-    if (out.empty()) return fail("pull " + next_subject_ + ": " + code + " " + why);
+    spdlog::warn("pull request ended by the server subject={} status={}", next_subject_, why);
+    return end_with("pull " + next_subject_ + ": " + why);
   }
   return out;
 }

@@ -59,10 +59,10 @@ class PullRequests {
   std::string inbox_;
   natsSubscription* sub_ = nullptr;
   Status status_;
-  bool open_ = false;          // a request of ours may still deliver
-  bool open_no_wait_ = false;  // ...and it answers at once (no_wait)
-  int open_remaining_ = 0;     // messages it may still deliver
-  int64_t open_until_ms_ = 0;  // steady ms after which it is taken as lost
+  bool open_ = false;                // a request of ours may still deliver
+  bool open_no_wait_ = false;        // ...and it answers at once (no_wait)
+  int open_remaining_ = 0;           // messages it may still deliver
+  int64_t open_until_ms_ = 0;        // steady ms after which it is taken as lost
   natsStatistics* stats_ = nullptr;  // read for the reconnect count
   uint64_t reconnects_seen_ = 0;
 };

@@ -158,6 +158,8 @@ TEST_F(BusTest, ConsumerLoopHoldsItsBatchWhileTheSinkFailsAndUsesNoDeliveries) {
     return {};
   });
   // Another instance of the same durable gets nothing while the batch is held: no redelivery.
+  // It starts once the loop holds its batch (before, it could simply be served first).
+  for (int i = 0; i < 200 && attempts.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   auto rival = bus_->Subscribe(topology_.Consumer("reader"));
   ASSERT_TRUE(rival) << rival.error();
   for (int i = 0; i < 40 && !done.load(); ++i) {

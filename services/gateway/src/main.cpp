@@ -3,10 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <optional>
-#include <set>
 
 #include "redis_idempotency.hpp"
 #include "sources_file.hpp"
@@ -15,7 +13,6 @@
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/config/settings.hpp"
-#include "tradepipe/crypto/standard_webhooks.hpp"
 #include "tradepipe/service/runtime.hpp"
 #include "webhook_endpoint.hpp"
 #include "webhook_processor.hpp"
@@ -102,42 +99,14 @@ int main(int argc, char** argv) {
     }
     redis_options = *parsed;
   }
-  auto sources = tp::gateway::ParseSources(cfg.sources);
+  auto sources = tp::gateway::LoadSources({.sources = cfg.sources,
+                                           .sources_file = cfg.sources_file,
+                                           .demo = cfg.demo,
+                                           .default_rate_per_s = cfg.source_rate,
+                                           .default_burst = cfg.source_burst},
+                                          [](const std::string& name) { return std::getenv(name.c_str()); });
   if (!sources) {
-    std::cerr << "gateway: configuration error: --sources: " << sources.error() << "\n";
-    return 2;
-  }
-  if (!cfg.sources_file.empty()) {
-    std::ifstream in(cfg.sources_file);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto from_file =
-        tp::gateway::ParseSourcesFile(text, [](const std::string& name) { return std::getenv(name.c_str()); });
-    if (!from_file) {
-      std::cerr << "gateway: configuration error: " << cfg.sources_file << ": " << from_file.error() << "\n";
-      return 2;
-    }
-    for (auto& s : *from_file) sources->push_back(std::move(s));
-  }
-  if (cfg.demo) {
-    tp::gateway::SourceConfig demo;
-    demo.name = tp::gateway::kDemoSource;
-    demo.keys = {*tp::crypto::ParseSecret(tp::gateway::kDemoSecret)};
-    sources->push_back(std::move(demo));
-  }
-  std::set<std::string> names;
-  for (auto& source : *sources) {
-    if (!names.insert(source.name).second) {
-      std::cerr << "gateway: configuration error: source '" << source.name << "' is defined twice\n";
-      return 2;
-    }
-    if (source.rate_per_s == 0) {  // the file may set its own; otherwise the command-line default
-      source.rate_per_s = cfg.source_rate;
-      source.burst = cfg.source_burst;
-    }
-  }
-  if (sources->empty()) {
-    std::cerr
-        << "gateway: configuration error: no webhook source: set --sources (TRADEPIPE_GATEWAY_SOURCES) or --demo\n";
+    std::cerr << "gateway: configuration error: " << sources.error() << "\n";
     return 2;
   }
 

@@ -3,6 +3,9 @@
 #include <simdjson.h>
 
 #include <cctype>
+#include <fstream>
+#include <iterator>
+#include <set>
 
 #include "tradepipe/crypto/standard_webhooks.hpp"
 
@@ -138,6 +141,35 @@ Result<std::vector<SourceConfig>> ParseSourcesFile(std::string_view json, const 
       sources.push_back(std::move(source));
     }
   }
+  return sources;
+}
+
+Result<std::vector<SourceConfig>> LoadSources(const SourceSettings& settings, const EnvLookup& env) {
+  using R = Result<std::vector<SourceConfig>>;
+  auto sources = ParseSources(settings.sources);
+  if (!sources) return R::Error("--sources: " + sources.error());
+  if (!settings.sources_file.empty()) {
+    std::ifstream in(settings.sources_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto from_file = ParseSourcesFile(text, env);
+    if (!from_file) return R::Error(settings.sources_file + ": " + from_file.error());
+    for (auto& s : *from_file) sources->push_back(std::move(s));
+  }
+  if (settings.demo) {
+    SourceConfig demo;
+    demo.name = kDemoSource;
+    demo.keys = {*crypto::ParseSecret(kDemoSecret)};
+    sources->push_back(std::move(demo));
+  }
+  std::set<std::string> names;
+  for (auto& source : *sources) {
+    if (!names.insert(source.name).second) return R::Error("source '" + source.name + "' is defined twice");
+    if (source.rate_per_s == 0) {  // the file may set its own; otherwise the command-line default
+      source.rate_per_s = settings.default_rate_per_s;
+      source.burst = settings.default_burst;
+    }
+  }
+  if (sources->empty()) return R::Error("no webhook source: set --sources (TRADEPIPE_GATEWAY_SOURCES) or --demo");
   return sources;
 }
 

@@ -31,4 +31,17 @@ inline constexpr std::string_view kSourceEnvPrefix = "TRADEPIPE_GATEWAY_SOURCE_"
 
 Result<std::vector<SourceConfig>> ParseSourcesFile(std::string_view json, const EnvLookup& env);
 
+// Where the gateway's sources come from, as configured.
+struct SourceSettings {
+  std::string sources;            // --sources: "name=whsec_...;..."
+  std::string sources_file;       // --sources-file: a JSON file (above); empty: none
+  bool demo = false;              // --demo: the documented DEMO source
+  double default_rate_per_s = 0;  // for sources that set no rate of their own
+  int64_t default_burst = 1;
+};
+
+// Every source of `settings`: --sources, then the file, then the demo source; each name once,
+// rates defaulted, at least one. The error names the setting that is wrong.
+Result<std::vector<SourceConfig>> LoadSources(const SourceSettings& settings, const EnvLookup& env);
+
 }  // namespace tradepipe::gateway

@@ -16,18 +16,17 @@ WebhookEndpoint::WebhookEndpoint(WebhookProcessor& processor, const IdempotencyS
       reserve_ms_(store.OperationBoundMs()),
       options_(options),
       path_(std::move(path)),
-      metrics_(metrics),
+      responses_(metrics.CounterFamily("tradepipe_gateway_responses_total", "webhook answers by HTTP status")),
       accepted_(metrics.Counter("tradepipe_gateway_accepted_total", "webhooks answered 202 after the PubAck")),
       publish_seconds_(metrics.Histogram("tradepipe_gateway_publish_seconds", "publish to PubAck",
                                          metrics::Metrics::LatencyBuckets())),
       request_seconds_(metrics.Histogram("tradepipe_gateway_request_seconds", "request received to answer ready",
                                          metrics::Metrics::LatencyBuckets())),
       in_flight_gauge_(metrics.Gauge("tradepipe_gateway_publishes_in_flight", "webhooks claimed or publishing")) {
-  auto& responses = metrics.CounterFamily("tradepipe_gateway_responses_total", "webhook answers by HTTP status");
   // The statuses a webhook can get, resolved once: no label map built and looked up per request
   // (and each series is exported from the start, at 0). Others, if any, go through Add().
   for (int status : {202, 400, 401, 403, 404, 409, 415, 422, 429, 503}) {
-    by_status_[status] = &responses.Add({{"status", std::to_string(status)}});
+    by_status_[status] = &responses_.Add({{"status", std::to_string(status)}});
   }
   metrics.OnCollect([this] { in_flight_gauge_.Set(static_cast<double>(in_flight_.load())); });
 }
@@ -41,9 +40,7 @@ void WebhookEndpoint::Answer(int64_t received_ns, const http::Responder& respond
   if (it != by_status_.end()) {
     it->second->Increment();
   } else {
-    metrics_.CounterFamily("tradepipe_gateway_responses_total", "webhook answers by HTTP status")
-        .Add({{"status", std::to_string(r.status)}})
-        .Increment();
+    responses_.Add({{"status", std::to_string(r.status)}}).Increment();
   }
   request_seconds_.Observe(static_cast<double>(WallNanos() - received_ns) / 1e9);
   respond(std::move(r));

@@ -26,6 +26,8 @@
 
 namespace prometheus {
 class Counter;
+template <typename T>
+class Family;
 class Gauge;
 class Histogram;
 }  // namespace prometheus
@@ -78,7 +80,7 @@ class WebhookEndpoint {
   PublishPath path_;
   std::atomic<int64_t> in_flight_{0};
   std::map<int, prometheus::Counter*> by_status_;
-  metrics::Metrics& metrics_;
+  prometheus::Family<prometheus::Counter>& responses_;
   prometheus::Counter& accepted_;
   prometheus::Histogram& publish_seconds_;
   prometheus::Histogram& request_seconds_;
