@@ -3,13 +3,19 @@
 //   tp-loadgen --rate 10000 --duration 10          # open loop: fixed arrival rate
 //   tp-loadgen --rate 0 --connections 64           # closed loop: as fast as possible
 //   tp-loadgen --get /health --rate 0              # the HTTP ceiling, for a same-run baseline
+//   tp-loadgen --rate 1000 --trace 127.0.0.1:8005  # end to end: each webhook until its fill is recorded
 //
 // Open loop: request i is due at start + i/rate whatever happened before; its latency is
 // measured from that due time, so a slow server cannot hide its queueing (no coordinated
 // omission). Every webhook is uniquely signed (Standard Webhooks), so none is an idempotent
 // replay. One io thread, keep-alive connections, one request in flight per connection.
-// Output: a summary, or one JSON line with --json (for scripts). End-to-end measurement
-// (matching ids with the audit trail) is meant to hook in at `Recorder`.
+// Output: a summary, or one JSON line with --json (for scripts); a progress line on stderr every
+// 5 s of long runs. With --trace, every webhook accepted in the measured window is looked up in
+// the audit afterwards (trace.hpp): end-to-end latency from its intended send time to its final
+// event recorded, and the path's stage breakdown.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -29,16 +35,23 @@
 #include <string_view>
 
 #include "histogram.hpp"
+#include "trace.hpp"
 #include "tradepipe/crypto/standard_webhooks.hpp"
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using tradepipe::loadgen::Histogram;
+namespace lg = tradepipe::loadgen;
 
 namespace {
 
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t WallNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -53,6 +66,9 @@ struct Options {
   double duration_s = 10;
   double warmup_s = 1;
   bool json = false;
+  std::string trace;  // host:port of the audit; empty: no end-to-end measurement
+  double trace_wait_s = 60;
+  double progress_s = 5;  // progress line interval on stderr for runs longer than 3 intervals; 0: none
 };
 
 // Builds uniquely signed webhook requests (or plain GETs).
@@ -67,7 +83,7 @@ class RequestFactory {
   std::string Make(uint64_t seq) {
     if (!o_.get_path.empty()) return "GET " + o_.get_path + " HTTP/1.1\r\nHost: tradepipe\r\n\r\n";
     static const char* kSymbols[] = {"AAPL", "MSFT", "NVDA", "BTCUSD"};
-    id_.assign("lg").append(run_).append("_").append(std::to_string(seq));
+    id_ = IdOf(seq);
     const std::string ts = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     body_.assign("{\"symbol\":\"")
@@ -94,6 +110,8 @@ class RequestFactory {
     return r;
   }
 
+  std::string IdOf(uint64_t seq) const { return "lg" + run_ + "_" + std::to_string(seq); }
+
  private:
   const Options& o_;
   std::string key_;
@@ -101,11 +119,12 @@ class RequestFactory {
   std::string id_, body_;  // reused from one request to the next
 };
 
-// Counts and latencies of the measured window.
+// Counts and latencies of the measured window, and which webhooks were accepted (for --trace).
 struct Recorder {
   Histogram latency;
   std::map<int, uint64_t> statuses;
   uint64_t errors = 0;
+  std::vector<std::pair<uint64_t, int64_t>> accepted;  // seq, intended send time (steady ns)
   void Record(int status, int64_t latency_ns) {
     ++statuses[status];
     latency.Record(latency_ns);
@@ -119,7 +138,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(net::io_context& ioc, Generator& gen) : socket_(ioc), gen_(gen) {}
   void Start(const tcp::endpoint& endpoint);
   bool idle() const { return ready_ && !busy_; }
-  void Send(std::string request, int64_t intended_ns);
+  void Send(std::string request, int64_t intended_ns, uint64_t seq);
 
  private:
   void Read();
@@ -134,6 +153,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool ready_ = false;
   bool busy_ = false;
   int64_t intended_ns_ = 0;
+  uint64_t seq_ = 0;
   tcp::endpoint endpoint_;
 };
 
@@ -145,6 +165,7 @@ class Generator {
     tcp::resolver resolver(ioc_);
     const tcp::endpoint endpoint = *resolver.resolve(o_.host, std::to_string(o_.port)).begin();
     start_ = Now() + 100'000'000;  // 100 ms to connect
+    wall_minus_steady_ = WallNow() - Now();
     measure_from_ = start_ + static_cast<int64_t>(o_.warmup_s * 1e9);
     stop_at_ = measure_from_ + static_cast<int64_t>(o_.duration_s * 1e9);
     for (int i = 0; i < o_.connections; ++i) {
@@ -160,20 +181,19 @@ class Generator {
     const int64_t now = Now();
     if (now >= stop_at_) return MaybeFinish();
     if (o_.rate <= 0) {
-      if (now >= start_) c.Send(factory_.Make(seq_++), now);
+      if (now >= start_) Send(c, now);
       return;
     }
     if (next_due_ns() <= now) {
-      const int64_t due = next_due_ns();
-      c.Send(factory_.Make(seq_++), due);
+      Send(c, next_due_ns());
     }
   }
 
-  void OnResponse(int status, int64_t intended_ns) {
+  void OnResponse(int status, int64_t intended_ns, uint64_t seq) {
     --outstanding_;
     if (intended_ns >= measure_from_ && intended_ns < stop_at_) {
       recorder_.Record(status, Now() - intended_ns);
-      ++completed_in_window_;
+      if (status == 202 && !o_.trace.empty()) recorder_.accepted.emplace_back(seq, intended_ns);
     }
   }
   void OnError() {
@@ -183,15 +203,42 @@ class Generator {
   void AddOutstanding() { ++outstanding_; }
 
   const Recorder& recorder() const { return recorder_; }
-  uint64_t sent() const { return seq_; }
-  double window_s() const { return o_.duration_s; }
+  const RequestFactory& factory() const { return factory_; }
+  // Wall-clock time of a steady-clock instant of this run (the audit's stamps are wall clock).
+  int64_t WallOf(int64_t steady_ns) const { return steady_ns + wall_minus_steady_; }
 
  private:
+  void Send(Connection& c, int64_t intended_ns) {
+    const uint64_t seq = seq_++;
+    c.Send(factory_.Make(seq), intended_ns, seq);
+  }
+
+  // One line on stderr: where a long run is, so nobody waits blind.
+  void MaybeProgress(int64_t now) {
+    if (o_.progress_s <= 0 || o_.duration_s + o_.warmup_s < 3 * o_.progress_s) return;
+    if (now < next_progress_) return;
+    const int64_t interval = static_cast<int64_t>(o_.progress_s * 1e9);
+    if (next_progress_ == 0) {
+      next_progress_ = start_ + interval;
+      return;
+    }
+    next_progress_ += interval;
+    const Histogram& h = recorder_.latency;
+    const uint64_t done = h.count();
+    const double rate = static_cast<double>(done - progress_count_) / o_.progress_s;
+    progress_count_ = done;
+    std::fprintf(stderr, "tp-loadgen: %5.0f s  sent %lu  measured %lu (%.0f/s)  errors %lu  p50 %.2f ms  p99 %.2f ms\n",
+                 static_cast<double>(now - start_) / 1e9, static_cast<unsigned long>(seq_),
+                 static_cast<unsigned long>(done), rate, static_cast<unsigned long>(recorder_.errors),
+                 static_cast<double>(h.Percentile(50)) / 1e6, static_cast<double>(h.Percentile(99)) / 1e6);
+  }
+
   int64_t next_due_ns() const { return start_ + static_cast<int64_t>(static_cast<double>(seq_) * 1e9 / o_.rate); }
 
   void Tick() {
     const int64_t now = Now();
     if (now >= stop_at_) return MaybeFinish();
+    MaybeProgress(now);
     for (auto& c : conns_) {
       if (o_.rate > 0 && next_due_ns() > now) break;
       if (c->idle()) OnIdle(*c);
@@ -226,8 +273,10 @@ class Generator {
   Recorder recorder_;
   uint64_t seq_ = 0;
   int64_t outstanding_ = 0;
-  uint64_t completed_in_window_ = 0;
   int64_t start_ = 0, measure_from_ = 0, stop_at_ = 0;
+  int64_t wall_minus_steady_ = 0;
+  int64_t next_progress_ = 0;
+  uint64_t progress_count_ = 0;
   bool finishing_ = false;
 };
 
@@ -242,9 +291,10 @@ void Connection::Start(const tcp::endpoint& endpoint) {
   });
 }
 
-void Connection::Send(std::string request, int64_t intended_ns) {
+void Connection::Send(std::string request, int64_t intended_ns, uint64_t seq) {
   busy_ = true;
   intended_ns_ = intended_ns;
+  seq_ = seq;
   out_ = std::move(request);
   gen_.AddOutstanding();
   net::async_write(socket_, net::buffer(out_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
@@ -280,7 +330,7 @@ void Connection::OnData(size_t n) {
     in_.erase(0, total);
     if (!busy_) continue;  // an unsolicited answer (e.g. 408): ignore
     busy_ = false;
-    gen_.OnResponse(status, intended_ns_);
+    gen_.OnResponse(status, intended_ns_, seq_);
     gen_.OnIdle(*this);
   }
 }
@@ -303,6 +353,148 @@ void Connection::Fail() {
 
 double Ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
+// "http://host:port" or "host:port" → options; false when it is neither.
+bool ParseAuditAddress(std::string address, lg::TraceOptions& t) {
+  if (address.rfind("http://", 0) == 0) address.erase(0, 7);
+  while (!address.empty() && address.back() == '/') address.pop_back();
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  unsigned port = 0;
+  const char* end = address.data() + address.size();
+  auto [p, ec] = std::from_chars(address.data() + colon + 1, end, port);
+  if (ec != std::errc() || p != end || port == 0 || port > 65535) return false;
+  t.host = address.substr(0, colon);
+  t.port = static_cast<uint16_t>(port);
+  return true;
+}
+
+constexpr double kPercentiles[] = {50, 90, 95, 99, 99.9};
+constexpr const char* kPercentileKeys[] = {"p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms"};
+
+void WriteLatencies(rapidjson::Writer<rapidjson::StringBuffer>& w, const Histogram& h) {
+  for (size_t i = 0; i < std::size(kPercentiles); ++i) {
+    w.Key(kPercentileKeys[i]);
+    w.Double(Ms(h.Percentile(kPercentiles[i])));
+  }
+  w.Key("max_ms");
+  w.Double(Ms(h.max()));
+  w.Key("mean_ms");
+  w.Double(h.mean() / 1e6);
+}
+
+// Each stage's share of the path: its mean over the sum of the stages' means.
+double MeanSum(const lg::TraceReport& t) {
+  double sum = 0;
+  for (const auto& st : t.stages) sum += st.latency.mean();
+  return sum;
+}
+
+std::string ResultJson(const Options& o, const Recorder& r, const lg::TraceReport* t) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  const Histogram& h = r.latency;
+  uint64_t ok = 0;
+  for (auto [status, n] : r.statuses) ok += status >= 200 && status < 300 ? n : 0;
+  w.StartObject();
+  w.Key("mode");
+  w.String(o.rate > 0 ? "open" : "closed");
+  w.Key("target_rate");
+  w.Double(o.rate);
+  w.Key("connections");
+  w.Int(o.connections);
+  w.Key("duration_s");
+  w.Double(o.duration_s);
+  w.Key("warmup_s");
+  w.Double(o.warmup_s);
+  w.Key("completed");
+  w.Uint64(h.count());
+  w.Key("throughput");
+  w.Double(static_cast<double>(h.count()) / o.duration_s);
+  w.Key("ok_throughput");
+  w.Double(static_cast<double>(ok) / o.duration_s);
+  w.Key("errors");
+  w.Uint64(r.errors);
+  w.Key("statuses");
+  w.StartObject();
+  for (auto [status, n] : r.statuses) {
+    w.Key(std::to_string(status).c_str());
+    w.Uint64(n);
+  }
+  w.EndObject();
+  WriteLatencies(w, h);
+  if (t != nullptr) {
+    w.Key("end_to_end");
+    w.StartObject();
+    w.Key("accepted");
+    w.Uint64(r.accepted.size());
+    w.Key("final");
+    w.Uint64(t->end_to_end.count());
+    w.Key("not_final");
+    w.Uint64(t->not_final);
+    w.Key("final_types");
+    w.StartObject();
+    for (const auto& [type, n] : t->final_types) {
+      w.Key(type.c_str());
+      w.Uint64(n);
+    }
+    w.EndObject();
+    w.Key("lookup_errors");
+    w.Uint64(t->lookup_errors);
+    w.Key("wait_s");
+    w.Double(t->wait_s);
+    WriteLatencies(w, t->end_to_end);
+    w.Key("stages");
+    w.StartArray();
+    const double sum = MeanSum(*t);
+    for (const auto& st : t->stages) {
+      w.StartObject();
+      w.Key("stage");
+      w.String(st.name.c_str());
+      WriteLatencies(w, st.latency);
+      w.Key("share");
+      w.Double(sum > 0 ? st.latency.mean() / sum : 0);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+void PrintTable(const Options& o, const Recorder& r, const lg::TraceReport* t) {
+  const Histogram& h = r.latency;
+  uint64_t ok = 0;
+  std::string statuses;
+  for (auto [status, n] : r.statuses) {
+    if (status >= 200 && status < 300) ok += n;
+    statuses += (statuses.empty() ? "" : ", ") + std::to_string(status) + ": " + std::to_string(n);
+  }
+  std::printf("%s loop, %d connections, %.1f s measured after %.1f s warm-up%s\n", o.rate > 0 ? "open" : "closed",
+              o.connections, o.duration_s, o.warmup_s,
+              o.rate > 0 ? (", target " + std::to_string(static_cast<long>(o.rate)) + "/s").c_str() : "");
+  std::printf("  completed %lu (%.0f/s), 2xx %.0f/s, connection errors %lu, statuses {%s}\n",
+              static_cast<unsigned long>(h.count()), static_cast<double>(h.count()) / o.duration_s,
+              static_cast<double>(ok) / o.duration_s, static_cast<unsigned long>(r.errors), statuses.c_str());
+  std::printf("  answer ms:      p50 %8.3f  p95 %8.3f  p99 %8.3f  p99.9 %8.3f  max %8.3f\n", Ms(h.Percentile(50)),
+              Ms(h.Percentile(95)), Ms(h.Percentile(99)), Ms(h.Percentile(99.9)), Ms(h.max()));
+  if (t == nullptr) return;
+  const Histogram& e = t->end_to_end;
+  std::printf("  end to end ms:  p50 %8.3f  p95 %8.3f  p99 %8.3f  p99.9 %8.3f  max %8.3f\n", Ms(e.Percentile(50)),
+              Ms(e.Percentile(95)), Ms(e.Percentile(99)), Ms(e.Percentile(99.9)), Ms(e.max()));
+  std::string types;
+  for (const auto& [type, n] : t->final_types) types += (types.empty() ? "" : ", ") + type + ": " + std::to_string(n);
+  std::printf("    %lu accepted, %lu final {%s}, %lu not final after %.1f s%s\n",
+              static_cast<unsigned long>(r.accepted.size()), static_cast<unsigned long>(e.count()), types.c_str(),
+              static_cast<unsigned long>(t->not_final), t->wait_s, t->lookup_errors ? " (audit lookups failed)" : "");
+  std::printf("    %-30s %9s %9s %9s %7s\n", "stage", "p50 ms", "p99 ms", "mean ms", "share");
+  const double sum = MeanSum(*t);
+  for (const auto& st : t->stages) {
+    std::printf("    %-30s %9.3f %9.3f %9.3f %6.1f%%\n", st.name.c_str(), Ms(st.latency.Percentile(50)),
+                Ms(st.latency.Percentile(99)), st.latency.mean() / 1e6, sum > 0 ? 100 * st.latency.mean() / sum : 0);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -320,15 +512,34 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e7))
       ->capture_default_str();
   app.add_option("--duration,-d", o.duration_s, "measured seconds")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
   app.add_option("--warmup", o.warmup_s, "seconds sent before measuring")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
   app.add_flag("--json", o.json, "print one JSON line");
+  app.add_option("--trace", o.trace,
+                 "audit address (host:port): after the load, look every accepted webhook up until its final event "
+                 "is recorded; end-to-end latency and the stage breakdown");
+  app.add_option("--trace-wait", o.trace_wait_s, "seconds to wait for final events after the load")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--progress", o.progress_s, "seconds between progress lines on stderr (runs over 3 of them); 0: none")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (o.get_path.empty() && !tradepipe::crypto::ParseSecret(o.secret)) {
     std::cerr << "tp-loadgen: --secret is not whsec_<base64>\n";
+    return 2;
+  }
+  lg::TraceOptions trace_options;
+  trace_options.wait_s = o.trace_wait_s;
+  if (!o.trace.empty() && !ParseAuditAddress(o.trace, trace_options)) {
+    std::cerr << "tp-loadgen: --trace expects host:port of the audit, e.g. 127.0.0.1:8005\n";
+    return 2;
+  }
+  if (!o.trace.empty() && !o.get_path.empty()) {
+    std::cerr << "tp-loadgen: --trace measures webhooks; it cannot be combined with --get\n";
     return 2;
   }
 
@@ -341,31 +552,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   const Recorder& r = gen.recorder();
-  const Histogram& h = r.latency;
-  const double throughput = static_cast<double>(h.count()) / o.duration_s;
-  uint64_t ok = 0;
-  std::string statuses;
-  for (auto [status, n] : r.statuses) {
-    if (status >= 200 && status < 300) ok += n;
-    statuses += (statuses.empty() ? "" : ",") + ("\"" + std::to_string(status) + "\":" + std::to_string(n));
+  std::optional<lg::TraceReport> trace;
+  if (!o.trace.empty()) {
+    std::vector<lg::TraceTarget> targets;
+    targets.reserve(r.accepted.size());
+    for (auto [seq, intended] : r.accepted) {
+      targets.push_back({o.source + ":" + gen.factory().IdOf(seq), gen.WallOf(intended)});
+    }
+    trace = lg::TraceAll(targets, trace_options, [](uint64_t done, uint64_t total) {
+      std::fprintf(stderr, "tp-loadgen: traced %lu of %lu accepted webhooks to their final event\n",
+                   static_cast<unsigned long>(done), static_cast<unsigned long>(total));
+    });
   }
+  const lg::TraceReport* t = trace ? &*trace : nullptr;
   if (o.json) {
-    std::printf(
-        "{\"mode\":\"%s\",\"target_rate\":%.0f,\"connections\":%d,\"duration_s\":%.1f,\"completed\":%lu,"
-        "\"throughput\":%.1f,\"ok_throughput\":%.1f,\"errors\":%lu,\"statuses\":{%s},\"p50_ms\":%.3f,"
-        "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-        o.rate > 0 ? "open" : "closed", o.rate, o.connections, o.duration_s, static_cast<unsigned long>(h.count()),
-        throughput, static_cast<double>(ok) / o.duration_s, static_cast<unsigned long>(r.errors), statuses.c_str(),
-        Ms(h.Percentile(50)), Ms(h.Percentile(90)), Ms(h.Percentile(99)), Ms(h.Percentile(99.9)), Ms(h.max()));
+    std::printf("%s\n", ResultJson(o, r, t).c_str());
   } else {
-    std::printf("%s loop, %d connections, %.1f s measured after %.1f s warm-up%s\n", o.rate > 0 ? "open" : "closed",
-                o.connections, o.duration_s, o.warmup_s,
-                o.rate > 0 ? (", target " + std::to_string(static_cast<long>(o.rate)) + "/s").c_str() : "");
-    std::printf("  completed %lu (%.0f/s), 2xx %.0f/s, connection errors %lu, statuses {%s}\n",
-                static_cast<unsigned long>(h.count()), throughput, static_cast<double>(ok) / o.duration_s,
-                static_cast<unsigned long>(r.errors), statuses.c_str());
-    std::printf("  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (histogram error < 0.8 %%)\n",
-                Ms(h.Percentile(50)), Ms(h.Percentile(90)), Ms(h.Percentile(99)), Ms(h.Percentile(99.9)), Ms(h.max()));
+    PrintTable(o, r, t);
   }
-  return r.errors > 0 && h.count() == 0 ? 1 : 0;
+  if (r.errors > 0 && r.latency.count() == 0) return 1;
+  return t != nullptr && t->not_final > 0 ? 3 : 0;
 }

@@ -438,6 +438,9 @@ std::string TraceJson(const std::string& correlation_id, const std::vector<Audit
     str(last->type);
     w.Key("end_to_end_ms");
     w.Double(static_cast<double>(stamps.back().ns - stamps.front().ns) / 1e6);
+    // Wall-clock ns: lets a client measure from its own send time (tp-loadgen --trace).
+    w.Key("final_recorded");
+    w.Int64(last->recorded_ns);
   }
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};

@@ -82,7 +82,8 @@ TEST_F(StoreTest, TraceIsInProductionOrderWithStageLatencies) {
   const std::string json = TraceJson("demo:1", *rows);
   EXPECT_NE(json.find(R"({"from":"received","to":"published","ms":1.0})"), std::string::npos) << json;
   EXPECT_NE(json.find(R"({"from":"filled","to":"recorded","ms":2.0})"), std::string::npos) << json;
-  EXPECT_NE(json.find(R"("final_type":"fill","end_to_end_ms":8.0)"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("final_type":"fill","end_to_end_ms":8.0,"final_recorded":9000000})"), std::string::npos)
+      << json;
   EXPECT_TRUE(store_->Trace("demo:unknown")->empty());
 }
 
