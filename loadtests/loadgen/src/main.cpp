@@ -442,6 +442,8 @@ std::string ResultJson(const Options& o, const Recorder& r, const lg::TraceRepor
     w.Uint64(t->lookup_errors);
     w.Key("wait_s");
     w.Double(t->wait_s);
+    w.Key("throughput");
+    w.Double(t->Throughput());
     WriteLatencies(w, t->end_to_end);
     w.Key("stages");
     w.StartArray();
@@ -487,6 +489,7 @@ void PrintTable(const Options& o, const Recorder& r, const lg::TraceReport* t) {
   std::printf("    %lu accepted, %lu final {%s}, %lu not final after %.1f s%s\n",
               static_cast<unsigned long>(r.accepted.size()), static_cast<unsigned long>(e.count()), types.c_str(),
               static_cast<unsigned long>(t->not_final), t->wait_s, t->lookup_errors ? " (audit lookups failed)" : "");
+  std::printf("    end-to-end throughput %.0f/s (first send to last final event recorded)\n", t->Throughput());
   std::printf("    %-30s %9s %9s %9s %7s\n", "stage", "p50 ms", "p99 ms", "mean ms", "share");
   const double sum = MeanSum(*t);
   for (const auto& st : t->stages) {

@@ -144,6 +144,10 @@ TraceReport TraceAll(const std::vector<TraceTarget>& targets, const TraceOptions
       ++done;
       ++report.final_types[trace->final_type];
       report.end_to_end.Record(std::max<int64_t>(0, trace->final_recorded_ns - target.intended_wall_ns));
+      if (report.first_intended_ns == 0 || target.intended_wall_ns < report.first_intended_ns) {
+        report.first_intended_ns = target.intended_wall_ns;
+      }
+      report.last_final_recorded_ns = std::max(report.last_final_recorded_ns, trace->final_recorded_ns);
       for (const Stage& s : trace->stages) StageOf(report.stages, s).latency.Record(std::max<int64_t>(0, s.ns));
       const auto now = std::chrono::steady_clock::now();
       if (now - last_progress > std::chrono::seconds(2)) {

@@ -57,7 +57,15 @@ struct TraceReport {
   uint64_t looked_up = 0;
   uint64_t not_final = 0;  // no final event within the wait (lost, or the pipeline is behind)
   uint64_t lookup_errors = 0;
-  double wait_s = 0;  // how long the last webhook took to become final after the load ended
+  double wait_s = 0;  // how long the lookups took after the load ended
+  // Span from the first traced webhook's intended send to the last final event recorded:
+  // final events per second over it is the end-to-end throughput (as the bare ceiling counts it).
+  int64_t first_intended_ns = 0;
+  int64_t last_final_recorded_ns = 0;
+  double Throughput() const {
+    const int64_t span = last_final_recorded_ns - first_intended_ns;
+    return span > 0 ? static_cast<double>(end_to_end.count()) * 1e9 / static_cast<double>(span) : 0;
+  }
 };
 
 struct TraceOptions {
