@@ -241,7 +241,7 @@ class ComposeTest(unittest.TestCase):
             time.sleep(0.2)
         self.assertFalse(pending, f"not traced to a fill within 30 s: {sorted(pending)}")
         types = [e["type"] for e in traces[ids[0]]["events"]]
-        self.assertEqual(types, ["signal", "order", "exec_report", "fill"], traces[ids[0]])
+        self.assertEqual(types, ["signal", "order", "fill"], traces[ids[0]])
         log(f"{len(ids)} webhooks traced to their fills; e.g. end to end "
             f"{traces[ids[0]].get('end_to_end_ms')} ms")
 

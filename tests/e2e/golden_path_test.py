@@ -97,7 +97,7 @@ class GoldenPath(unittest.TestCase):
         conn.close()
 
         expected = {"signal": DISTINCT, "order": MAX_QTY, "order_rejected": DISTINCT - MAX_QTY,
-                    "exec_report": MAX_QTY, "fill": MAX_QTY}
+                    "fill": MAX_QTY}
         counts = stack.wait_for_audit_counts(expected)
         self.assertEqual(counts, expected, "audit rows by type")
 
@@ -112,9 +112,9 @@ class GoldenPath(unittest.TestCase):
         # Stored (last_seq), and held: SIGNALS (interest retention) lets go of what both its
         # consumers acked, the other streams keep their history.
         self.assertEqual({name: s["last_seq"] for name, s in streams.items()},
-                         {"SIGNALS": DISTINCT, "ORDERS": DISTINCT, "EXECUTIONS": 2 * MAX_QTY, "DEADLETTERS": 0})
+                         {"SIGNALS": DISTINCT, "ORDERS": DISTINCT, "EXECUTIONS": MAX_QTY, "DEADLETTERS": 0})
         self.assertEqual({name: s["messages"] for name, s in streams.items()},
-                         {"SIGNALS": 0, "ORDERS": DISTINCT, "EXECUTIONS": 2 * MAX_QTY, "DEADLETTERS": 0})
+                         {"SIGNALS": 0, "ORDERS": DISTINCT, "EXECUTIONS": MAX_QTY, "DEADLETTERS": 0})
         self.assertEqual(len(consumers), 8)  # 6 on the event streams, 2 recording give-up advisories
         for name, c in consumers.items():
             self.assertEqual((c["num_pending"], c["num_ack_pending"]), (0, 0), f"consumer {name} not drained")
@@ -138,7 +138,7 @@ class GoldenPath(unittest.TestCase):
             signal = next(e for e in events if e["type"] == "signal")
             qty = int(signal["payload"]["qty"])
             if qty <= MAX_QTY:
-                self.assertEqual(types, {"signal": 1, "order": 1, "exec_report": 1, "fill": 1}, corr)
+                self.assertEqual(types, {"signal": 1, "order": 1, "fill": 1}, corr)
                 order = next(e for e in events if e["type"] == "order")
                 fill = next(e for e in events if e["type"] == "fill")
                 self.assertEqual(order["id"], corr + "/order")
@@ -168,7 +168,7 @@ class GoldenPath(unittest.TestCase):
         self.assertEqual(ex["tradepipe_execsim_fills_total"], MAX_QTY)
         au = stack.metrics("audit")
         recorded = {k: v for k, v in au.items() if k.startswith("tradepipe_audit_events_recorded_total")}
-        self.assertEqual(sum(recorded.values()), 2 * DISTINCT + 2 * MAX_QTY, recorded)
+        self.assertEqual(sum(recorded.values()), 2 * DISTINCT + MAX_QTY, recorded)
         # Every durable consumer reports its lag, and each drains to 0 (the agent's fills consumer
         # may still be a batch behind the audit at this point: wait for it).
         def lags():
@@ -202,7 +202,7 @@ class GoldenPath(unittest.TestCase):
         status, trace = stack.get("audit", "/trace/demo:e2e_0001")
         self.assertEqual(status, 200)
         trace = json.loads(trace)
-        self.assertEqual([e["type"] for e in trace["events"]], ["signal", "order", "exec_report", "fill"])
+        self.assertEqual([e["type"] for e in trace["events"]], ["signal", "order", "fill"])
         self.assertEqual(trace["final_type"], "fill")
         self.assertGreater(trace["end_to_end_ms"], 0)
         self.assertEqual(stack.get("audit", "/trace/demo:missing")[0], 404)

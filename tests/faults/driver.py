@@ -33,6 +33,9 @@ import time
 from stack import signed_headers
 
 SCALE = float(os.environ.get("TRADEPIPE_FAULTS_SCALE", "1"))
+# The events one accepted market signal leaves in the audit, one each (envelope v2: the fill is
+# the execution report of a filled order).
+PATH = ("signal", "order", "fill")
 
 
 def seed():
@@ -171,12 +174,12 @@ def check(test, stack, load, scenario, drain_timeout=120):
         by_type.setdefault(kind, {}).setdefault(corr, []).append((eid, envelope))
 
     def complete(signal_id):
-        return all(len(by_type.get(kind, {}).get(signal_id, [])) == 1 for kind in ("signal", "order", "exec_report", "fill"))
+        return all(len(by_type.get(kind, {}).get(signal_id, [])) == 1 for kind in PATH)
 
     lost = sorted(i for i in accepted if not complete(f"demo:{i}"))
     # Every signal that was stored is carried through, accepted (202) or not.
     unfinished = sorted(sid for sid in by_type.get("signal", {}) if not complete(sid))
-    duplicated = sorted(corr for kind in ("signal", "order", "exec_report", "fill")
+    duplicated = sorted(corr for kind in PATH + ("exec_report",)
                         for corr, events in by_type.get(kind, {}).items() if len(events) > 1)
     sent_ids = {f"demo:{i}" for i in load.sent}
     forged = sorted(corr for corr in by_type.get("signal", {}) if corr not in sent_ids)

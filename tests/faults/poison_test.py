@@ -39,7 +39,7 @@ class Poison(unittest.TestCase):
                 self.assertEqual(r.status, 202)
             conn.close()
 
-            expected = {"signal": 20, "order": 20, "exec_report": 20, "fill": 20}
+            expected = {"signal": 20, "order": 20, "fill": 20}
             self.assertEqual(stack.wait_for_audit_counts(expected), expected)
             wanted = {(s, c) for s, (_, consumers) in POISON.items() for c in consumers}
             deadline = time.time() + 30

@@ -163,7 +163,9 @@ Result<Envelope> ParseEnvelope(std::string_view json) {
     }
     return {};  // unknown keys are ignored: newer writers may add fields
   });
-  if (problem.empty() && e.v != 1) problem = "v: unsupported envelope version " + std::to_string(e.v);
+  if (problem.empty() && (e.v < kOldestReadableVersion || e.v > kEnvelopeVersion)) {
+    problem = "v: unsupported envelope version " + std::to_string(e.v);
+  }
   if (problem.empty() && (e.type.empty() || e.id.empty() || e.correlation_id.empty())) {
     problem = "type, id and correlation_id are required";
   }
@@ -261,6 +263,10 @@ std::string ToJson(const FillPayload& p) {
   Field(w, "side", ToString(p.side));
   DecimalField(w, "qty", p.qty);
   DecimalField(w, "price", p.price);
+  Field(w, "status", p.status);
+  DecimalField(w, "cum_qty", p.cum_qty);
+  DecimalField(w, "leaves_qty", p.leaves_qty);
+  DecimalField(w, "avg_price", p.avg_price);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -305,6 +311,10 @@ Result<FillPayload> ParseFillPayload(std::string_view json) {
     if (key == "side") return ReadSide(value, p.side, key);
     if (key == "qty") return ReadDecimal(value, p.qty, key);
     if (key == "price") return ReadDecimal(value, p.price, key);
+    if (key == "status") return ReadString(value, p.status, key);
+    if (key == "cum_qty") return ReadDecimal(value, p.cum_qty, key);
+    if (key == "leaves_qty") return ReadDecimal(value, p.leaves_qty, key);
+    if (key == "avg_price") return ReadDecimal(value, p.avg_price, key);
     return {};
   });
   if (problem.empty() && p.order_id.empty()) problem = "order_id: required";

@@ -122,7 +122,10 @@ TEST(Envelope, RejectsMalformedInput) {
   EXPECT_FALSE(ParseEnvelope("not json"));
   EXPECT_FALSE(ParseEnvelope("[1,2]"));
   EXPECT_FALSE(ParseEnvelope(R"({"v":1,"type":"signal","id":"x","correlation_id":"x"})"));  // no payload
-  EXPECT_FALSE(ParseEnvelope(R"({"v":2,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
+  EXPECT_FALSE(ParseEnvelope(R"({"v":3,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
+  EXPECT_FALSE(ParseEnvelope(R"({"v":0,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
+  // v1 (before the fill carried the order's state) is still read: streams keep old events.
+  EXPECT_TRUE(ParseEnvelope(R"({"v":1,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
   EXPECT_FALSE(ParseEnvelope(R"({"v":1,"type":"signal","id":"x","correlation_id":"x","ts":{"a":"b"},"payload":{}})"));
 }
 
@@ -133,12 +136,30 @@ TEST(Payloads, OrderAndFillRoundTrip) {
   EXPECT_EQ(parsed->order_id, o.order_id);
   EXPECT_EQ(parsed->limit_price->ToString(), "101.25");
 
-  FillPayload f{"demo:1/order", 1, Side::kSell, *Decimal::Parse("2.5"), *Decimal::Parse("99.99")};
+  FillPayload f;
+  f.order_id = "demo:1/order";
+  f.side = Side::kSell;
+  f.qty = *Decimal::Parse("2.5");
+  f.price = *Decimal::Parse("99.99");
+  f.status = "partial";
+  f.cum_qty = *Decimal::Parse("2.5");
+  f.leaves_qty = *Decimal::Parse("7.5");
+  f.avg_price = f.price;
   auto fill = ParseFillPayload(ToJson(f));
   ASSERT_TRUE(fill) << fill.error();
   EXPECT_EQ(fill->qty, f.qty);
   EXPECT_EQ(fill->price, f.price);
   EXPECT_EQ(fill->side, Side::kSell);
+  EXPECT_EQ(fill->status, "partial");
+  EXPECT_EQ(fill->cum_qty, f.cum_qty);
+  EXPECT_EQ(fill->leaves_qty, f.leaves_qty);
+  EXPECT_EQ(fill->avg_price, f.avg_price);
+
+  // A v1 fill (the execution only) still reads: the agent rebuilds positions from old streams.
+  auto v1 = ParseFillPayload(R"({"order_id":"o","fill_no":1,"side":"buy","qty":"1","price":"2"})");
+  ASSERT_TRUE(v1) << v1.error();
+  EXPECT_TRUE(v1->status.empty());
+  EXPECT_EQ(v1->qty, *Decimal::Parse("1"));
 }
 
 }  // namespace

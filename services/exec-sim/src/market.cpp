@@ -53,25 +53,32 @@ Result<Execution> Execute(const events::Envelope& order, const Market& market, i
     return Result<Execution>::Error("unknown order_type " + payload->order_type);
   }
 
+  // One event per state change (docs/events.md): the fill when the order executes (it carries the
+  // order's state after it), an exec_report when it ends without executing.
   Execution ex;
   ex.filled = marketable;
-  events::Envelope report = order.Child(events::kTypeExecReport, events::ReportId(order.id, 1));
-  report.AddStamp("exec_consumed", consumed_ns);
-  report.AddStamp("filled", filled_ns);
-  events::ExecReportPayload r;
-  r.order_id = order.id;
-  r.status = marketable ? "filled" : "expired";
-  r.filled_qty = marketable ? payload->qty : events::Decimal();
-  r.leaves_qty = marketable ? events::Decimal() : payload->qty;
-  if (marketable) r.avg_price = price;
-  report.payload = events::ToJson(r);
-  ex.messages.push_back({events::ReportSubject(order.symbol), report.id, events::Serialize(report)});
-
+  events::Envelope event = marketable ? order.Child(events::kTypeFill, events::FillId(order.id, 1))
+                                      : order.Child(events::kTypeExecReport, events::ReportId(order.id, 1));
+  event.AddStamp("exec_consumed", consumed_ns);
+  event.AddStamp("filled", filled_ns);
   if (marketable) {
-    events::Envelope fill = order.Child(events::kTypeFill, events::FillId(order.id, 1));
-    fill.ts = report.ts;
-    fill.payload = events::ToJson(events::FillPayload{order.id, 1, payload->side, payload->qty, price});
-    ex.messages.push_back({events::FillSubject(order.symbol), fill.id, events::Serialize(fill)});
+    events::FillPayload f;
+    f.order_id = order.id;
+    f.side = payload->side;
+    f.qty = payload->qty;
+    f.price = price;
+    f.status = "filled";
+    f.cum_qty = payload->qty;
+    f.avg_price = price;
+    event.payload = events::ToJson(f);
+    ex.messages.push_back({events::FillSubject(order.symbol), event.id, events::Serialize(event)});
+  } else {
+    events::ExecReportPayload r;
+    r.order_id = order.id;
+    r.status = "expired";
+    r.leaves_qty = payload->qty;
+    event.payload = events::ToJson(r);
+    ex.messages.push_back({events::ReportSubject(order.symbol), event.id, events::Serialize(event)});
   }
   return ex;
 }

@@ -38,7 +38,7 @@ class Market {
 
 struct Execution {
   bool filled = false;
-  std::vector<bus::OutgoingMessage> messages;  // the report, then the fill if any
+  std::vector<bus::OutgoingMessage> messages;  // one event: the fill, or the exec_report of an order ending unfilled
 };
 
 // `order` is a parsed order envelope. Fails only for an unusable order (a poison message).

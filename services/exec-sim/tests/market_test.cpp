@@ -31,8 +31,8 @@ TEST(Market, SameSeedSameFills) {
   auto y = Execute(Order("o1", events::Side::kBuy), b, 10, 20);
   auto z = Execute(Order("o1", events::Side::kBuy), c, 10, 20);
   ASSERT_TRUE(x && y && z);
-  EXPECT_EQ(x->messages[1].data, y->messages[1].data);
-  EXPECT_NE(x->messages[1].data, z->messages[1].data);
+  EXPECT_EQ(x->messages[0].data, y->messages[0].data);
+  EXPECT_NE(x->messages[0].data, z->messages[0].data);
 }
 
 TEST(Market, BuysPayTheAskSellsGetTheBid) {
@@ -49,12 +49,14 @@ TEST(Market, MarketOrderFillsCompletely) {
   auto ex = Execute(Order("demo:s/order", events::Side::kSell), m, 10, 20);
   ASSERT_TRUE(ex) << ex.error();
   EXPECT_TRUE(ex->filled);
-  ASSERT_EQ(ex->messages.size(), 2u);
-  EXPECT_EQ(ex->messages[0].subject, "exec.report.AAPL");
-  EXPECT_EQ(ex->messages[0].msg_id, "demo:s/order/report/1");
-  EXPECT_EQ(ex->messages[1].subject, "exec.fill.AAPL");
-  auto fill_env = events::ParseEnvelope(ex->messages[1].data);
+  // One message: the fill is the execution report (envelope v2).
+  ASSERT_EQ(ex->messages.size(), 1u);
+  EXPECT_EQ(ex->messages[0].subject, "exec.fill.AAPL");
+  EXPECT_EQ(ex->messages[0].msg_id, "demo:s/order/fill/1");
+  auto fill_env = events::ParseEnvelope(ex->messages[0].data);
   ASSERT_TRUE(fill_env);
+  EXPECT_EQ(fill_env->v, 2);
+  EXPECT_EQ(fill_env->type, "fill");
   EXPECT_EQ(fill_env->correlation_id, "demo:s");
   EXPECT_EQ(fill_env->causation_id, "demo:s/order");
   EXPECT_EQ(fill_env->StampOf("filled"), 20);
@@ -62,7 +64,10 @@ TEST(Market, MarketOrderFillsCompletely) {
   ASSERT_TRUE(fill);
   EXPECT_EQ(fill->qty, events::Decimal::FromInteger(3));
   EXPECT_EQ(fill->price, m.Touch("AAPL", "demo:s/order", events::Side::kSell));
-  EXPECT_NE(ex->messages[0].data.find("\"status\":\"filled\""), std::string::npos);
+  EXPECT_EQ(fill->status, "filled");
+  EXPECT_EQ(fill->cum_qty, events::Decimal::FromInteger(3));
+  EXPECT_EQ(fill->leaves_qty, events::Decimal());
+  EXPECT_EQ(fill->avg_price, fill->price);
 }
 
 TEST(Market, NonMarketableLimitExpires) {
@@ -71,6 +76,8 @@ TEST(Market, NonMarketableLimitExpires) {
   ASSERT_TRUE(ex);
   EXPECT_FALSE(ex->filled);
   ASSERT_EQ(ex->messages.size(), 1u);
+  EXPECT_EQ(ex->messages[0].subject, "exec.report.AAPL");
+  EXPECT_EQ(ex->messages[0].msg_id, "o2/report/1");
   EXPECT_NE(ex->messages[0].data.find("\"status\":\"expired\""), std::string::npos);
   auto marketable = Execute(Order("o3", events::Side::kBuy, "limit", "100000"), m, 0, 0);
   ASSERT_TRUE(marketable);

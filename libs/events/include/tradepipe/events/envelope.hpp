@@ -1,6 +1,6 @@
 // The event envelope every message on the bus carries (see docs/events.md and proto/schemas):
 //
-//   {"v":1,"type":"signal","id":"demo:abc","correlation_id":"demo:abc","causation_id":null,
+//   {"v":2,"type":"signal","id":"demo:abc","correlation_id":"demo:abc","causation_id":null,
 //    "source":"demo","symbol":"AAPL","ts":{"received":..,"published":..},"payload":{..}}
 //
 // Parsed with simdjson (payload kept as its raw JSON text, parsed by the typed payload
@@ -22,6 +22,10 @@
 
 namespace tradepipe::events {
 
+// The envelope version written; readers accept every version from 1 (docs/events.md, "Versions").
+inline constexpr int kEnvelopeVersion = 2;
+inline constexpr int kOldestReadableVersion = 1;
+
 inline constexpr std::string_view kTypeSignal = "signal";
 inline constexpr std::string_view kTypeOrder = "order";
 inline constexpr std::string_view kTypeOrderRejected = "order_rejected";
@@ -34,7 +38,7 @@ struct Stamp {
 };
 
 struct Envelope {
-  int v = 1;
+  int v = kEnvelopeVersion;
   std::string type;
   std::string id;
   std::string correlation_id;
@@ -88,12 +92,20 @@ struct ExecReportPayload {
   std::optional<Decimal> avg_price;
 };
 
+// A fill is the execution report of a state change that executed quantity (FIX's ExecutionReport
+// with ExecType Trade): this execution (`qty` at `price`, FIX LastQty/LastPx) and the order's
+// state after it. Since envelope v2 no separate exec_report accompanies it; v1 fills carry only
+// the execution (the order's state is then absent: `status` empty).
 struct FillPayload {
   std::string order_id;
   int fill_no = 1;
   Side side = Side::kBuy;
   Decimal qty;
   Decimal price;
+  std::string status;  // "filled" or "partial" (v2); empty in a v1 fill
+  Decimal cum_qty;     // executed so far, this fill included
+  Decimal leaves_qty;  // still open
+  Decimal avg_price;   // over cum_qty
 };
 
 std::string ToJson(const SignalPayload& p);
