@@ -16,13 +16,15 @@ int main(int argc, char** argv) {
   tp::config::CommonConfig common;
   std::string db_path = "tradepipe-audit.db";
   int batch = 512;
+  bool send_asap = false;
   tp::config::Settings settings("audit", "tradepipe audit: every event recorded, traces served");
   tp::config::AddCommon(settings, common, 8005);
   settings.Add("db", db_path, "SQLite database file (created if absent)");
   settings.Add("batch", batch, "messages fetched (and committed) per pull request")->check(CLI::Range(1, 8192));
+  settings.AddFlag("send-asap", send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
-  auto rt = tp::service::Runtime::Start("audit", common, {});
+  auto rt = tp::service::Runtime::Start("audit", common, {.send_asap = send_asap});
   if (!rt) return 1;
   auto store = tp::audit::AuditStore::Open(db_path);
   if (!store) {
