@@ -178,8 +178,8 @@ class GoldenPath(unittest.TestCase):
                               if k.startswith("tradepipe_consumer_pending_messages")})
             return found
         drained = {f'tradepipe_consumer_pending_messages{{durable="{d}"}}': 0 for d in
-                   ("agent-signals", "agent-fills-batched", "exec-sim-orders", "audit-signals-batched",
-                    "audit-orders-batched", "audit-executions-batched", "audit-max-deliveries", "audit-terminated")}
+                   ("agent-signals", "agent-fills", "exec-sim-orders", "audit-signals", "audit-orders",
+                    "audit-executions", "audit-max-deliveries", "audit-terminated")}
         deadline = time.time() + 10
         while lags() != drained and time.time() < deadline:
             time.sleep(0.1)

@@ -20,7 +20,7 @@ POISON = {
     # subject: (data, the consumers expected to give it up)
     "signals.demo.AAPL": (b"{not json", {"agent-signals"}),
     "orders.new.AAPL": (b'{"id":"x"}', {"exec-sim-orders"}),
-    "exec.fill.AAPL": (b"\xff\xfe binary", {"agent-fills-batched"}),
+    "exec.fill.AAPL": (b"\xff\xfe binary", {"agent-fills"}),
 }
 
 

@@ -3,7 +3,6 @@
 
 #include <nats/nats.h>
 
-#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -30,23 +29,6 @@ inline void AddDurable(jsCtx* js, const std::string& stream, const std::string& 
   if (js_AddConsumer(nullptr, js, stream.c_str(), &c, nullptr, nullptr) != NATS_OK) {
     throw std::runtime_error("consumer " + durable);
   }
-}
-
-// A durable's unacknowledged deliveries as the server counts them (one per stream message), read
-// on a connection of its own; throws when it cannot be read.
-inline uint64_t AckPending(const std::string& url, const std::string& stream, const std::string& durable) {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  jsConsumerInfo* info = nullptr;
-  const bool ok = natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK &&
-                  natsConnection_JetStream(&js, nc, nullptr) == NATS_OK &&
-                  js_GetConsumerInfo(&info, js, stream.c_str(), durable.c_str(), nullptr, nullptr) == NATS_OK;
-  const uint64_t pending = ok ? static_cast<uint64_t>(info->NumAckPending) : 0;
-  if (info != nullptr) jsConsumerInfo_Destroy(info);
-  if (js != nullptr) jsCtx_Destroy(js);
-  if (nc != nullptr) natsConnection_Destroy(nc);
-  if (!ok) throw std::runtime_error("consumer info " + stream + "/" + durable);
-  return pending;
 }
 
 }  // namespace tradepipe::testing

@@ -7,10 +7,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <optional>
 #include <unordered_map>
 
-#include "ack_gate.hpp"
 #include "pull_requests.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/redact.hpp"
@@ -33,23 +31,10 @@ std::string ErrorText(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) 
 
 natsMsg* Raw(void* msg) { return static_cast<natsMsg*>(msg); }
 
-// The consumer's state as the server holds it, for AckGate; nullopt when it cannot be read.
-std::optional<AckGate::ServerView> AskConsumer(jsCtx* js, const std::string& stream, const std::string& durable) {
-  jsConsumerInfo* info = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  if (js_GetConsumerInfo(&info, js, stream.c_str(), durable.c_str(), nullptr, &jerr) != NATS_OK) return std::nullopt;
-  const AckGate::ServerView view{info->Delivered.Consumer, static_cast<uint64_t>(info->NumAckPending)};
-  jsConsumerInfo_Destroy(info);
-  return view;
-}
-
-class PullConsumer final : public Consumer, public AckSink {
+class PullConsumer final : public Consumer {
  public:
-  PullConsumer(natsConnection* nc, jsCtx* js, const ConsumerSpec& spec, int64_t ack_wait_ms,
-               const AckGate::ServerView& at_open)
-      : nc_(nc), js_(js), spec_(spec), pull_(nc, spec.stream, spec.durable), ack_wait_ms_(ack_wait_ms) {
-    gate_.Start(at_open);
-  }
+  PullConsumer(natsConnection* nc, const std::string& stream, const std::string& durable, int64_t ack_wait_ms)
+      : nc_(nc), pull_(nc, stream, durable), ack_wait_ms_(ack_wait_ms) {}
 
   Status status() const { return pull_.status(); }
 
@@ -58,63 +43,16 @@ class PullConsumer final : public Consumer, public AckSink {
     if (!got) return Result<std::vector<Message>>::Error("fetch: " + got.error());
     std::vector<Message> out;
     out.reserve(got->size());
-    for (natsMsg* m : *got) {
-      out.emplace_back(m, nc_, this);
-      if (spec_.ack == AckPolicy::kAll) gate_.Received(out.back().consumer_sequence());
-    }
+    for (natsMsg* m : *got) out.emplace_back(m, nc_);
     return out;
   }
 
-  Status AckHandled(const std::vector<Message*>& handled) override {
-    if (spec_.ack == AckPolicy::kExplicit) {
-      Status result;
-      for (Message* m : handled) {
-        if (Status s = m->Ack(); !s && result) result = s;
-      }
-      return result;
-    }
-    std::vector<uint64_t> seqs;
-    seqs.reserve(handled.size());
-    for (Message* m : handled) seqs.push_back(m->stream_sequence());
-    const uint64_t through = gate_.Handled(seqs, pull_.Queued(), [this]() -> std::optional<AckGate::ServerView> {
-      // Asked only while unproven; at most every 200 ms, so a long recovery stays cheap.
-      const int64_t now = SteadyMillis();
-      if (now < next_ask_ms_) return std::nullopt;
-      next_ask_ms_ = now + 200;
-      return AskConsumer(js_, spec_.stream, spec_.durable);
-    });
-    if (through == 0) {
-      acks_deferred_.fetch_add(1, std::memory_order_relaxed);
-      if (!deferring_) {
-        spdlog::info(
-            "consumer={} holds its acks: deliveries it did not receive are pending (made before it "
-            "started, or lost with a connection); they come back after the ack wait",
-            spec_.durable);
-      }
-      deferring_ = true;
-      return {};
-    }
-    if (deferring_) spdlog::info("consumer={} acks again: every pending delivery was handled here", spec_.durable);
-    deferring_ = false;
-    for (size_t i = 0; i < seqs.size(); ++i) {
-      if (seqs[i] == through) return handled[i]->Ack();
-    }
-    return {};
-  }
-
   int64_t ack_wait_ms() const override { return ack_wait_ms_; }
-  uint64_t acks_deferred() const override { return acks_deferred_.load(std::memory_order_relaxed); }
 
  private:
   natsConnection* nc_;
-  jsCtx* js_;
-  ConsumerSpec spec_;
   PullRequests pull_;
   int64_t ack_wait_ms_;
-  AckGate gate_;
-  int64_t next_ask_ms_ = 0;
-  bool deferring_ = false;
-  std::atomic<uint64_t> acks_deferred_{0};
 };
 
 // What differs between an existing consumer's settings and the wanted ones, e.g.
@@ -233,9 +171,8 @@ class NatsBus final : public Bus {
     const natsStatus s = js_GetConsumerInfo(&info, js_, spec.stream.c_str(), spec.durable.c_str(), nullptr, &jerr);
     if (s != NATS_OK) return R::Error("subscribe " + spec.durable + ": " + ErrorText(s, jerr));
     const int64_t ack_wait_ms = info->Config->AckWait / 1'000'000;
-    const AckGate::ServerView at_open{info->Delivered.Consumer, static_cast<uint64_t>(info->NumAckPending)};
     jsConsumerInfo_Destroy(info);
-    auto consumer = std::make_unique<PullConsumer>(nc_, js_, spec, ack_wait_ms, at_open);
+    auto consumer = std::make_unique<PullConsumer>(nc_, spec.stream, spec.durable, ack_wait_ms);
     if (Status ok = consumer->status(); !ok) return R::Error("subscribe " + spec.durable + ": " + ok.error());
     return std::unique_ptr<Consumer>(std::move(consumer));
   }
@@ -440,7 +377,7 @@ class NatsBus final : public Bus {
     jsConsumerConfig cc;
     jsConsumerConfig_Init(&cc);
     cc.Durable = spec.durable.c_str();
-    cc.AckPolicy = spec.ack == AckPolicy::kAll ? js_AckAll : js_AckExplicit;
+    cc.AckPolicy = js_AckExplicit;
     cc.DeliverPolicy = js_DeliverAll;
     cc.FilterSubject = spec.filter.c_str();
     cc.MaxAckPending = spec.max_ack_pending;
@@ -451,34 +388,10 @@ class NatsBus final : public Bus {
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_GetConsumerInfo(&info, js_, spec.stream.c_str(), spec.durable.c_str(), nullptr, &jerr);
     const std::string name = "consumer " + spec.stream + "/" + spec.durable;
-    // Taking over from an older durable: start after what it acknowledged (anything between is
-    // delivered again: consumers are idempotent), before it is deleted, so interest never lapses.
-    std::optional<uint64_t> replaced_ack_floor;
-    if (!spec.replaces.empty()) {
-      jsConsumerInfo* old = nullptr;
-      if (js_GetConsumerInfo(&old, js_, spec.stream.c_str(), spec.replaces.c_str(), nullptr, nullptr) == NATS_OK) {
-        replaced_ack_floor = old->AckFloor.Stream;
-        jsConsumerInfo_Destroy(old);
-      }
-    }
     if (s == NATS_NOT_FOUND) {
-      if (replaced_ack_floor) {
-        cc.DeliverPolicy = js_DeliverByStartSequence;
-        cc.OptStartSeq = *replaced_ack_floor + 1;
-      }
       s = js_AddConsumer(&info, js_, spec.stream.c_str(), &cc, nullptr, &jerr);
-      if (s != NATS_OK) {  // another service made it first (provisioning races): take theirs
-        if (js_GetConsumerInfo(&info, js_, spec.stream.c_str(), spec.durable.c_str(), nullptr, nullptr) == NATS_OK) {
-          s = NATS_OK;
-        }
-      } else if (replaced_ack_floor) {
-        spdlog::info("{} created to replace {} from stream sequence {}", name, spec.replaces, cc.OptStartSeq);
-      }
     } else if (s == NATS_OK) {
       const jsConsumerConfig& have = *info->Config;
-      // Where a durable starts is fixed at its creation (a migration starts it mid-stream).
-      cc.DeliverPolicy = have.DeliverPolicy;
-      cc.OptStartSeq = have.OptStartSeq;
       const std::string drift = ConsumerDrift(have, cc);
       const bool ack_policy_differs = have.AckPolicy != cc.AckPolicy;
       jsConsumerInfo_Destroy(info);
@@ -500,15 +413,6 @@ class NatsBus final : public Bus {
     }
     if (info != nullptr) jsConsumerInfo_Destroy(info);
     if (s != NATS_OK) return Status::Error(name + ": " + ErrorText(s, jerr));
-    if (replaced_ack_floor) {
-      const natsStatus d = js_DeleteConsumer(js_, spec.stream.c_str(), spec.replaces.c_str(), nullptr, &jerr);
-      if (d == NATS_OK) {
-        spdlog::info("consumer {}/{} deleted: {} replaces it", spec.stream, spec.replaces, spec.durable);
-      } else if (d != NATS_NOT_FOUND) {  // another service deleted it first: fine
-        return Status::Error("consumer " + spec.stream + "/" + spec.replaces + " (replaced by " + spec.durable +
-                             "): " + ErrorText(d, jerr));
-      }
-    }
     return {};
   }
 
@@ -534,9 +438,7 @@ class NatsBus final : public Bus {
                       c.FilterSubject != nullptr ? c.FilterSubject : "",
                       c.MaxAckPending,
                       c.AckWait / kNanosPerSecond,
-                      c.MaxDeliver,
-                      c.AckPolicy == js_AckAll ? AckPolicy::kAll : AckPolicy::kExplicit,
-                      {}};
+                      c.MaxDeliver};
     jsConsumerInfo_Destroy(info);
     return spec;
   }
@@ -561,7 +463,6 @@ Message& Message::operator=(Message&& other) noexcept {
     natsMsg_Destroy(Raw(msg_));
     msg_ = std::exchange(other.msg_, nullptr);
     connection_ = other.connection_;
-    sink_ = other.sink_;
     settled_ = std::exchange(other.settled_, false);
   }
   return *this;
@@ -589,10 +490,6 @@ uint64_t MetaDataField(void* msg, Field field) {
 
 uint64_t Message::stream_sequence() const {
   return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.Sequence.Stream; });
-}
-
-uint64_t Message::consumer_sequence() const {
-  return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.Sequence.Consumer; });
 }
 
 uint64_t Message::num_delivered() const {
@@ -630,16 +527,6 @@ Status Message::Term() {
 }
 
 Status Message::InProgress() { return Acknowledge("+WPI"); }
-
-Status AckHandled(const std::vector<Message*>& handled) {
-  if (handled.empty()) return {};
-  if (AckSink* sink = handled.front()->sink()) return sink->AckHandled(handled);
-  Status result;  // not fetched by a consumer of ours: each on its own
-  for (Message* m : handled) {
-    if (Status s = m->Ack(); !s && result) result = s;
-  }
-  return result;
-}
 
 // ---- Bus ----
 
@@ -744,7 +631,6 @@ void ConsumerLoop::Run() {
     // of a filtered consumer can stay 1 too high on the last message of a batch).
     health_->pending.store(batch->empty() ? 0 : batch->back().num_pending(), std::memory_order_relaxed);
     if (!batch->empty()) Handle(*batch);
-    health_->acks_deferred.store(consumer_->acks_deferred(), std::memory_order_relaxed);
   }
 }
 

@@ -38,8 +38,7 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
   }
   const int64_t now = WallNanos();
   for (const auto& key : out_keys) published->Insert(key, now);
-  // An ack that does not reach the server only means a redelivery, recognised as a repeat.
-  (void)AckHandled(good);
+  for (Message* m : good) (void)m->Ack();
   return result;
 }
 

@@ -2,9 +2,7 @@
 
 #include <simdjson.h>
 
-#include <initializer_list>
 #include <stdexcept>
-#include <utility>
 
 #include "tradepipe/proto/streams.hpp"
 
@@ -40,22 +38,6 @@ std::string Str(od::value& v, std::string& out) {
 
 std::string Int(od::value& v, int64_t& out) { return v.get_int64().get(out) ? "expected an integer" : ""; }
 
-// A string naming one of `choices`; the error lists them.
-template <typename Enum>
-std::string OneOf(od::value& v, Enum& out, std::initializer_list<std::pair<std::string_view, Enum>> choices) {
-  std::string text;
-  if (auto bad = Str(v, text); !bad.empty()) return bad;
-  std::string names;
-  for (const auto& [name, value] : choices) {
-    if (text == name) {
-      out = value;
-      return {};
-    }
-    names += (names.empty() ? "\"" : ", \"") + std::string(name) + "\"";
-  }
-  return "must be one of " + names;
-}
-
 }  // namespace
 
 const ConsumerSpec& Topology::Consumer(std::string_view durable) const {
@@ -85,7 +67,16 @@ Result<Topology> ParseTopology(std::string_view json) {
         p = ReadObject(element, "stream", [&](const std::string& k, od::value& f) -> std::string {
           if (k == "name") return Str(f, s.name);
           if (k == "retention") {
-            return OneOf(f, s.retention, {{"limits", Retention::kLimits}, {"interest", Retention::kInterest}});
+            std::string text;
+            if (auto bad = Str(f, text); !bad.empty()) return bad;
+            if (text == "limits") {
+              s.retention = Retention::kLimits;
+            } else if (text == "interest") {
+              s.retention = Retention::kInterest;
+            } else {
+              return "retention must be \"limits\" or \"interest\"";
+            }
+            return {};
           }
           if (k == "max_age_s") return Int(f, s.max_age_s);
           if (k == "max_bytes") return Int(f, s.max_bytes);
@@ -113,8 +104,6 @@ Result<Topology> ParseTopology(std::string_view json) {
           if (k == "max_ack_pending") return Int(f, c.max_ack_pending);
           if (k == "ack_wait_s") return Int(f, c.ack_wait_s);
           if (k == "max_deliver") return Int(f, c.max_deliver);
-          if (k == "replaces") return Str(f, c.replaces);
-          if (k == "ack") return OneOf(f, c.ack, {{"explicit", AckPolicy::kExplicit}, {"all", AckPolicy::kAll}});
           return "unknown key";
         });
         if (p.empty() && (c.stream.empty() || c.durable.empty() || c.filter.empty())) {

@@ -40,22 +40,6 @@ TEST(Topology, RetentionIsLimitsOrInterest) {
   EXPECT_NE(bad.error().find("retention"), std::string::npos) << bad.error();
 }
 
-TEST(Topology, AckPolicyIsExplicitOrAllAndADurableMayReplaceAnother) {
-  auto t = ParseTopology(R"({"consumers":[{"stream":"S","durable":"d","filter":"s.>"},
-                                          {"stream":"S","durable":"e","filter":"s.>","ack":"all","replaces":"d"}]})");
-  ASSERT_TRUE(t) << t.error();
-  EXPECT_EQ(t->consumers[0].ack, AckPolicy::kExplicit);
-  EXPECT_EQ(t->consumers[1].ack, AckPolicy::kAll);
-  EXPECT_EQ(t->consumers[1].replaces, "d");
-  auto bad = ParseTopology(R"({"consumers":[{"stream":"S","durable":"d","filter":"s.>","ack":"none"}]})");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error(), R"(topology.consumers: consumer.ack: must be one of "explicit", "all")");
-  // The audit's event consumers and the agent's fills take one ack per batch.
-  EXPECT_EQ(DefaultTopology().Consumer("audit-signals-batched").ack, AckPolicy::kAll);
-  EXPECT_EQ(DefaultTopology().Consumer("agent-fills-batched").replaces, "agent-fills");
-  EXPECT_EQ(DefaultTopology().Consumer("agent-signals").ack, AckPolicy::kExplicit);
-}
-
 TEST(Topology, MissingRequiredFieldsAreRefused) {
   EXPECT_FALSE(ParseTopology(R"({"streams":[{"name":"S"}]})"));
   EXPECT_FALSE(ParseTopology(R"({"consumers":[{"stream":"S","durable":"d"}]})"));

@@ -104,20 +104,15 @@ void Runtime::ExportConsumer(const bus::ConsumerLoop& loop) {
         "how long the consumer's sink has been failing (its batch held, nothing fetched); 0 while it works");
     consumer_sink_failures_ = &metrics_.CounterFamily("tradepipe_consumer_sink_failures_total",
                                                       "failed attempts to publish or commit a batch (each retried)");
-    consumer_acks_deferred_ = &metrics_.CounterFamily(
-        "tradepipe_consumer_acks_deferred_total",
-        "handled batches an ack-all consumer did not ack yet: deliveries it never received were pending");
   }
   const prometheus::Labels labels{{"durable", loop.name()}};
   auto& lag = consumer_lag_->Add(labels);
   auto& stalled = consumer_stalled_->Add(labels);
   auto& failures = consumer_sink_failures_->Add(labels);
-  auto& deferred = consumer_acks_deferred_->Add(labels);
-  metrics_.OnCollect([&lag, &stalled, &failures, &deferred, health = loop.Health()] {
+  metrics_.OnCollect([&lag, &stalled, &failures, health = loop.Health()] {
     lag.Set(static_cast<double>(health->pending.load(std::memory_order_relaxed)));
     stalled.Set(StalledSeconds(*health));
     failures.Increment(static_cast<double>(health->sink_failures.load(std::memory_order_relaxed)) - failures.Value());
-    deferred.Increment(static_cast<double>(health->acks_deferred.load(std::memory_order_relaxed)) - deferred.Value());
   });
   // A sink failing for a while is worth telling load balancers and operators; a blip is not.
   AddReadinessCheck([name = loop.name(), health = loop.Health()]() -> std::string {

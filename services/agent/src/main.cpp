@@ -125,13 +125,13 @@ int main(int argc, char** argv) {
 
   const auto& topology = tp::bus::DefaultTopology();
   auto signal_consumer = rt->bus().Subscribe(topology.Consumer("agent-signals"));
-  auto fill_consumer = rt->bus().Subscribe(topology.Consumer("agent-fills-batched"));
+  auto fill_consumer = rt->bus().Subscribe(topology.Consumer("agent-fills"));
   if (!signal_consumer || !fill_consumer) {
     spdlog::critical("subscribe failed: {}", !signal_consumer ? signal_consumer.error() : fill_consumer.error());
     return 1;
   }
   tp::bus::ConsumerLoop signal_loop(std::move(*signal_consumer), "agent-signals", batch, on_signals);
-  tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills-batched", batch, on_fills);
+  tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills", batch, on_fills);
   rt->ExportConsumer(signal_loop);
   rt->ExportConsumer(fill_loop);
   return rt->ServeUntilSignal([&] {

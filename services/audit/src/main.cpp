@@ -65,11 +65,8 @@ int main(int argc, char** argv) {
         commit_failures.Increment();
         return tp::Status::Error("audit commit: " + result.error());
       }
-      // Committed: now, and only now, acknowledge (one ack for the batch: AckPolicy all).
-      std::vector<tp::bus::Message*> handled;
-      handled.reserve(msgs.size());
-      for (auto& m : msgs) handled.push_back(&m);
-      (void)tp::bus::AckHandled(handled);
+      // Committed: now, and only now, acknowledge.
+      for (auto& m : msgs) (void)m.Ack();
       recorded.Add({{"stream", stream}}).Increment(static_cast<double>(result->inserted));
       duplicates.Increment(static_cast<double>(result->duplicates));
       dead.Increment(static_cast<double>(dead_letters.size()));
@@ -124,9 +121,8 @@ int main(int argc, char** argv) {
 
   const auto& topology = tp::bus::DefaultTopology();
   std::vector<std::unique_ptr<tp::bus::ConsumerLoop>> loops;
-  for (const auto& [durable, stream] :
-       {std::pair{"audit-signals-batched", "SIGNALS"}, std::pair{"audit-orders-batched", "ORDERS"},
-        std::pair{"audit-executions-batched", "EXECUTIONS"}}) {
+  for (const auto& [durable, stream] : {std::pair{"audit-signals", "SIGNALS"}, std::pair{"audit-orders", "ORDERS"},
+                                        std::pair{"audit-executions", "EXECUTIONS"}}) {
     auto consumer = rt->bus().Subscribe(topology.Consumer(durable));
     if (!consumer) {
       spdlog::critical("subscribe failed: {}", consumer.error());

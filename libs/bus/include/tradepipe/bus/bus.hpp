@@ -54,25 +54,15 @@ struct StreamUsage {
   Retention retention = Retention::kLimits;
 };
 
-class Message;
-
-// How the consumer that fetched some messages acknowledges them once handled (AckHandled).
-class AckSink {
- public:
-  virtual ~AckSink() = default;
-  virtual Status AckHandled(const std::vector<Message*>& handled) = 0;
-};
-
 // One JetStream message; acknowledge it only after its effect is durable.
 class Message {
  public:
   // `msg` (a natsMsg, owned from here on) was delivered on `connection` (a natsConnection), which
-  // carries its acks: it must outlive the message, as must `sink` (its consumer; may be null).
-  Message(void* msg, void* connection, AckSink* sink = nullptr) : msg_(msg), connection_(connection), sink_(sink) {}
+  // carries its acks: it must outlive the message.
+  Message(void* msg, void* connection) : msg_(msg), connection_(connection) {}
   Message(Message&& other) noexcept
       : msg_(std::exchange(other.msg_, nullptr)),
         connection_(other.connection_),
-        sink_(other.sink_),
         settled_(std::exchange(other.settled_, false)) {}
   Message& operator=(Message&& other) noexcept;
   Message(const Message&) = delete;
@@ -82,7 +72,6 @@ class Message {
   std::string_view subject() const;
   std::string_view data() const;
   uint64_t stream_sequence() const;
-  uint64_t consumer_sequence() const;  // the delivery's number at its consumer (+1 per delivery)
   uint64_t num_delivered() const;
   // Messages of the stream not yet delivered to this consumer after this one (its lag).
   uint64_t num_pending() const;
@@ -93,7 +82,6 @@ class Message {
   Status Term();        // never redeliver (poison message, recorded by the caller)
   Status InProgress();  // still working on it: restarts the server's ack-wait timer
   bool settled() const { return settled_; }
-  AckSink* sink() const { return sink_; }
 
  private:
   // Publishes JetStream's acknowledgement `kind` ("+ACK", "-NAK", ...) to the message's reply.
@@ -101,15 +89,8 @@ class Message {
 
   void* msg_;
   void* connection_;
-  AckSink* sink_;
   bool settled_ = false;
 };
-
-// Acknowledges deliveries whose effects are durable, as their consumer's ack policy says:
-// explicit, each one; all, one ack for the batch when bus::AckGate allows it — otherwise none now
-// (they stay pending, come back after the ack wait and are handled again, idempotently). The
-// consumers' handlers call this instead of acking one by one.
-Status AckHandled(const std::vector<Message*>& handled);
 
 // A message read from a stream by sequence (not through a consumer).
 struct StoredMessage {
@@ -133,8 +114,6 @@ class Consumer {
   virtual Result<std::vector<Message>> Fetch(int batch, int timeout_ms) = 0;
   // How long the server waits for an ack before redelivering (the durable's AckWait).
   virtual int64_t ack_wait_ms() const = 0;
-  // Batches whose ack an ack-all consumer held back (AckHandled), since the start.
-  virtual uint64_t acks_deferred() const { return 0; }
 };
 
 class Bus {
@@ -189,7 +168,6 @@ struct ConsumerHealth {
   std::atomic<uint64_t> pending{0};
   std::atomic<uint64_t> sink_failures{0};    // handler attempts that failed (each one retried)
   std::atomic<int64_t> stalled_since_ns{0};  // wall clock; 0 while the sink works
-  std::atomic<uint64_t> acks_deferred{0};    // handled batches an ack-all consumer could not ack yet
 
   std::string LastError() const;
   void SetLastError(std::string error);

@@ -25,11 +25,6 @@ struct StreamSpec {
   int64_t duplicate_window_s = 120;
 };
 
-// How a durable's deliveries are acknowledged: each on its own, or (`all`) one ack per handled
-// batch, through bus::AckGate (docs/performance-plan.md, "AckAll, safely"); `all` needs the
-// consumer to handle deliveries in order and idempotently, in one process per durable.
-enum class AckPolicy { kExplicit, kAll };
-
 struct ConsumerSpec {
   std::string stream;
   std::string durable;
@@ -37,10 +32,6 @@ struct ConsumerSpec {
   int64_t max_ack_pending = 20000;
   int64_t ack_wait_s = 30;
   int64_t max_deliver = 10;
-  AckPolicy ack = AckPolicy::kExplicit;
-  // A durable this one takes over from (the ack policy cannot change in place): provisioning
-  // starts this one after the old one's ack floor, then deletes the old one.
-  std::string replaces;
 };
 
 struct Topology {
