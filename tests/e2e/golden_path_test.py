@@ -163,6 +163,12 @@ class GoldenPath(unittest.TestCase):
         self.assertEqual(ag["tradepipe_agent_signals_total"], DISTINCT)
         self.assertEqual(ag["tradepipe_agent_orders_total"], MAX_QTY)
         self.assertEqual(ag['tradepipe_agent_rejections_total{reason="max_order_qty"}'], DISTINCT - MAX_QTY)
+        # Batches and messages fetched: every signal once (no redelivery in a clean run), in at
+        # least one batch and at most one per signal.
+        fetched = ag['tradepipe_consumer_messages_total{durable="agent-signals"}']
+        batches = ag['tradepipe_consumer_batches_total{durable="agent-signals"}']
+        self.assertEqual(fetched, DISTINCT)
+        self.assertTrue(1 <= batches <= DISTINCT, batches)
         ex = stack.metrics("exec-sim")
         self.assertEqual(ex["tradepipe_execsim_orders_total"], MAX_QTY)
         self.assertEqual(ex["tradepipe_execsim_fills_total"], MAX_QTY)

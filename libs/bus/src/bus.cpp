@@ -630,7 +630,11 @@ void ConsumerLoop::Run() {
     // An empty fetch waited and got nothing: nothing was pending delivery (nats-server's NumPending
     // of a filtered consumer can stay 1 too high on the last message of a batch).
     health_->pending.store(batch->empty() ? 0 : batch->back().num_pending(), std::memory_order_relaxed);
-    if (!batch->empty()) Handle(*batch);
+    if (!batch->empty()) {
+      health_->batches.fetch_add(1, std::memory_order_relaxed);
+      health_->messages.fetch_add(batch->size(), std::memory_order_relaxed);
+      Handle(*batch);
+    }
   }
 }
 

@@ -104,15 +104,27 @@ void Runtime::ExportConsumer(const bus::ConsumerLoop& loop) {
         "how long the consumer's sink has been failing (its batch held, nothing fetched); 0 while it works");
     consumer_sink_failures_ = &metrics_.CounterFamily("tradepipe_consumer_sink_failures_total",
                                                       "failed attempts to publish or commit a batch (each retried)");
+    consumer_batches_ = &metrics_.CounterFamily("tradepipe_consumer_batches_total", "non-empty fetches");
+    consumer_messages_ =
+        &metrics_.CounterFamily("tradepipe_consumer_messages_total",
+                                "messages fetched (rate over tradepipe_consumer_batches_total: the mean batch)");
   }
   const prometheus::Labels labels{{"durable", loop.name()}};
   auto& lag = consumer_lag_->Add(labels);
   auto& stalled = consumer_stalled_->Add(labels);
   auto& failures = consumer_sink_failures_->Add(labels);
-  metrics_.OnCollect([&lag, &stalled, &failures, health = loop.Health()] {
+  auto& batches = consumer_batches_->Add(labels);
+  auto& messages = consumer_messages_->Add(labels);
+  metrics_.OnCollect([&lag, &stalled, &failures, &batches, &messages, health = loop.Health()] {
+    // Counters kept by the loop, brought up to its totals.
+    auto catch_up = [](prometheus::Counter& c, const std::atomic<uint64_t>& total) {
+      c.Increment(static_cast<double>(total.load(std::memory_order_relaxed)) - c.Value());
+    };
     lag.Set(static_cast<double>(health->pending.load(std::memory_order_relaxed)));
     stalled.Set(StalledSeconds(*health));
-    failures.Increment(static_cast<double>(health->sink_failures.load(std::memory_order_relaxed)) - failures.Value());
+    catch_up(failures, health->sink_failures);
+    catch_up(batches, health->batches);
+    catch_up(messages, health->messages);
   });
   // A sink failing for a while is worth telling load balancers and operators; a blip is not.
   AddReadinessCheck([name = loop.name(), health = loop.Health()]() -> std::string {

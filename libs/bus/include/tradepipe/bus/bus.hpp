@@ -168,6 +168,8 @@ struct ConsumerHealth {
   std::atomic<uint64_t> pending{0};
   std::atomic<uint64_t> sink_failures{0};    // handler attempts that failed (each one retried)
   std::atomic<int64_t> stalled_since_ns{0};  // wall clock; 0 while the sink works
+  std::atomic<uint64_t> batches{0};          // non-empty fetches
+  std::atomic<uint64_t> messages{0};         // messages they brought (messages / batches: the mean batch)
 
   std::string LastError() const;
   void SetLastError(std::string error);

@@ -44,7 +44,8 @@ class Runtime {
 
   // Exports the loop's health by durable name: lag (tradepipe_consumer_pending_messages), how long
   // its sink has been failing (tradepipe_consumer_stalled_seconds) and failed attempts
-  // (tradepipe_consumer_sink_failures_total); not ready while the sink has failed for 5 s or more.
+  // (tradepipe_consumer_sink_failures_total), batches and messages fetched
+  // (tradepipe_consumer_{batches,messages}_total); not ready while the sink has failed for 5 s or more.
   void ExportConsumer(const bus::ConsumerLoop& loop);
 
   // Exports a de-duplication set by name: tradepipe_dedup_ids, _capacity, _forgotten_total and
@@ -65,6 +66,8 @@ class Runtime {
   prometheus::Family<prometheus::Gauge>* consumer_lag_ = nullptr;
   prometheus::Family<prometheus::Gauge>* consumer_stalled_ = nullptr;
   prometheus::Family<prometheus::Counter>* consumer_sink_failures_ = nullptr;
+  prometheus::Family<prometheus::Counter>* consumer_batches_ = nullptr;
+  prometheus::Family<prometheus::Counter>* consumer_messages_ = nullptr;
   std::unique_ptr<bus::Bus> bus_;
   std::unique_ptr<http::Server> server_;  // while ServeUntilSignal runs
 };
