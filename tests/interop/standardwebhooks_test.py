@@ -12,6 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+import npm  # noqa: E402
 from stack import DEMO_SECRET, Stack  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,11 +22,7 @@ PACKAGE = "standardwebhooks@1.1.1"
 
 
 def install_reference_library():
-    marker = os.path.join(NPM_DIR, "node_modules", "standardwebhooks", "package.json")
-    if not os.path.exists(marker):
-        os.makedirs(NPM_DIR, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", NPM_DIR, PACKAGE],
-                       check=True, timeout=300)
+    npm.install(NPM_DIR, [PACKAGE])
     shutil.copy(os.path.join(HERE, "sign.mjs"), os.path.join(NPM_DIR, "sign.mjs"))
 
 
