@@ -175,6 +175,10 @@ class GoldenPath(unittest.TestCase):
         au = stack.metrics("audit")
         recorded = {k: v for k, v in au.items() if k.startswith("tradepipe_audit_events_recorded_total")}
         self.assertEqual(sum(recorded.values()), 2 * DISTINCT + MAX_QTY, recorded)
+        # Every signal's final event (its fill or its rejection) timed once, end to end and by stage.
+        self.assertEqual(au["tradepipe_end_to_end_seconds_count"], DISTINCT)
+        self.assertEqual(au['tradepipe_stage_seconds_count{stage="filled"}'], MAX_QTY)
+        self.assertEqual(au['tradepipe_stage_seconds_count{stage="recorded"}'], DISTINCT)
         # Every durable consumer reports its lag, and each drains to 0 (the agent's fills consumer
         # may still be a batch behind the audit at this point: wait for it).
         def lags():

@@ -111,6 +111,10 @@ prometheus::Histogram& Metrics::Histogram(const std::string& name, const std::st
   return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add({}, buckets);
 }
 
+prometheus::Family<prometheus::Histogram>& Metrics::HistogramFamily(const std::string& name, const std::string& help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_);
+}
+
 void Metrics::OnCollect(std::function<void()> hook) {
   std::lock_guard lock(hooks_mu_);
   hooks_.push_back(std::move(hook));
@@ -130,6 +134,11 @@ std::string Metrics::Render() const {
 
 prometheus::Histogram::BucketBoundaries Metrics::LatencyBuckets() {
   return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+}
+
+prometheus::Histogram::BucketBoundaries Metrics::PathBuckets() {
+  return {0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03,
+          0.045,  0.06,  0.1,   0.25,  0.5,   1,      2.5,  5,     10};
 }
 
 }  // namespace tradepipe::metrics

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "advisory.hpp"
+#include "path_latency.hpp"
 #include "store.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/percent.hpp"
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
   auto& commit_seconds = metrics.Histogram("tradepipe_audit_commit_seconds", "batch transaction time",
                                            tp::metrics::Metrics::LatencyBuckets());
 
+  tp::audit::PathLatency path_latency(metrics);
+
   auto make_handler = [&](std::string stream) {
     return [&, stream](std::vector<tp::bus::Message>& msgs) -> tp::Status {
       const int64_t now = tp::WallNanos();
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
       }
       // Committed: now, and only now, acknowledge.
       for (auto& m : msgs) (void)m.Ack();
+      const int64_t committed = tp::WallNanos();
+      for (size_t i : result->new_rows) path_latency.Observe(rows[i], committed);
       recorded.Add({{"stream", stream}}).Increment(static_cast<double>(result->inserted));
       duplicates.Increment(static_cast<double>(result->duplicates));
       dead.Increment(static_cast<double>(dead_letters.size()));

@@ -176,6 +176,7 @@ Result<RecordResult> AuditStore::Record(const std::vector<AuditRow>& rows, const
       if (sqlite3_step(insert.stmt) != SQLITE_DONE) return rollback(SqliteError(writer_, "insert event"));
       if (sqlite3_changes(writer_) == 1) {
         ++result.inserted;
+        result.new_rows.push_back(static_cast<size_t>(&r - rows.data()));
       } else {
         ++result.duplicates;
       }
@@ -369,6 +370,7 @@ Result<AuditRow> RowFromMessage(std::string_view subject, uint64_t stream_seq, s
   r.subject = subject;
   r.stream_seq = stream_seq;
   for (const auto& stamp : e->ts) r.produced_ns = std::max(r.produced_ns, stamp.ns);
+  r.stamps = std::move(e->ts);
   r.recorded_ns = recorded_ns;
   r.envelope = data;
   return r;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tradepipe/common/result.hpp"
+#include "tradepipe/events/envelope.hpp"
 
 struct sqlite3;
 
@@ -35,7 +36,8 @@ struct AuditRow {
   uint64_t stream_seq = 0;
   int64_t produced_ns = 0;  // the event's last stage stamp
   int64_t recorded_ns = 0;
-  std::string envelope;  // the message as received
+  std::vector<events::Stamp> stamps;  // the envelope's, in path order
+  std::string envelope;               // the message as received
 };
 
 struct DeadLetter {
@@ -62,8 +64,9 @@ struct GivenUpMessage {
 };
 
 struct RecordResult {
-  size_t inserted = 0;    // new rows
-  size_t duplicates = 0;  // already recorded (redeliveries)
+  size_t inserted = 0;           // new rows
+  size_t duplicates = 0;         // already recorded (redeliveries)
+  std::vector<size_t> new_rows;  // indices (into the rows recorded) of the new ones
 };
 
 class AuditStore {

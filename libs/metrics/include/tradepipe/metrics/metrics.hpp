@@ -39,6 +39,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& GaugeFamily(const std::string& name, const std::string& help);
   prometheus::Histogram& Histogram(const std::string& name, const std::string& help,
                                    const prometheus::Histogram::BucketBoundaries& buckets);
+  // Children: family.Add({{"stage", "decided"}}, buckets).
+  prometheus::Family<prometheus::Histogram>& HistogramFamily(const std::string& name, const std::string& help);
 
   // Runs before every Render(): for gauges read from elsewhere (queue sizes, store sizes).
   void OnCollect(std::function<void()> hook);
@@ -48,6 +50,9 @@ class Metrics {
 
   // Latency buckets in seconds, 50 µs to 10 s.
   static prometheus::Histogram::BucketBoundaries LatencyBuckets();
+  // End-to-end buckets, 0.5 ms to 10 s, with edges at issue 11's targets (3, 10, 30 ms) and the
+  // baseline's (45, 100 ms), so a histogram_quantile near a target is read between close edges.
+  static prometheus::Histogram::BucketBoundaries PathBuckets();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

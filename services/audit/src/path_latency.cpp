@@ -1,0 +1,45 @@
+#include "path_latency.hpp"
+
+#include "tradepipe/events/envelope.hpp"
+
+namespace tradepipe::audit {
+namespace {
+
+bool IsFinal(std::string_view type) {
+  return type == events::kTypeFill || type == events::kTypeOrderRejected || type == events::kTypeExecReport;
+}
+
+double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+}  // namespace
+
+PathLatency::PathLatency(metrics::Metrics& metrics)
+    : end_to_end_(&metrics.Histogram("tradepipe_end_to_end_seconds",
+                                     "a signal's path, received at the gateway to its final event committed here",
+                                     metrics::Metrics::PathBuckets())) {
+  auto& family = metrics.HistogramFamily(
+      "tradepipe_stage_seconds",
+      "each stage of a signal's path, from the previous stamp to the one named by `stage` (recorded: committed here)");
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    stages_[i] = &family.Add({{"stage", std::string(kStages[i])}}, metrics::Metrics::PathBuckets());
+  }
+}
+
+prometheus::Histogram* PathLatency::StageOf(std::string_view stamp) {
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    if (kStages[i] == stamp) return stages_[i];
+  }
+  return nullptr;
+}
+
+void PathLatency::Observe(const AuditRow& row, int64_t committed_ns) {
+  if (!IsFinal(row.type) || row.stamps.empty()) return;
+  const events::Stamp& first = row.stamps.front();
+  if (first.name == "received") end_to_end_->Observe(Seconds(committed_ns - first.ns));
+  for (size_t i = 1; i < row.stamps.size(); ++i) {
+    if (auto* h = StageOf(row.stamps[i].name)) h->Observe(Seconds(row.stamps[i].ns - row.stamps[i - 1].ns));
+  }
+  StageOf("recorded")->Observe(Seconds(committed_ns - row.stamps.back().ns));
+}
+
+}  // namespace tradepipe::audit
