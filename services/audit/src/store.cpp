@@ -75,6 +75,10 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool create) {
     return Result<sqlite3*>::Error("cannot open " + path + ": " + why);
   }
   sqlite3_busy_timeout(db, 5000);
+  // Closing never checkpoints: after a long run the WAL can hold hundreds of MB, and writing it
+  // back at close made a stop outlast its grace period (the soak). Committed data is in the WAL;
+  // the next open recovers it. The background loop checkpoints while running.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   return db;
 }
 
@@ -121,6 +125,7 @@ Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path) {
 
 AuditStore::~AuditStore() {
   running_.store(false);
+  if (checkpointer_ != nullptr) sqlite3_interrupt(checkpointer_);  // a checkpoint in progress stops (safe)
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   sqlite3_close(checkpointer_);
   sqlite3_close(reader_);

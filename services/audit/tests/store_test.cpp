@@ -95,6 +95,23 @@ TEST_F(StoreTest, SurvivesReopening) {
   EXPECT_EQ(*(*reopened)->Count(), 1);
 }
 
+TEST_F(StoreTest, ClosingLeavesTheWalForTheNextOpenInsteadOfCheckpointing) {
+  // A stop must not spend its grace period writing a large WAL back (seen after a 10-minute soak).
+  std::vector<AuditRow> rows;
+  for (int i = 0; i < 200; ++i) {
+    rows.push_back(*RowFromMessage("signals.demo.AAPL", static_cast<uint64_t>(i + 1),
+                                   Event("signal", "demo:" + std::to_string(i), {}), 1));
+  }
+  ASSERT_TRUE(store_->Record(rows, {}));
+  store_.reset();
+  const std::string wal = dir_ + "/audit.db-wal";
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  EXPECT_GT(std::filesystem::file_size(wal), 0u);  // a checkpoint at close would have removed it
+  auto reopened = AuditStore::Open(dir_ + "/audit.db");
+  ASSERT_TRUE(reopened) << reopened.error();
+  EXPECT_EQ(*(*reopened)->Count(), 200);
+}
+
 TEST_F(StoreTest, GivenUpMessagesAreRecordedOncePerConsumer) {
   const GivenUpMessage g{"terminated", "ORDERS", 7, "exec-sim-orders", 1, "", "orders.new.X", "{bad", 5};
   EXPECT_EQ(*store_->RecordGivenUp({g}), 1u);
