@@ -389,12 +389,18 @@ double MeanSum(const lg::TraceReport& t) {
   return sum;
 }
 
+// Answers with a 2xx status.
+uint64_t OkCount(const Recorder& r) {
+  uint64_t ok = 0;
+  for (auto [status, n] : r.statuses) ok += status >= 200 && status < 300 ? n : 0;
+  return ok;
+}
+
 std::string ResultJson(const Options& o, const Recorder& r, const lg::TraceReport* t) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   const Histogram& h = r.latency;
-  uint64_t ok = 0;
-  for (auto [status, n] : r.statuses) ok += status >= 200 && status < 300 ? n : 0;
+  const uint64_t ok = OkCount(r);
   w.StartObject();
   w.Key("mode");
   w.String(o.rate > 0 ? "open" : "closed");
@@ -466,10 +472,9 @@ std::string ResultJson(const Options& o, const Recorder& r, const lg::TraceRepor
 
 void PrintTable(const Options& o, const Recorder& r, const lg::TraceReport* t) {
   const Histogram& h = r.latency;
-  uint64_t ok = 0;
+  const uint64_t ok = OkCount(r);
   std::string statuses;
   for (auto [status, n] : r.statuses) {
-    if (status >= 200 && status < 300) ok += n;
     statuses += (statuses.empty() ? "" : ", ") + std::to_string(status) + ": " + std::to_string(n);
   }
   std::printf("%s loop, %d connections, %.1f s measured after %.1f s warm-up%s\n", o.rate > 0 ? "open" : "closed",

@@ -2,7 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "advisory.hpp"
-#include "path_latency.hpp"
+#include "batch_recorder.hpp"
 #include "store.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/percent.hpp"
@@ -35,49 +35,8 @@ int main(int argc, char** argv) {
   spdlog::info("audit database path={}", db_path);
 
   auto& metrics = rt->metrics();
-  auto& recorded =
-      metrics.CounterFamily("tradepipe_audit_events_recorded_total", "events written to the audit log, by stream");
-  auto& duplicates = metrics.Counter("tradepipe_audit_duplicates_total", "redelivered events already recorded");
-  auto& dead = metrics.Counter("tradepipe_audit_dead_letters_total", "unparsable messages kept in dead_letters");
-  auto& commit_failures =
-      metrics.Counter("tradepipe_audit_commit_failures_total", "batches not committed (redelivered)");
-  auto& commit_seconds = metrics.Histogram("tradepipe_audit_commit_seconds", "batch transaction time",
-                                           tp::metrics::Metrics::LatencyBuckets());
-
-  tp::audit::PathLatency path_latency(metrics);
-
-  auto make_handler = [&](std::string stream) {
-    return [&, stream](std::vector<tp::bus::Message>& msgs) -> tp::Status {
-      const int64_t now = tp::WallNanos();
-      std::vector<tp::audit::AuditRow> rows;
-      std::vector<tp::audit::DeadLetter> dead_letters;
-      rows.reserve(msgs.size());
-      for (auto& m : msgs) {
-        const uint64_t seq = m.stream_sequence();  // parses the message's metadata: once
-        auto row = tp::audit::RowFromMessage(m.subject(), seq, m.data(), now);
-        if (row) {
-          rows.push_back(std::move(*row));
-        } else {
-          spdlog::error("dead letter subject={} seq={} error={}", m.subject(), seq, row.error());
-          dead_letters.push_back({std::string(m.subject()), seq, row.error(), std::string(m.data()), now});
-        }
-      }
-      auto result = (*store)->Record(rows, dead_letters);
-      commit_seconds.Observe(static_cast<double>(tp::WallNanos() - now) / 1e9);
-      if (!result) {  // the loop holds the batch and retries it: nothing is acked, nothing dropped
-        commit_failures.Increment();
-        return tp::Status::Error("audit commit: " + result.error());
-      }
-      // Committed: now, and only now, acknowledge.
-      for (auto& m : msgs) (void)m.Ack();
-      const int64_t committed = tp::WallNanos();
-      for (size_t i : result->new_rows) path_latency.Observe(rows[i], committed);
-      recorded.Add({{"stream", stream}}).Increment(static_cast<double>(result->inserted));
-      duplicates.Increment(static_cast<double>(result->duplicates));
-      dead.Increment(static_cast<double>(dead_letters.size()));
-      return {};
-    };
-  };
+  tp::audit::BatchRecorder recorder(**store, metrics);
+  auto& dead = recorder.dead_letters();
 
   auto& given_up = metrics.CounterFamily("tradepipe_audit_given_up_total",
                                          "messages a consumer gave up on (max deliveries, terminated), recorded");
@@ -134,7 +93,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     loops.push_back(
-        std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, make_handler(stream)));
+        std::make_unique<tp::bus::ConsumerLoop>(std::move(*consumer), durable, batch, recorder.HandlerFor(stream)));
     rt->ExportConsumer(*loops.back());
   }
   for (const char* durable : {"audit-max-deliveries", "audit-terminated"}) {

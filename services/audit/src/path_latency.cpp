@@ -39,7 +39,7 @@ void PathLatency::Observe(const AuditRow& row, int64_t committed_ns) {
   for (size_t i = 1; i < row.stamps.size(); ++i) {
     if (auto* h = StageOf(row.stamps[i].name)) h->Observe(Seconds(row.stamps[i].ns - row.stamps[i - 1].ns));
   }
-  StageOf("recorded")->Observe(Seconds(committed_ns - row.stamps.back().ns));
+  stages_.back()->Observe(Seconds(committed_ns - row.stamps.back().ns));  // kStages ends with "recorded"
 }
 
 }  // namespace tradepipe::audit

@@ -27,7 +27,7 @@ class PathLatency {
  private:
   prometheus::Histogram* StageOf(std::string_view stamp);
 
-  // Every stamp that ends a stage (the first, "received", ends none).
+  // Every stamp that ends a stage (the first, "received", ends none); "recorded" last.
   static constexpr std::array<std::string_view, 7> kStages = {"verified",      "published", "agent_consumed", "decided",
                                                               "exec_consumed", "filled",    "recorded"};
   prometheus::Histogram* end_to_end_;
