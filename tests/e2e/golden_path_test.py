@@ -1,6 +1,6 @@
 """End to end on real servers: 200 distinct signed webhooks plus 50 repeats through gateway,
 agent, exec-sim and audit, over a real nats-server. Asserts what reaches each stream, the
-audit database and every /metrics, and validates every recorded event against proto/schemas.
+audit database and every /metrics (linted by promtool), and validates every recorded event against proto/schemas.
 
 Run: ctest -R e2e_golden_path   (or python3 tests/e2e/golden_path_test.py --bin-dir build/release/services)
 """
@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import time
 import unittest
@@ -194,8 +195,28 @@ class GoldenPath(unittest.TestCase):
         while lags() != drained and time.time() < deadline:
             time.sleep(0.1)
         self.assertEqual(lags(), drained)
+        # Each service times its own stages (docs/metrics.md): once per webhook that reached the
+        # idempotency store (replays too), per signal, per order, per recorded event.
+        stage = 'tradepipe_{}_stage_seconds_count{{stage="{}"}}'.format
+        self.assertEqual(gw[stage("gateway", "verify")], DISTINCT + REPEATS)
+        self.assertEqual(gw[stage("gateway", "idempotency")], DISTINCT + REPEATS)
+        self.assertEqual(gw[stage("gateway", "publish")], DISTINCT)
+        for name in ("consume", "decide", "publish"):
+            self.assertEqual(ag[stage("agent", name)], DISTINCT, name)
+        for name in ("consume", "fill", "publish"):
+            self.assertEqual(ex[stage("execsim", name)], MAX_QTY, name)
+        self.assertEqual(au[stage("audit", "consume")], 2 * DISTINCT + MAX_QTY)
+        self.assertEqual(au[stage("audit", "write")], 2 * DISTINCT + MAX_QTY)
         for service in ("gateway", "agent", "exec-sim", "audit"):
+            status, text = stack.get(service, "/metrics")
+            self.assertEqual(status, 200)
+            # Prometheus' own linter (Debian's prometheus package): names, suffixes, help texts.
+            lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+            self.assertEqual(lint.returncode, 0, f"promtool check metrics on {service}: {lint.stdout}{lint.stderr}")
             m = stack.metrics(service)
+            build = [k for k, v in m.items() if k.startswith("tradepipe_build_info{") and v == 1]
+            self.assertEqual(len(build), 1, build)
+            self.assertIn(f'service="{service}"', build[0])
             self.assertGreater(m["process_resident_memory_bytes"], 0)
             self.assertEqual(stack.get(service, "/health")[0], 200)
             self.assertEqual(stack.get(service, "/ready")[0], 200)

@@ -496,6 +496,11 @@ uint64_t Message::num_delivered() const {
   return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.NumDelivered; });
 }
 
+int64_t Message::stored_ns() const {
+  return static_cast<int64_t>(
+      MetaDataField(msg_, [](const jsMsgMetaData& m) { return static_cast<uint64_t>(m.Timestamp); }));
+}
+
 uint64_t Message::num_pending() const {
   return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.NumPending; });
 }

@@ -32,11 +32,14 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
     good.push_back(&m);
   }
   result.forwarded = good.size();
-  if (auto s = PublishAll(bus, out); !s) {
-    result.status = Status::Error("publish: " + s.error());
+  const int64_t publish_start = WallNanos();
+  const Status published_all = PublishAll(bus, out);
+  const int64_t now = WallNanos();
+  result.publish_ns = now - publish_start;
+  if (!published_all) {
+    result.status = Status::Error("publish: " + published_all.error());
     return result;
   }
-  const int64_t now = WallNanos();
   for (const auto& key : out_keys) published->Insert(key, now);
   for (Message* m : good) (void)m->Ack();
   return result;

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "build_info.hpp"
+
 namespace tradepipe::metrics {
 namespace {
 
@@ -113,6 +115,23 @@ prometheus::Histogram& Metrics::Histogram(const std::string& name, const std::st
 
 prometheus::Family<prometheus::Histogram>& Metrics::HistogramFamily(const std::string& name, const std::string& help) {
   return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_);
+}
+
+prometheus::Histogram& Metrics::Stage(const std::string& service, const std::string& stage) {
+  return HistogramFamily("tradepipe_" + service + "_stage_seconds", "time one step of the " + service + "'s work takes")
+      .Add({{"stage", stage}}, LatencyBuckets());
+}
+
+void Metrics::ExportBuildInfo(const std::string& service) {
+  prometheus::BuildGauge()
+      .Name("tradepipe_build_info")
+      .Help("the running build: always 1, its labels say what it is")
+      .Register(*registry_)
+      .Add({{"service", service},
+            {"version", build::kVersion},
+            {"revision", build::kRevision},
+            {"compiler", build::kCompiler}})
+      .Set(1);
 }
 
 void Metrics::OnCollect(std::function<void()> hook) {

@@ -55,6 +55,31 @@ TEST(Metrics, CollectHooksRunBeforeRendering) {
   EXPECT_EQ(ValueOf(m.Render(), "tp_test_queue_size"), 2);
 }
 
+TEST(Metrics, StagesOfOneServiceShareOneFamily) {
+  Metrics m;
+  m.Stage("agent", "decide").Observe(0.00002);
+  m.Stage("agent", "publish").Observe(0.003);
+  m.Stage("agent", "publish").Observe(0.004);
+  const std::string text = m.Render();
+  EXPECT_EQ(ValueOf(text, "tradepipe_agent_stage_seconds_count\\{stage=\"decide\"\\}"), 1) << text;
+  EXPECT_EQ(ValueOf(text, "tradepipe_agent_stage_seconds_count\\{stage=\"publish\"\\}"), 2) << text;
+  EXPECT_EQ(text.find("# TYPE tradepipe_agent_stage_seconds histogram"),
+            text.rfind("# TYPE tradepipe_agent_stage_seconds histogram"));
+}
+
+TEST(Metrics, BuildInfoNamesTheServiceVersionAndRevision) {
+  Metrics m;
+  m.ExportBuildInfo("audit");
+  const std::string text = m.Render();
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(text, match, std::regex(R"re(tradepipe_build_info\{([^}]*)\} 1)re"))) << text;
+  const std::string labels = match[1];
+  EXPECT_NE(labels.find("service=\"audit\""), std::string::npos) << labels;
+  EXPECT_TRUE(std::regex_search(labels, std::regex(R"re(version="[0-9]+\.[0-9]+\.[0-9]+")re"))) << labels;
+  EXPECT_TRUE(std::regex_search(labels, std::regex(R"re(revision="([0-9a-f]{7,}|unknown)")re"))) << labels;
+  EXPECT_TRUE(std::regex_search(labels, std::regex(R"re(compiler="(gcc|clang) [^"]+")re"))) << labels;
+}
+
 TEST(Metrics, DuplicateRegistrationIsRefused) {
   Metrics m;
   m.Counter("tp_test_dup_total", "x");

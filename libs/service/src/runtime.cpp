@@ -24,6 +24,7 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
   log::Init(name, common.log_level, common.log_format);
   std::unique_ptr<Runtime> rt(new Runtime());
   rt->name_ = name;
+  rt->metrics_.ExportBuildInfo(name);
   http_options.host = common.http_host;
   http_options.port = common.http_port;
   http_options.threads = common.http_threads;

@@ -7,7 +7,7 @@
 //     agent_consumed, decided, exec_consumed, filled, recorded).
 // Lookups run after the load (sequentially, one keep-alive connection), so they never compete with
 // it. `recorded` is taken when the audit's write transaction for the batch begins; the commit
-// itself is the audit's `tradepipe_audit_commit_seconds`.
+// itself is the audit's `tradepipe_audit_stage_seconds{stage="write"}`.
 //
 // Thread-safety: none; one TraceAll at a time.
 #pragma once

@@ -8,6 +8,7 @@
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/events/subject.hpp"
+#include "tradepipe/service/consume_stages.hpp"
 #include "tradepipe/service/runtime.hpp"
 
 namespace tp = tradepipe;
@@ -44,9 +45,7 @@ int main(int argc, char** argv) {
   auto& rejections = metrics.CounterFamily("tradepipe_agent_rejections_total", "signals rejected, by reason");
   auto& fills = metrics.Counter("tradepipe_agent_fills_applied_total", "fills applied to positions");
   auto& dead = metrics.Counter("tradepipe_agent_dead_letters_total", "unusable messages terminated");
-  auto& decision_latency = metrics.Histogram("tradepipe_agent_signal_to_decision_seconds",
-                                             "signal published by the gateway to decision published",
-                                             tp::metrics::Metrics::LatencyBuckets());
+  tp::service::ConsumeStages stages(metrics, "agent", "decide", "publish");
   auto& repeats = metrics.Counter("tradepipe_agent_repeated_decisions_total",
                                   "decisions not published again: already in ORDERS (a redelivered signal)");
   auto& fill_repeats =
@@ -65,33 +64,33 @@ int main(int argc, char** argv) {
 
   auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
-    std::vector<std::string> reasons;   // per decided signal, empty for an order
-    std::vector<int64_t> published_at;  // the gateway's stamp, for the latency histogram
+    std::vector<std::string> reasons;  // per decided signal, empty for an order
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
+          stages.Consumed(m, consumed);
+          const int64_t start = tp::WallNanos();
           auto signal = tp::events::ParseEnvelope(m.data());
           if (!signal) return R::Error(signal.error());
           auto d = tp::agent::Decide(*signal, limits, consumed, tp::WallNanos());
           if (!d) return R::Error(d.error());
+          stages.Worked(start, tp::WallNanos());
           reasons.push_back(d->reason);
-          published_at.push_back(signal->StampOf("published").value_or(consumed));
           return std::vector<tp::bus::OutgoingMessage>{std::move(d->message)};
         },
         &decided);
     dead.Increment(static_cast<double>(result.dead));
     repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) return result.status;
-    const int64_t now = tp::WallNanos();
-    for (size_t i = 0; i < reasons.size(); ++i) {
+    stages.Durable(result.publish_ns, result.forwarded);
+    for (const auto& reason : reasons) {
       signals.Increment();
-      if (reasons[i].empty()) {
+      if (reason.empty()) {
         orders.Increment();
       } else {
-        rejections.Add({{"reason", reasons[i]}}).Increment();
+        rejections.Add({{"reason", reason}}).Increment();
       }
-      decision_latency.Observe(static_cast<double>(now - published_at[i]) / 1e9);
     }
     return {};
   };

@@ -13,8 +13,7 @@ BatchRecorder::BatchRecorder(AuditStore& store, metrics::Metrics& metrics)
       duplicates_(metrics.Counter("tradepipe_audit_duplicates_total", "redelivered events already recorded")),
       dead_(metrics.Counter("tradepipe_audit_dead_letters_total", "unparsable messages kept in dead_letters")),
       commit_failures_(metrics.Counter("tradepipe_audit_commit_failures_total", "batches not committed (redelivered)")),
-      commit_seconds_(metrics.Histogram("tradepipe_audit_commit_seconds", "batch transaction time",
-                                        metrics::Metrics::LatencyBuckets())),
+      stages_(metrics, "audit", "", "write"),
       path_latency_(metrics) {}
 
 bus::ConsumerLoop::BatchHandler BatchRecorder::HandlerFor(const std::string& stream) {
@@ -28,6 +27,7 @@ Status BatchRecorder::Record(std::vector<bus::Message>& msgs, prometheus::Counte
   std::vector<DeadLetter> dead_letters;
   rows.reserve(msgs.size());
   for (auto& m : msgs) {
+    stages_.Consumed(m, now);
     const uint64_t seq = m.stream_sequence();  // parses the message's metadata: once
     auto row = RowFromMessage(m.subject(), seq, m.data(), now);
     if (row) {
@@ -39,13 +39,13 @@ Status BatchRecorder::Record(std::vector<bus::Message>& msgs, prometheus::Counte
   }
   auto result = store_.Record(rows, dead_letters);
   const int64_t committed = WallNanos();
-  commit_seconds_.Observe(static_cast<double>(committed - now) / 1e9);
   if (!result) {  // the loop holds the batch and retries it: nothing is acked, nothing dropped
     commit_failures_.Increment();
     return Status::Error("audit commit: " + result.error());
   }
   // Committed: now, and only now, acknowledge.
   for (auto& m : msgs) (void)m.Ack();
+  stages_.Durable(committed - now, msgs.size());
   for (size_t i : result->new_rows) path_latency_.Observe(rows[i], committed);
   recorded.Increment(static_cast<double>(result->inserted));
   duplicates_.Increment(static_cast<double>(result->duplicates));

@@ -1,6 +1,6 @@
 // Records the event streams' batches: each batch is one transaction (unparsable messages kept as
 // dead letters), acknowledged only once committed; a failed commit is handed back to the consumer
-// loop, which holds and retries it. Counts, commit time and the golden path's latencies
+// loop, which holds and retries it. Counts, the consume and write stages and the golden path's latencies
 // (PathLatency) go to /metrics.
 //
 // Thread-safety: one handler per consumer loop, each on its own thread; the store serialises
@@ -14,6 +14,7 @@
 #include "store.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/metrics/metrics.hpp"
+#include "tradepipe/service/consume_stages.hpp"
 
 namespace tradepipe::audit {
 
@@ -34,7 +35,7 @@ class BatchRecorder {
   prometheus::Counter& duplicates_;
   prometheus::Counter& dead_;
   prometheus::Counter& commit_failures_;
-  prometheus::Histogram& commit_seconds_;
+  service::ConsumeStages stages_;  // consume, write (the batch's transaction, once per message)
   PathLatency path_latency_;
 };
 

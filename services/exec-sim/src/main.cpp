@@ -5,6 +5,7 @@
 #include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
+#include "tradepipe/service/consume_stages.hpp"
 #include "tradepipe/service/runtime.hpp"
 
 namespace tp = tradepipe;
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   auto& fills = metrics.Counter("tradepipe_execsim_fills_total", "fills published");
   auto& expired = metrics.Counter("tradepipe_execsim_expired_total", "limit orders expired unfilled");
   auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
+  tp::service::ConsumeStages stages(metrics, "execsim", "fill", "publish");
 
   auto& repeats = metrics.Counter("tradepipe_execsim_repeated_outputs_total",
                                   "reports and fills not published again: already in EXECUTIONS (a repeated order)");
@@ -60,10 +62,13 @@ int main(int argc, char** argv) {
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
+          stages.Consumed(m, consumed);
+          const int64_t start = tp::WallNanos();
           auto order = tp::events::ParseEnvelope(m.data());
           if (!order) return R::Error(order.error());
           auto ex = tp::execsim::Execute(*order, market, consumed, tp::WallNanos());
           if (!ex) return R::Error(ex.error());
+          stages.Worked(start, tp::WallNanos());
           ++(ex->filled ? filled : unfilled);
           return std::move(ex->messages);
         },
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
     dead.Increment(static_cast<double>(result.dead));
     repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) return result.status;
+    stages.Durable(result.publish_ns, result.forwarded);
     orders.Increment(static_cast<double>(result.forwarded));
     fills.Increment(static_cast<double>(filled));
     expired.Increment(static_cast<double>(unfilled));

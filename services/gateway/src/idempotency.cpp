@@ -55,6 +55,15 @@ int64_t MemoryIdempotencyStore::size() const {
   return total;
 }
 
+int64_t MemoryIdempotencyStore::HorizonNs(int64_t now_ns) const {
+  int64_t horizon = ttl_ns_;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    if (shard.evicted_up_to_ns > 0) horizon = std::min(horizon, now_ns - shard.evicted_up_to_ns);
+  }
+  return std::max<int64_t>(horizon, 0);
+}
+
 void MemoryIdempotencyStore::EvictLocked(Shard& shard, int64_t now_ns) {
   while (!shard.order.empty() &&
          (shard.order.size() > shard_capacity_ || shard.order.front().second + ttl_ns_ <= now_ns)) {
@@ -63,6 +72,7 @@ void MemoryIdempotencyStore::EvictLocked(Shard& shard, int64_t now_ns) {
     if (auto it = shard.entries.find(key); it != shard.entries.end() && it->second.created_ns == created) {
       shard.entries.erase(it);
       evictions_.fetch_add(1, std::memory_order_relaxed);
+      shard.evicted_up_to_ns = std::max(shard.evicted_up_to_ns, created);
     }
     shard.order.pop_front();
   }

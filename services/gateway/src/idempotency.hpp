@@ -59,6 +59,12 @@ class IdempotencyStore {
   virtual int64_t size() const = 0;
   // Entries dropped for capacity or age (memory store); 0 where the server does it (Redis).
   virtual uint64_t evictions() const { return 0; }
+  // Keys kept at most, or -1 where the server bounds them (Redis: its TTL and memory policy).
+  virtual int64_t capacity() const { return -1; }
+  // How far back a repeat is recognised at `now_ns`: every key claimed since then is still held
+  // (the configured TTL until capacity evicts a key; then the age of the newest key evicted,
+  // the effective window at the current rate); -1 where not known locally.
+  virtual int64_t HorizonNs(int64_t /*now_ns*/) const { return -1; }
   // The longest a Begin, Complete or Release takes before it fails, in ms (0: answered at once).
   // The gateway keeps this much of each request's deadline for recording its answer.
   virtual int64_t OperationBoundMs() const { return 0; }
@@ -93,6 +99,8 @@ class MemoryIdempotencyStore final : public IdempotencyStore {
   int64_t size() const override;
 
   uint64_t evictions() const override { return evictions_.load(std::memory_order_relaxed); }
+  int64_t capacity() const override { return static_cast<int64_t>(shard_capacity_ * kShards); }
+  int64_t HorizonNs(int64_t now_ns) const override;
 
  private:
   struct Entry {
@@ -105,6 +113,7 @@ class MemoryIdempotencyStore final : public IdempotencyStore {
     mutable std::mutex mu;
     std::unordered_map<std::string, Entry> entries;
     std::deque<std::pair<std::string, int64_t>> order;  // insertion order, for TTL and capacity
+    int64_t evicted_up_to_ns = 0;  // created time of the newest record evicted: all younger are held
   };
   Shard& ShardOf(const std::string& key);
   void EvictLocked(Shard& shard, int64_t now_ns);

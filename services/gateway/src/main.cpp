@@ -26,6 +26,7 @@ struct GatewayConfig {
   std::string sources;
   std::string sources_file;
   bool demo = false;
+  std::string load_test_token;
   int64_t tolerance_s = 300;
   size_t max_body = 64 * 1024;
   size_t idempotency_capacity = 1'000'000;
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
   settings.app().get_option("--sources-file")->check(CLI::ExistingFile);
   settings.AllowEnvPrefix(std::string(tp::gateway::kSourceEnvPrefix));
   settings.AddFlag("demo", cfg.demo, "enable the `demo` source with the documented DEMO key (never in production)");
+  settings.Add("load-test-token", cfg.load_test_token,
+               "enable the `loadtest` source: Authorization: Bearer <this token>, NO de-duplication (every "
+               "request is a new signal), for hey/ab load tests only; at least 16 characters");
   settings.Add("tolerance-s", cfg.tolerance_s, "accepted webhook-timestamp skew, seconds, both directions")
       ->check(CLI::Range(1, 3600));
   settings.Add("max-body", cfg.max_body, "largest accepted body, bytes")->check(CLI::Range(64, 16 << 20));
@@ -102,6 +106,7 @@ int main(int argc, char** argv) {
   auto sources = tp::gateway::LoadSources({.sources = cfg.sources,
                                            .sources_file = cfg.sources_file,
                                            .demo = cfg.demo,
+                                           .load_test_token = cfg.load_test_token,
                                            .default_rate_per_s = cfg.source_rate,
                                            .default_burst = cfg.source_burst},
                                           [](const std::string& name) { return std::getenv(name.c_str()); });
@@ -167,13 +172,22 @@ int main(int argc, char** argv) {
   if (!rt) return 1;
 
   if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
+  if (!cfg.load_test_token.empty()) {
+    spdlog::warn("load-test source enabled: requests with its token are never de-duplicated (load tests only)");
+  }
 
   tp::metrics::Metrics& metrics = rt->metrics();
   auto& rejected = metrics.CounterFamily("tradepipe_gateway_rejected_total", "webhooks refused, by error code");
   auto& replays = metrics.Counter("tradepipe_gateway_replays_total", "repeats answered from the idempotency store");
-  auto& idempotency_evictions = metrics.Gauge("tradepipe_gateway_idempotency_evictions",
-                                              "keys evicted from the memory store (capacity or age), since start");
+  auto& idempotency_evictions = metrics.Counter("tradepipe_gateway_idempotency_evictions_total",
+                                                "keys evicted from the memory store (capacity or age)");
   auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
+  auto& idempotency_capacity = metrics.Gauge("tradepipe_gateway_idempotency_capacity",
+                                             "keys the idempotency store keeps at most (-1: Redis bounds them)");
+  auto& idempotency_horizon = metrics.Gauge(
+      "tradepipe_gateway_idempotency_horizon_seconds",
+      "how far back a repeat is recognised: the TTL, or once capacity evicts, the age of the newest key evicted "
+      "(-1: not known here, Redis)");
 
   if (redis != nullptr) {
     // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why. With
@@ -196,16 +210,27 @@ int main(int argc, char** argv) {
     });
   }
 
+  auto& verify_seconds = metrics.Stage("gateway", "verify");
+  auto& idempotency_seconds = metrics.Stage("gateway", "idempotency");
   tp::gateway::WebhookProcessor processor(std::move(*sources), {.tolerance_s = cfg.tolerance_s}, *store,
                                           {.rejected =
                                                [&](std::string_view code) {
                                                  rejected.Add({{"error", std::string(code)}}).Increment();
                                                },
-                                           .replayed = [&] { replays.Increment(); }});
+                                           .replayed = [&] { replays.Increment(); },
+                                           .claimed =
+                                               [&](int64_t verify_ns, int64_t idempotency_ns) {
+                                                 verify_seconds.Observe(static_cast<double>(verify_ns) / 1e9);
+                                                 idempotency_seconds.Observe(static_cast<double>(idempotency_ns) / 1e9);
+                                               }});
 
   metrics.OnCollect([&] {
     idempotency_keys.Set(static_cast<double>(store->size()));
-    idempotency_evictions.Set(static_cast<double>(store->evictions()));
+    // A counter that follows the store's own count (which only grows).
+    idempotency_evictions.Increment(static_cast<double>(store->evictions()) - idempotency_evictions.Value());
+    idempotency_capacity.Set(static_cast<double>(store->capacity()));
+    const int64_t horizon = store->HorizonNs(tp::WallNanos());
+    idempotency_horizon.Set(horizon < 0 ? -1.0 : static_cast<double>(horizon) / 1e9);
   });
   tp::bus::Bus& bus = rt->bus();
   // The calling HTTP thread's own publisher (the handler always runs on one): the publish and

@@ -161,6 +161,14 @@ Result<std::vector<SourceConfig>> LoadSources(const SourceSettings& settings, co
     demo.keys = {*crypto::ParseSecret(kDemoSecret)};
     sources->push_back(std::move(demo));
   }
+  if (!settings.load_test_token.empty()) {
+    if (settings.load_test_token.size() < 16) return R::Error("--load-test-token: at least 16 characters");
+    SourceConfig load_test;
+    load_test.name = kLoadTestSource;
+    load_test.schemes = {Scheme::kLoadTest};
+    load_test.tokens = {settings.load_test_token};
+    sources->push_back(std::move(load_test));
+  }
   std::set<std::string> names;
   for (auto& source : *sources) {
     if (!names.insert(source.name).second) return R::Error("source '" + source.name + "' is defined twice");

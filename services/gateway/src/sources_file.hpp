@@ -36,11 +36,12 @@ struct SourceSettings {
   std::string sources;            // --sources: "name=whsec_...;..."
   std::string sources_file;       // --sources-file: a JSON file (above); empty: none
   bool demo = false;              // --demo: the documented DEMO source
+  std::string load_test_token;    // --load-test-token: the load-test source; empty: none
   double default_rate_per_s = 0;  // for sources that set no rate of their own
   int64_t default_burst = 1;
 };
 
-// Every source of `settings`: --sources, then the file, then the demo source; each name once,
+// Every source of `settings`: --sources, then the file, then the demo and load-test sources; each name once,
 // rates defaulted, at least one. The error names the setting that is wrong.
 Result<std::vector<SourceConfig>> LoadSources(const SourceSettings& settings, const EnvLookup& env);
 

@@ -18,8 +18,7 @@ WebhookEndpoint::WebhookEndpoint(WebhookProcessor& processor, const IdempotencyS
       path_(std::move(path)),
       responses_(metrics.CounterFamily("tradepipe_gateway_responses_total", "webhook answers by HTTP status")),
       accepted_(metrics.Counter("tradepipe_gateway_accepted_total", "webhooks answered 202 after the PubAck")),
-      publish_seconds_(metrics.Histogram("tradepipe_gateway_publish_seconds", "publish to PubAck",
-                                         metrics::Metrics::LatencyBuckets())),
+      publish_seconds_(metrics.Stage("gateway", "publish")),
       request_seconds_(metrics.Histogram("tradepipe_gateway_request_seconds", "request received to answer ready",
                                          metrics::Metrics::LatencyBuckets())),
       in_flight_gauge_(metrics.Gauge("tradepipe_gateway_publishes_in_flight", "webhooks claimed or publishing")) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <random>
 #include <stdexcept>
 
 #include "tradepipe/common/clock.hpp"
@@ -65,7 +66,10 @@ bool ValidIdempotencyKey(std::string_view key) {
 
 WebhookProcessor::WebhookProcessor(std::vector<SourceConfig> sources, ProcessorOptions options, IdempotencyStore& store,
                                    ProcessorObserver observer)
-    : options_(options), observer_(std::move(observer)), idempotency_(store) {
+    : options_(options),
+      observer_(std::move(observer)),
+      idempotency_(store),
+      load_test_nonce_((uint64_t{std::random_device{}()} << 32) | std::random_device{}()) {
   for (auto& s : sources) {
     auto limiter = std::make_unique<RateLimiter>(s.rate_per_s, s.burst);
     auto allow = IpAllowList::Parse(s.allow_ips);
@@ -103,6 +107,7 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
   // enables it. A body-token request is parsed first (the token is in the body).
   std::optional<SignalParse> parsed;
   std::string_view webhook_id;
+  bool load_test = false;
   crypto::VerifyOutcome verified = crypto::VerifyOutcome::kMissingHeaders;
   const int64_t now_s = received_ns / kNanos;
   if (enabled(Scheme::kStandardWebhooks) && !header("webhook-signature").empty()) {
@@ -132,6 +137,19 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
       }
     }
     verified = crypto::VerifyOutcome::kOk;
+  } else if (enabled(Scheme::kLoadTest)) {
+    constexpr std::string_view kBearer = "Bearer ";
+    const std::string_view authorization = header("authorization");
+    if (!authorization.starts_with(kBearer)) {
+      return Reject(401, "missing_token", "send Authorization: Bearer <load-test token>");
+    }
+    bool matched = false;
+    for (const std::string& token : config.tokens) {
+      matched |= crypto::ConstantTimeEquals(authorization.substr(kBearer.size()), token);
+    }
+    if (!matched) return Reject(401, "bad_token", "the token does not match");
+    load_test = true;
+    verified = crypto::VerifyOutcome::kOk;
   }
   if (verified != crypto::VerifyOutcome::kOk) {
     return Reject(401, crypto::ToString(verified),
@@ -153,7 +171,9 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
   // TradingView's alert carries {{timenow}}, so distinct alerts have distinct bodies). An
   // Idempotency-Key header is not signed by any scheme and is ignored.
   const crypto::Sha256Digest body_digest = crypto::Sha256(body);  // once: body hash and fallback key
-  std::string key(webhook_id);
+  // A load test's request is never a repeat: its key is made up here, never read from the request.
+  std::string key = load_test ? fmt::format("lt-{:016x}-{}", load_test_nonce_, load_test_next_.fetch_add(1))
+                              : std::string(webhook_id);
   if (key.empty()) key = "sha256:" + BodyKey(body_digest);
   if (!ValidIdempotencyKey(key)) {
     return Reject(400, "bad_idempotency_key", "key must be 1-255 visible ASCII characters");
@@ -225,9 +245,13 @@ void WebhookProcessor::Process(std::string_view source, const HeaderLookup& head
   auto checked = Check(source, header, body, remote, received_ns);
   if (auto* response = std::get_if<http::Response>(&checked)) return done(std::move(*response));
   auto claim = std::make_shared<Claim>(std::move(std::get<Claim>(checked)));
-  idempotency_.Begin(
-      claim->scoped_key, claim->body_hash, received_ns,
-      [this, claim, done = std::move(done)](Result<BeginResult> begun) { done(Resolve(*claim, begun)); });
+  idempotency_.Begin(claim->scoped_key, claim->body_hash, received_ns,
+                     [this, claim, done = std::move(done)](Result<BeginResult> begun) {
+                       if (observer_.claimed) {
+                         observer_.claimed(claim->verified_ns - claim->received_ns, WallNanos() - claim->verified_ns);
+                       }
+                       done(Resolve(*claim, begun));
+                     });
 }
 
 std::variant<http::Response, PublishJob> WebhookProcessor::Admit(std::string_view source, const HeaderLookup& header,

@@ -11,6 +11,7 @@
 // Thread-safety: thread-safe (the idempotency store locks; everything else is const).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,10 @@ enum class Scheme {
   kStandardWebhooks,  // webhook-id, webhook-timestamp, webhook-signature: v1,<base64>
   kHexHmac,           // x-timestamp, x-signature: hex HMAC-SHA256 of "<timestamp>.<body>"
   kBodyToken,         // a shared `token` inside the JSON body (senders that cannot set headers)
+  // Load tests only (--load-test-token): `Authorization: Bearer <token>`, no timestamp, and no
+  // de-duplication — every request is a new signal under an id the gateway makes up, so tools
+  // that repeat one request (hey, ab) measure the whole path, not replays. Never in production.
+  kLoadTest,
 };
 
 struct SourceConfig {
@@ -61,10 +66,14 @@ struct PublishJob {
   std::string data;
 };
 
-// Counters the wiring exports as metrics; called with a stable reason code.
+// What the wiring exports as metrics: counters (with a stable reason code) and, for each webhook
+// that got through verification and its idempotency claim, the two stages' times: verify
+// (received → signature and timestamp checked) and idempotency (→ rate limit, body parsed, key
+// claimed in the store: the store's answer).
 struct ProcessorObserver {
   std::function<void(std::string_view reason)> rejected;
   std::function<void()> replayed;
+  std::function<void(int64_t verify_ns, int64_t idempotency_ns)> claimed;
 };
 
 class WebhookProcessor {
@@ -127,6 +136,9 @@ class WebhookProcessor {
   ProcessorOptions options_;
   ProcessorObserver observer_;
   IdempotencyStore& idempotency_;
+  // Load-test ids: "lt-<this process's random nonce>-<counter>", unique across restarts and replicas.
+  const uint64_t load_test_nonce_;
+  std::atomic<uint64_t> load_test_next_{0};
 };
 
 // Parses "name=whsec_a,whsec_b;other=whsec_c" into sources; error names the bad entry.
@@ -135,5 +147,7 @@ Result<std::vector<SourceConfig>> ParseSources(std::string_view text);
 // The demo source: documented demo key, only active with --demo.
 inline constexpr std::string_view kDemoSource = "demo";
 inline constexpr std::string_view kDemoSecret = "whsec_dHJhZGVwaXBlLWRlbW8tc2VjcmV0";
+// The load-test source: only with --load-test-token (scheme kLoadTest).
+inline constexpr std::string_view kLoadTestSource = "loadtest";
 
 }  // namespace tradepipe::gateway

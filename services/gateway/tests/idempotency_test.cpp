@@ -18,6 +18,23 @@ TEST(IdempotencyStore, CapacityIsBoundedAndEvictsTheOldest) {
   EXPECT_EQ(store.BeginNow("k9999", 1, 10'002)->outcome, BeginOutcome::kInFlight);  // the newest was kept
 }
 
+TEST(IdempotencyStore, HorizonIsTheTtlUntilCapacityEvictsThenTheNewestEvictedKeysAge) {
+  MemoryIdempotencyStore store(MemoryIdempotencyStore::kShards, 1'000'000);  // one key per shard
+  EXPECT_EQ(store.capacity(), static_cast<int64_t>(MemoryIdempotencyStore::kShards));
+  EXPECT_EQ(store.HorizonNs(0), 1'000'000) << "nothing evicted: the TTL";
+  // Keys claimed at 1, 2, 3, ...: with one key per shard, each key landing on a held shard
+  // evicts it, so every key younger than the newest evicted one is still held.
+  for (int i = 1; i <= 1000; ++i) (void)store.BeginNow("k" + std::to_string(i), 1, i);
+  const int64_t horizon = store.HorizonNs(2000);
+  ASSERT_GT(horizon, 1000);  // back past the last claim
+  ASSERT_LT(horizon, 2000);  // but not to the first
+  const int64_t since = 2000 - horizon;
+  for (int i = 1; i <= 1000; ++i) {
+    if (i <= since) continue;  // older than the horizon: may have been forgotten
+    EXPECT_EQ(store.BeginNow("k" + std::to_string(i), 1, 2000)->outcome, BeginOutcome::kInFlight) << i;
+  }
+}
+
 TEST(IdempotencyStore, EntriesExpireAfterTheTtl) {
   MemoryIdempotencyStore store(100, 10);
   EXPECT_EQ(store.BeginNow("k", 1, 0)->outcome, BeginOutcome::kNew);

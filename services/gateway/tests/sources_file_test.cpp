@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace tradepipe::gateway {
@@ -70,6 +71,34 @@ TEST(SourcesFile, RefusalsNameTheProblemNotTheSecret) {
     EXPECT_NE(s.error().find(c.expected), std::string::npos) << s.error();
     EXPECT_EQ(s.error().find("s3cr3t"), std::string::npos);
   }
+}
+
+SourceSettings Settings(bool demo, std::string load_test_token) {
+  SourceSettings settings;
+  settings.demo = demo;
+  settings.load_test_token = std::move(load_test_token);
+  return settings;
+}
+
+TEST(LoadSources, TheLoadTestSourceExistsOnlyWithItsTokenOfSixteenCharactersOrMore) {
+  auto none = LoadSources(Settings(true, ""), Env({}));
+  ASSERT_TRUE(none) << none.error();
+  for (const auto& s : *none) EXPECT_NE(s.name, kLoadTestSource);
+
+  auto with = LoadSources(Settings(true, "load-test-token-0123"), Env({}));
+  ASSERT_TRUE(with) << with.error();
+  const auto it = std::find_if(with->begin(), with->end(), [](const auto& s) { return s.name == kLoadTestSource; });
+  ASSERT_NE(it, with->end());
+  EXPECT_EQ(it->schemes, std::vector<Scheme>{Scheme::kLoadTest});
+  EXPECT_EQ(it->tokens, std::vector<std::string>{"load-test-token-0123"});
+
+  auto alone = LoadSources(Settings(false, "load-test-token-0123"), Env({}));
+  ASSERT_TRUE(alone) << "a load-test source is a source: the gateway may run with it alone";
+
+  auto short_token = LoadSources(Settings(true, "s3cr3t"), Env({}));
+  ASSERT_FALSE(short_token);
+  EXPECT_NE(short_token.error().find("--load-test-token: at least 16"), std::string::npos) << short_token.error();
+  EXPECT_EQ(short_token.error().find("s3cr3t"), std::string::npos);
 }
 
 }  // namespace

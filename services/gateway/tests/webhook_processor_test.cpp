@@ -64,14 +64,18 @@ class ProcessorTest : public ::testing::Test {
 
   std::vector<std::string> rejected_;
   int replays_ = 0;
+  std::vector<int64_t> claim_times_;  // idempotency stage of each claim the store answered
   MemoryIdempotencyStore store_{100, 3600 * kNanos};
   WebhookProcessor processor_{
       {Src("demo", {kKey}), Src("rotating", {kOtherKey, kKey}), Src("slow", {kKey}, 1, 2),
        Src("hex", {kKey}, 0, 1, {Scheme::kHexHmac, Scheme::kStandardWebhooks}),
-       Src("tv", {}, 0, 1, {Scheme::kBodyToken}, {"old-token", "tv-token"}), Fenced()},
+       Src("tv", {}, 0, 1, {Scheme::kBodyToken}, {"old-token", "tv-token"}), Fenced(),
+       Src("loadtest", {}, 0, 1, {Scheme::kLoadTest}, {"load-test-token-0123"})},
       {.tolerance_s = 300},
       store_,
-      {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); }, .replayed = [this] { ++replays_; }}};
+      {.rejected = [this](std::string_view c) { rejected_.emplace_back(c); },
+       .replayed = [this] { ++replays_; },
+       .claimed = [this](int64_t, int64_t idempotency_ns) { claim_times_.push_back(idempotency_ns); }}};
 };
 
 const std::string kGood = R"({"symbol":"AAPL","action":"buy","qty":10,"price":"187.5"})";
@@ -187,6 +191,47 @@ TEST_F(ProcessorTest, AcceptedSignalIsAValidEnvelopeOnAnEncodedSubject) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->action, events::Side::kSell);
   EXPECT_EQ(p->qty.ToString(), "0.00001");
+}
+
+TEST_F(ProcessorTest, LoadTestRequestsAreBearerAuthenticatedAndNeverRepeats) {
+  const Req bearer{{{"authorization", "Bearer load-test-token-0123"}}, kGood};
+  auto first = Admit("loadtest", bearer);
+  auto second = Admit("loadtest", bearer);  // the identical request, as hey sends it
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(first)) << std::get<http::Response>(first).body;
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(second)) << std::get<http::Response>(second).body;
+  const std::string& a = std::get<PublishJob>(first).signal_id;
+  const std::string& b = std::get<PublishJob>(second).signal_id;
+  EXPECT_NE(a, b) << "no de-duplication: each request is a new signal";
+  EXPECT_TRUE(a.starts_with("loadtest:lt-")) << a;
+  EXPECT_EQ(replays_, 0);
+
+  // Whatever the request says, it cannot choose its id: a webhook-id header is not read.
+  Req with_id = bearer;
+  with_id.headers["webhook-id"] = "chosen";
+  auto third = Admit("loadtest", with_id);
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(third));
+  EXPECT_EQ(std::get<PublishJob>(third).signal_id.find("chosen"), std::string::npos);
+
+  EXPECT_EQ(AdmitResponse("loadtest", Req{{}, kGood}).status, 401);
+  EXPECT_EQ(AdmitResponse("loadtest", Req{{{"authorization", "Bearer wrong-token-0123456"}}, kGood}).status, 401);
+  EXPECT_EQ(AdmitResponse("loadtest", Req{{{"authorization", "load-test-token-0123"}}, kGood}).status, 401);
+  EXPECT_EQ(AdmitResponse("loadtest", Req{{{"authorization", "Bearer load-test-token-0123"}}, "{bad"}).status, 400);
+  // Other sources do not take the bearer token.
+  EXPECT_EQ(AdmitResponse("demo", bearer).status, 401);
+  EXPECT_EQ(rejected_, (std::vector<std::string>{"missing_token", "bad_token", "missing_token", "malformed_json",
+                                                 "missing_signature_headers"}));
+}
+
+TEST_F(ProcessorTest, StagesAreTimedOnlyForWebhooksThatReachTheStore) {
+  Req forged = Signed("msg_t1", kGood);
+  forged.headers["webhook-signature"] = "v1,AAAA";
+  (void)Admit("demo", forged);
+  (void)Admit("demo", Signed("msg_t2", "{not json"));
+  EXPECT_TRUE(claim_times_.empty()) << "rejected before the store: no idempotency stage";
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(Admit("demo", Signed("msg_t3", kGood))));
+  (void)Admit("demo", Signed("msg_t3", kGood));  // a replay: the store answered, so it is timed too
+  ASSERT_EQ(claim_times_.size(), 2u);
+  for (int64_t t : claim_times_) EXPECT_GE(t, 0);
 }
 
 TEST_F(ProcessorTest, IdempotencyInFlightReplayAndMismatch) {

@@ -73,6 +73,8 @@ class Message {
   std::string_view data() const;
   uint64_t stream_sequence() const;
   uint64_t num_delivered() const;
+  // When the stream stored it (the server's wall clock, ns since the epoch; 0 if not known).
+  int64_t stored_ns() const;
   // Messages of the stream not yet delivered to this consumer after this one (its lag).
   uint64_t num_pending() const;
 

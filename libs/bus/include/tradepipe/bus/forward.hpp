@@ -19,10 +19,11 @@
 namespace tradepipe::bus {
 
 struct ForwardResult {
-  Status status;         // ok: every good input was published and acked
-  size_t forwarded = 0;  // good inputs (acked when status is ok, else left unsettled)
-  size_t dead = 0;       // poison inputs terminated
-  size_t repeats = 0;    // outputs not published again: their id was already in the output stream
+  Status status;           // ok: every good input was published and acked
+  size_t forwarded = 0;    // good inputs (acked when status is ok, else left unsettled)
+  size_t dead = 0;         // poison inputs terminated
+  size_t repeats = 0;      // outputs not published again: their id was already in the output stream
+  int64_t publish_ns = 0;  // publishing the batch's outputs until the last PubAck (wall clock)
 };
 
 using Transform = std::function<Result<std::vector<OutgoingMessage>>(Message&)>;

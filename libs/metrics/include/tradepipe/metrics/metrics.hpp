@@ -42,6 +42,14 @@ class Metrics {
   // Children: family.Add({{"stage", "decided"}}, buckets).
   prometheus::Family<prometheus::Histogram>& HistogramFamily(const std::string& name, const std::string& help);
 
+  // tradepipe_<service>_stage_seconds{stage="<stage>"}: the time one step of a service's own work
+  // takes (docs/metrics.md lists each service's stages), latency buckets. Call once per stage.
+  prometheus::Histogram& Stage(const std::string& service, const std::string& stage);
+
+  // tradepipe_build_info{service, version, revision, compiler} = 1: what is running, from the
+  // build (revision: the git commit the build was configured at, "unknown" outside a checkout).
+  void ExportBuildInfo(const std::string& service);
+
   // Runs before every Render(): for gauges read from elsewhere (queue sizes, store sizes).
   void OnCollect(std::function<void()> hook);
 
