@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   spdlog::info("audit database path={}", db_path);
 
   auto& metrics = rt->metrics();
+  auto& wal_frames =
+      metrics.Gauge("tradepipe_audit_wal_frames",
+                    "4 KiB pages in SQLite's WAL as of the last checkpoint; it starts over at 65,536 (256 MiB)");
+  metrics.OnCollect([&wal_frames, &db = **store] { wal_frames.Set(static_cast<double>(db.wal_frames())); });
   tp::audit::BatchRecorder recorder(**store, metrics);
   auto& dead = recorder.dead_letters();
 

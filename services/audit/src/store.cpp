@@ -100,10 +100,11 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
 
 }  // namespace
 
-Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path) {
+Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path, int wal_restart_frames) {
   using R = Result<std::unique_ptr<AuditStore>>;
   std::unique_ptr<AuditStore> store(new AuditStore());
   store->path_ = path;
+  store->wal_restart_frames_ = wal_restart_frames;
   auto writer = OpenConnection(path, true);
   if (!writer) return R::Error(writer.error());
   store->writer_ = *writer;
@@ -112,6 +113,8 @@ Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path) {
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA wal_autocheckpoint=0"}) {
     if (auto s = Exec(store->writer_, pragma); !s) return R::Error(s.error());
   }
+  // After a restart, a WAL grown past this (a burst) is truncated back to it.
+  if (auto s = Exec(store->writer_, "PRAGMA journal_size_limit=268435456"); !s) return R::Error(s.error());
   if (auto s = Exec(store->writer_, kSchema); !s) return R::Error(s.error());
   auto reader = OpenConnection(path, false);
   if (!reader) return R::Error(reader.error());
@@ -119,6 +122,9 @@ Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path) {
   auto checkpointer = OpenConnection(path, false);
   if (!checkpointer) return R::Error(checkpointer.error());
   store->checkpointer_ = *checkpointer;
+  // A connection opens the WAL only once it has read the database: until then a checkpoint on it
+  // is a no-op (it answers "not in WAL mode", -1 frames) and the WAL grew by GBs in minutes.
+  if (auto s = Exec(store->checkpointer_, "SELECT count(*) FROM sqlite_schema"); !s) return R::Error(s.error());
   store->checkpoint_thread_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
   return store;
 }
@@ -135,11 +141,28 @@ AuditStore::~AuditStore() {
 void AuditStore::CheckpointLoop() {
   while (running_.load()) {
     for (int i = 0; i < 10 && running_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    int wal_frames = 0, checkpointed = 0;
-    const int rc =
-        sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &checkpointed);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("{}", SqliteError(checkpointer_, "wal checkpoint"));
+    if (!running_.load()) break;
+    if (auto r = Checkpoint(); !r) spdlog::warn("{}", r.error());
   }
+}
+
+Result<CheckpointResult> AuditStore::Checkpoint() {
+  CheckpointResult result;
+  int rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &result.wal_frames,
+                                     &result.checkpointed);
+  if (rc == SQLITE_OK && result.wal_frames >= wal_restart_frames_) {
+    // Busy timeout (5 s) bounds the wait for the writer; BUSY leaves it for the next round.
+    rc = sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_RESTART, &result.wal_frames,
+                                   &result.checkpointed);
+    result.restarted = rc == SQLITE_OK;
+  }
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+    return Result<CheckpointResult>::Error(SqliteError(checkpointer_, "wal checkpoint"));
+  if (result.wal_frames < 0) {
+    return Result<CheckpointResult>::Error("wal checkpoint: the checkpoint connection does not see the WAL");
+  }
+  wal_frames_.store(result.restarted ? 0 : result.wal_frames, std::memory_order_relaxed);
+  return result;
 }
 
 Result<RecordResult> AuditStore::Record(const std::vector<AuditRow>& rows, const std::vector<DeadLetter>& dead) {

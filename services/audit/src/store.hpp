@@ -63,6 +63,13 @@ struct GivenUpMessage {
   int64_t recorded_ns = 0;
 };
 
+// What one round of the background checkpoint did (frames are WAL pages of 4 KiB).
+struct CheckpointResult {
+  int wal_frames = 0;      // frames in the WAL after the round
+  int checkpointed = 0;    // of them, written back to the database file
+  bool restarted = false;  // the WAL was over its bound: the next commit starts it from the beginning
+};
+
 struct RecordResult {
   size_t inserted = 0;           // new rows
   size_t duplicates = 0;         // already recorded (redeliveries)
@@ -71,7 +78,8 @@ struct RecordResult {
 
 class AuditStore {
  public:
-  static Result<std::unique_ptr<AuditStore>> Open(const std::string& path);
+  // `wal_restart_frames`: the WAL's bound (see Checkpoint); smaller only in tests.
+  static Result<std::unique_ptr<AuditStore>> Open(const std::string& path, int wal_restart_frames = kWalRestartFrames);
   ~AuditStore();
   AuditStore(const AuditStore&) = delete;
   AuditStore& operator=(const AuditStore&) = delete;
@@ -91,6 +99,15 @@ class AuditStore {
   Result<std::vector<AuditRow>> Trace(const std::string& correlation_id) const;
   Result<int64_t> Count() const;
 
+  // The background loop's round, once a second (callable for tests): a passive checkpoint, which
+  // never waits; when the WAL still holds kWalRestartFrames or more, a restart checkpoint, which
+  // waits for the commit in progress and holds the next one while it writes back the last frames,
+  // so that the WAL starts over instead of growing without end under a constant stream of commits.
+  static constexpr int kWalRestartFrames = 65'536;  // 256 MiB of 4 KiB pages (the default)
+  Result<CheckpointResult> Checkpoint();
+  // Frames in the WAL as of the last round (for /metrics).
+  int64_t wal_frames() const { return wal_frames_.load(std::memory_order_relaxed); }
+
  private:
   AuditStore() = default;
   void CheckpointLoop();
@@ -102,6 +119,8 @@ class AuditStore {
   std::mutex write_mu_;
   mutable std::mutex read_mu_;
   std::atomic<bool> running_{true};
+  int wal_restart_frames_ = kWalRestartFrames;
+  std::atomic<int64_t> wal_frames_{0};
   std::thread checkpoint_thread_;
 };
 

@@ -38,6 +38,16 @@ class StoreTest : public ::testing::Test {
     return events::Serialize(e);
   }
 
+  // `count` signals with ids and stream sequences from `first`.
+  static std::vector<AuditRow> Signals(int first, int count) {
+    std::vector<AuditRow> rows;
+    for (int i = first; i < first + count; ++i) {
+      rows.push_back(*RowFromMessage("signals.demo.AAPL", static_cast<uint64_t>(i + 1),
+                                     Event("signal", "demo:" + std::to_string(i), {}), 1));
+    }
+    return rows;
+  }
+
   std::string dir_;
   std::unique_ptr<AuditStore> store_;
 };
@@ -93,6 +103,31 @@ TEST_F(StoreTest, SurvivesReopening) {
   auto reopened = AuditStore::Open(dir_ + "/audit.db");
   ASSERT_TRUE(reopened);
   EXPECT_EQ(*(*reopened)->Count(), 1);
+}
+
+TEST_F(StoreTest, TheCheckpointWritesTheWalBackToTheDatabase) {
+  for (int batch = 0; batch < 20; ++batch) ASSERT_TRUE(store_->Record(Signals(batch * 50, 50), {}));
+  auto r = store_->Checkpoint();
+  ASSERT_TRUE(r) << r.error();  // it failed ("does not see the WAL") while the connection had read nothing
+  EXPECT_GT(r->wal_frames, 0);
+  EXPECT_EQ(r->checkpointed, r->wal_frames) << "nobody else reading or writing: all of it";
+  EXPECT_GT(std::filesystem::file_size(dir_ + "/audit.db"), 100u * 1024);
+}
+
+TEST_F(StoreTest, AWalOverItsBoundStartsOverInsteadOfGrowing) {
+  store_.reset();
+  auto small = AuditStore::Open(dir_ + "/audit.db", /*wal_restart_frames=*/8);
+  ASSERT_TRUE(small) << small.error();
+  for (int batch = 0; batch < 20; ++batch) ASSERT_TRUE((*small)->Record(Signals(batch * 50, 50), {}));
+  auto full = (*small)->Checkpoint();
+  ASSERT_TRUE(full) << full.error();
+  ASSERT_GE(full->wal_frames, 8);
+  EXPECT_TRUE(full->restarted);
+  ASSERT_TRUE((*small)->Record(Signals(5000, 1), {}));  // this commit writes from the WAL's start
+  auto after = (*small)->Checkpoint();
+  ASSERT_TRUE(after) << after.error();
+  EXPECT_LT(after->wal_frames, full->wal_frames / 4) << "the WAL kept growing";
+  EXPECT_EQ(*(*small)->Count(), 1001);
 }
 
 TEST_F(StoreTest, ClosingLeavesTheWalForTheNextOpenInsteadOfCheckpointing) {
