@@ -6,11 +6,10 @@
 #include <iostream>
 #include <optional>
 
+#include "gateway_metrics.hpp"
 #include "redis_idempotency.hpp"
 #include "sources_file.hpp"
-#include "tradepipe/bus/bus.hpp"
 #include "tradepipe/bus/loop_publisher.hpp"
-#include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/config/settings.hpp"
 #include "tradepipe/service/runtime.hpp"
@@ -177,17 +176,7 @@ int main(int argc, char** argv) {
   }
 
   tp::metrics::Metrics& metrics = rt->metrics();
-  auto& rejected = metrics.CounterFamily("tradepipe_gateway_rejected_total", "webhooks refused, by error code");
-  auto& replays = metrics.Counter("tradepipe_gateway_replays_total", "repeats answered from the idempotency store");
-  auto& idempotency_evictions = metrics.Counter("tradepipe_gateway_idempotency_evictions_total",
-                                                "keys evicted from the memory store (capacity or age)");
-  auto& idempotency_keys = metrics.Gauge("tradepipe_gateway_idempotency_keys", "keys in the idempotency store");
-  auto& idempotency_capacity = metrics.Gauge("tradepipe_gateway_idempotency_capacity",
-                                             "keys the idempotency store keeps at most (-1: Redis bounds them)");
-  auto& idempotency_horizon = metrics.Gauge(
-      "tradepipe_gateway_idempotency_horizon_seconds",
-      "how far back a repeat is recognised: the TTL, or once capacity evicts, the age of the newest key evicted "
-      "(-1: not known here, Redis)");
+  tp::gateway::ExportIdempotencyStore(metrics, *store);
 
   if (redis != nullptr) {
     // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why. With
@@ -197,80 +186,18 @@ int main(int argc, char** argv) {
     }
     spdlog::info("idempotency store redis={}:{}/{} transport={}", redis_options->host, redis_options->port,
                  redis_options->db, cfg.redis_transport);
-    rt->AddReadinessCheck([r = redis, on_loops = redis_options->on_loops] {
-      if (r->NotReadyReason().empty()) return std::string();
-      // Refresh after an outage. /ready runs on an HTTP loop: with loops, a waited PING would wait
-      // for its own loop, so the answer after recovery shows on the next /ready.
-      if (on_loops) {
-        r->PingAsync();
-      } else {
-        (void)r->Ping();
-      }
-      return r->NotReadyReason();
-    });
+    rt->AddReadinessCheck([redis] { return redis->ReadinessAfterPing(); });
   }
 
-  auto& verify_seconds = metrics.Stage("gateway", "verify");
-  auto& idempotency_seconds = metrics.Stage("gateway", "idempotency");
   tp::gateway::WebhookProcessor processor(std::move(*sources), {.tolerance_s = cfg.tolerance_s}, *store,
-                                          {.rejected =
-                                               [&](std::string_view code) {
-                                                 rejected.Add({{"error", std::string(code)}}).Increment();
-                                               },
-                                           .replayed = [&] { replays.Increment(); },
-                                           .claimed =
-                                               [&](int64_t verify_ns, int64_t idempotency_ns) {
-                                                 verify_seconds.Observe(static_cast<double>(verify_ns) / 1e9);
-                                                 idempotency_seconds.Observe(static_cast<double>(idempotency_ns) / 1e9);
-                                               }});
-
-  metrics.OnCollect([&] {
-    idempotency_keys.Set(static_cast<double>(store->size()));
-    // A counter that follows the store's own count (which only grows).
-    idempotency_evictions.Increment(static_cast<double>(store->evictions()) - idempotency_evictions.Value());
-    idempotency_capacity.Set(static_cast<double>(store->capacity()));
-    const int64_t horizon = store->HorizonNs(tp::WallNanos());
-    idempotency_horizon.Set(horizon < 0 ? -1.0 : static_cast<double>(horizon) / 1e9);
-  });
-  tp::bus::Bus& bus = rt->bus();
-  // The calling HTTP thread's own publisher (the handler always runs on one): the publish and
-  // its PubAck stay on that thread, even when a Redis lane completes the claim. nullptr with
-  // --publisher cnats (the Bus is used).
-  auto pick_publisher = [&]() -> tp::bus::LoopPublisher* {
-    for (auto* p : loop_publishers) {
-      if (p->OnLoopThread()) return p;
-    }
-    return loop_publishers.empty() ? nullptr : loop_publishers.front();
-  };
+                                          tp::gateway::ProcessorMetrics(metrics));
   if (cfg.publisher == "loop") {
-    rt->AddReadinessCheck([&] {
-      for (auto* p : loop_publishers) {
-        if (auto why = p->NotReadyReason(); !why.empty()) return "publisher: " + why;
-      }
-      return std::string();
-    });
+    rt->AddReadinessCheck([&] { return tp::gateway::LoopPublishersNotReady(loop_publishers); });
   }
   // Not ready from 90 % of SIGNALS' byte limit on: at 100 % every webhook is answered 503.
   rt->AddStreamFullnessCheck("SIGNALS", 0.9);
-  tp::gateway::PublishPath path;
-  if (cfg.publisher == "loop") {
-    path.route = [&]() -> tp::gateway::PublishFn {
-      tp::bus::LoopPublisher* publisher = pick_publisher();  // on the HTTP thread: its own
-      if (!publisher->Connected()) return {};
-      // After a Redis claim this runs on a lane thread: the publisher posts to its loop then.
-      return [publisher](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
-        publisher->Publish(job.subject, job.signal_id, job.data, std::move(done), timeout_ms);
-      };
-    };
-    path.late_ms = tp::bus::LoopPublisher::kTimerGranularityMs;
-  } else {
-    path.route = [&]() -> tp::gateway::PublishFn {
-      if (!bus.Connected()) return {};
-      return [&bus](const tp::gateway::PublishJob& job, int64_t timeout_ms, tp::bus::PublishCallback done) {
-        bus.PublishAsync(job.subject, job.signal_id, job.data, timeout_ms, std::move(done));
-      };
-    };
-  }
+  const tp::gateway::PublishPath path =
+      cfg.publisher == "loop" ? tp::gateway::LoopPublishPath(loop_publishers) : tp::gateway::BusPublishPath(rt->bus());
   tp::gateway::WebhookEndpoint endpoint(
       processor, *store, {.max_in_flight = cfg.max_in_flight, .deadline_ms = cfg.request_deadline_ms}, path, metrics);
   rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {

@@ -575,6 +575,16 @@ void RedisIdempotencyStore::Release(const std::string& key, DoneCallback done) {
   });
 }
 
+std::string RedisIdempotencyStore::ReadinessAfterPing() {
+  if (NotReadyReason().empty()) return {};
+  if (options_.on_loops) {
+    PingAsync();
+  } else {
+    (void)Ping();
+  }
+  return NotReadyReason();
+}
+
 void RedisIdempotencyStore::PingAsync() {
   if (closed_.load(std::memory_order_acquire)) return;
   for (auto& lane : lanes_) lane->Push({{"PING"}, [](Result<Reply>) {}});

@@ -80,6 +80,10 @@ class RedisIdempotencyStore final : public IdempotencyStore {
   Status Ping();
   // The same PINGs, not waited for: a success clears NotReadyReason.
   void PingAsync();
+  // For /ready: NotReadyReason, refreshed by a PING while not ready (after an outage). /ready runs
+  // on an HTTP loop: with on_loops the PING is not waited for (it would wait for its own loop), so
+  // the answer after a recovery shows on the next /ready.
+  std::string ReadinessAfterPing();
 
   // on_loops: a connection for this loop (connected on first use, re-dialled after a failure),
   // kept alive by the returned handle; release the handle only once the loop no longer runs.

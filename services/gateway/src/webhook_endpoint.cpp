@@ -30,6 +30,43 @@ WebhookEndpoint::WebhookEndpoint(WebhookProcessor& processor, const IdempotencyS
   metrics.OnCollect([this] { in_flight_gauge_.Set(static_cast<double>(in_flight_.load())); });
 }
 
+PublishPath LoopPublishPath(const std::vector<bus::LoopPublisher*>& publishers) {
+  PublishPath path;
+  path.route = [&publishers]() -> PublishFn {
+    // The handler always runs on an HTTP thread: its own publisher.
+    bus::LoopPublisher* publisher = nullptr;
+    for (auto* p : publishers) {
+      if (p->OnLoopThread()) publisher = p;
+    }
+    if (publisher == nullptr && !publishers.empty()) publisher = publishers.front();
+    if (publisher == nullptr || !publisher->Connected()) return {};
+    // After a Redis claim this runs on a lane thread: the publisher posts to its loop then.
+    return [publisher](const PublishJob& job, int64_t timeout_ms, bus::PublishCallback done) {
+      publisher->Publish(job.subject, job.signal_id, job.data, std::move(done), timeout_ms);
+    };
+  };
+  path.late_ms = bus::LoopPublisher::kTimerGranularityMs;
+  return path;
+}
+
+std::string LoopPublishersNotReady(const std::vector<bus::LoopPublisher*>& publishers) {
+  for (auto* p : publishers) {
+    if (auto why = p->NotReadyReason(); !why.empty()) return "publisher: " + why;
+  }
+  return {};
+}
+
+PublishPath BusPublishPath(bus::Bus& bus) {
+  PublishPath path;
+  path.route = [&bus]() -> PublishFn {
+    if (!bus.Connected()) return {};
+    return [&bus](const PublishJob& job, int64_t timeout_ms, bus::PublishCallback done) {
+      bus.PublishAsync(job.subject, job.signal_id, job.data, timeout_ms, std::move(done));
+    };
+  };
+  return path;
+}
+
 int64_t WebhookEndpoint::MinimumDeadlineMs(const IdempotencyStore& store) {
   return 2 * store.OperationBoundMs() + kMinPublishMs + bus::LoopPublisher::kTimerGranularityMs;
 }

@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "idempotency.hpp"
 #include "tradepipe/bus/bus.hpp"
@@ -34,6 +36,10 @@ class Histogram;
 
 namespace tradepipe::metrics {
 class Metrics;
+}
+
+namespace tradepipe::bus {
+class LoopPublisher;
 }
 
 namespace tradepipe::gateway {
@@ -53,6 +59,15 @@ struct PublishPath {
   std::function<PublishFn()> route;
   int64_t late_ms = 0;  // how much later than `timeout_ms` a publish may fail (its timer's granularity)
 };
+
+// Through the calling HTTP thread's own publisher among `publishers` (one per HTTP loop, added as
+// the loops start; the vector must outlive the path): the publish and its PubAck stay on that
+// thread, even when a Redis lane completes the claim (docs/gateway.md).
+PublishPath LoopPublishPath(const std::vector<bus::LoopPublisher*>& publishers);
+// Why the first of `publishers` that is not ready is not (empty: all are), for /ready.
+std::string LoopPublishersNotReady(const std::vector<bus::LoopPublisher*>& publishers);
+// Through cnats (the shared Bus; TLS, NKEYs).
+PublishPath BusPublishPath(bus::Bus& bus);
 
 class WebhookEndpoint {
  public:
