@@ -496,6 +496,14 @@ uint64_t Message::num_delivered() const {
   return MetaDataField(msg_, [](const jsMsgMetaData& m) { return m.NumDelivered; });
 }
 
+Message::Placement Message::placement() const {
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, Raw(msg_)) != NATS_OK) return {};
+  const Placement p{meta->Sequence.Stream, static_cast<int64_t>(meta->Timestamp)};
+  jsMsgMetaData_Destroy(meta);
+  return p;
+}
+
 int64_t Message::stored_ns() const {
   return static_cast<int64_t>(
       MetaDataField(msg_, [](const jsMsgMetaData& m) { return static_cast<uint64_t>(m.Timestamp); }));

@@ -11,9 +11,9 @@ ConsumeStages::ConsumeStages(metrics::Metrics& metrics, const std::string& servi
       work_(work.empty() ? nullptr : &metrics.Stage(service, work)),
       durable_(metrics.Stage(service, durable)) {}
 
-void ConsumeStages::Consumed(const bus::Message& message, int64_t fetched_ns) {
+void ConsumeStages::Consumed(int64_t stored_ns, int64_t fetched_ns) {
   // Clocks of one machine or synchronised hosts; a message without metadata is not timed.
-  if (const int64_t stored = message.stored_ns(); stored > 0) consume_.Observe(Seconds(fetched_ns - stored));
+  if (stored_ns > 0) consume_.Observe(Seconds(fetched_ns - stored_ns));
 }
 
 void ConsumeStages::Worked(int64_t start_ns, int64_t end_ns) {

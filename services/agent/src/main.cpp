@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          stages.Consumed(m, consumed);
+          stages.Consumed(m.stored_ns(), consumed);
           const int64_t start = tp::WallNanos();
           auto signal = tp::events::ParseEnvelope(m.data());
           if (!signal) return R::Error(signal.error());

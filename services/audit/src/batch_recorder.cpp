@@ -27,8 +27,8 @@ Status BatchRecorder::Record(std::vector<bus::Message>& msgs, prometheus::Counte
   std::vector<DeadLetter> dead_letters;
   rows.reserve(msgs.size());
   for (auto& m : msgs) {
-    stages_.Consumed(m, now);
-    const uint64_t seq = m.stream_sequence();  // parses the message's metadata: once
+    const auto [seq, stored_ns] = m.placement();  // parses the message's metadata: once
+    stages_.Consumed(stored_ns, now);
     auto row = RowFromMessage(m.subject(), seq, m.data(), now);
     if (row) {
       rows.push_back(std::move(*row));

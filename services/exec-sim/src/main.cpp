@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          stages.Consumed(m, consumed);
+          stages.Consumed(m.stored_ns(), consumed);
           const int64_t start = tp::WallNanos();
           auto order = tp::events::ParseEnvelope(m.data());
           if (!order) return R::Error(order.error());

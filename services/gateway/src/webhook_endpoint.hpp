@@ -64,6 +64,7 @@ struct PublishPath {
 // the loops start; the vector must outlive the path): the publish and its PubAck stay on that
 // thread, even when a Redis lane completes the claim (docs/gateway.md).
 PublishPath LoopPublishPath(const std::vector<bus::LoopPublisher*>& publishers);
+PublishPath LoopPublishPath(std::vector<bus::LoopPublisher*>&&) = delete;  // it keeps a reference
 // Why the first of `publishers` that is not ready is not (empty: all are), for /ready.
 std::string LoopPublishersNotReady(const std::vector<bus::LoopPublisher*>& publishers);
 // Through cnats (the shared Bus; TLS, NKEYs).

@@ -138,9 +138,13 @@ std::variant<http::Response, WebhookProcessor::Claim> WebhookProcessor::Check(st
     }
     verified = crypto::VerifyOutcome::kOk;
   } else if (enabled(Scheme::kLoadTest)) {
-    constexpr std::string_view kBearer = "Bearer ";
+    constexpr std::string_view kBearer = "bearer ";  // the scheme name is case-insensitive (RFC 9110)
     const std::string_view authorization = header("authorization");
-    if (!authorization.starts_with(kBearer)) {
+    const bool bearer = authorization.size() > kBearer.size() &&
+                        std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char want, char got) {
+                          return want == std::tolower(static_cast<unsigned char>(got));
+                        });
+    if (!bearer) {
       return Reject(401, "missing_token", "send Authorization: Bearer <load-test token>");
     }
     bool matched = false;

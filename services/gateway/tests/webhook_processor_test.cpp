@@ -204,6 +204,8 @@ TEST_F(ProcessorTest, LoadTestRequestsAreBearerAuthenticatedAndNeverRepeats) {
   EXPECT_NE(a, b) << "no de-duplication: each request is a new signal";
   EXPECT_TRUE(a.starts_with("loadtest:lt-")) << a;
   EXPECT_EQ(replays_, 0);
+  EXPECT_TRUE(std::holds_alternative<PublishJob>(
+      Admit("loadtest", Req{{{"authorization", "BEARER load-test-token-0123"}}, kGood})));
 
   // Whatever the request says, it cannot choose its id: a webhook-id header is not read.
   Req with_id = bearer;

@@ -75,6 +75,12 @@ class Message {
   uint64_t num_delivered() const;
   // When the stream stored it (the server's wall clock, ns since the epoch; 0 if not known).
   int64_t stored_ns() const;
+  // The stream sequence and the stored time at once (each accessor parses the metadata anew).
+  struct Placement {
+    uint64_t stream_sequence = 0;
+    int64_t stored_ns = 0;
+  };
+  Placement placement() const;
   // Messages of the stream not yet delivered to this consumer after this one (its lag).
   uint64_t num_pending() const;
 

@@ -5,9 +5,11 @@
 //   <work>      the service's own work on one message (decide, fill)
 //   <durable>   the batch's effect until durable (publish: until the last PubAck; write: the
 //               commit), observed once per message, since each waited that long
+// A batch the consumer loop holds and hands back after a failed publish or commit is observed
+// again (its work is done again; its consume time then includes the hold).
 //
 //   service::ConsumeStages stages(metrics, "agent", "decide", "publish");
-//   stages.Consumed(msg, fetched_ns); ... stages.Worked(start_ns, WallNanos()); ...
+//   stages.Consumed(msg.stored_ns(), fetched_ns); ... stages.Worked(start_ns, WallNanos()); ...
 //   stages.Durable(result.publish_ns, result.forwarded);
 //
 // Thread-safety: the histograms are atomic; call from any thread.
@@ -17,7 +19,6 @@
 #include <cstdint>
 #include <string>
 
-#include "tradepipe/bus/bus.hpp"
 #include "tradepipe/metrics/metrics.hpp"
 
 namespace tradepipe::service {
@@ -28,7 +29,8 @@ class ConsumeStages {
   ConsumeStages(metrics::Metrics& metrics, const std::string& service, const std::string& work,
                 const std::string& durable);
 
-  void Consumed(const bus::Message& message, int64_t fetched_ns);
+  // `stored_ns`: Message::stored_ns() (0: not known, not observed).
+  void Consumed(int64_t stored_ns, int64_t fetched_ns);
   void Worked(int64_t start_ns, int64_t end_ns);
   void Durable(int64_t took_ns, size_t messages);
 
