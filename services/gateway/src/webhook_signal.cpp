@@ -41,6 +41,16 @@ bool ScalarText(od::value& value, std::string& out) {
 
 }  // namespace
 
+std::string_view WithoutExchangePrefix(std::string_view symbol) {
+  const size_t colon = symbol.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return symbol;
+  const std::string_view exchange = symbol.substr(0, colon);
+  const bool word = std::all_of(exchange.begin(), exchange.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '_';
+  });
+  return word ? symbol.substr(colon + 1) : symbol;  // "NASDAQ:" leaves "", refused as required
+}
+
 SignalParse ParseWebhookSignal(std::string_view body) {
   SignalParse result;
   auto invalid = [&](std::string field, std::string why) {
@@ -85,13 +95,13 @@ SignalParse ParseWebhookSignal(std::string_view body) {
       } else {
         symbol = str;
       }
-    } else if (key == "action" || key == "side") {
+    } else if (key == "action" || key == "side" || key == "order_action") {
       if (!ScalarText(value, text)) {
         note("action", "expected \"buy\" or \"sell\"");
       } else {
         action = Lower(text);
       }
-    } else if (key == "qty" || key == "quantity" || key == "contracts") {
+    } else if (key == "qty" || key == "quantity" || key == "contracts" || key == "size") {
       have_qty = ScalarText(value, qty);
       if (!have_qty) note("qty", "expected a number or a decimal string");
     } else if (key == "price") {
@@ -126,6 +136,7 @@ SignalParse ParseWebhookSignal(std::string_view body) {
     result.message = field_error;
     return result;
   }
+  symbol = WithoutExchangePrefix(symbol);
   if (const std::string problem = events::SymbolProblem(symbol); !problem.empty()) {
     return invalid("symbol", problem);
   }

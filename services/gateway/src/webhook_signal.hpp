@@ -1,7 +1,9 @@
 // Parses the JSON body of a trading-signal webhook into a normalised signal.
 //
-// Accepted (keys case-insensitive): `symbol` (or `ticker`) string; `action` (or `side`)
-// "buy"/"sell"; `qty` (or `quantity`, `contracts`) as a JSON number or a decimal string; optional
+// Accepted (keys case-insensitive): `symbol` (or `ticker`) string, an exchange prefix stripped
+// (TradingView's `{{exchange}}:{{ticker}}`, "BINANCE:BTCUSDT" -> "BTCUSDT"); `action` (or `side`,
+// `order_action`) "buy"/"sell"; `qty` (or `quantity`, `contracts`, `size`) as a JSON number or a
+// decimal string; optional
 // `price`, `order_type` ("market" default, or "limit", which needs a price) and `strategy`;
 // `token` (body-token scheme) is extracted apart and never becomes part of the signal.
 // Numbers are read from their JSON text, never through binary floating point.
@@ -37,5 +39,8 @@ struct SignalParse {
 std::optional<int64_t> ParseBodyTime(std::string_view text);
 
 SignalParse ParseWebhookSignal(std::string_view body);
+
+// "EXCH:SYMBOL" -> "SYMBOL" when EXCH is a word (letters, digits, `_`); anything else unchanged.
+std::string_view WithoutExchangePrefix(std::string_view symbol);
 
 }  // namespace tradepipe::gateway

@@ -236,6 +236,22 @@ TEST_F(ProcessorTest, StagesAreTimedOnlyForWebhooksThatReachTheStore) {
   for (int64_t t : claim_times_) EXPECT_GE(t, 0);
 }
 
+TEST_F(ProcessorTest, TradingViewExchangePrefixAndBridgeAliases) {
+  auto v = Admit("demo", Signed("msg_tv1", R"({"TICKER":"BINANCE:BTCUSDT","order_action":"buy","size":"0.5"})"));
+  ASSERT_TRUE(std::holds_alternative<PublishJob>(v)) << std::get<http::Response>(v).body;
+  EXPECT_EQ(std::get<PublishJob>(v).subject, "signals.demo.BTCUSDT");
+  auto e = events::ParseEnvelope(std::get<PublishJob>(v).data);
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_EQ(e->symbol, "BTCUSDT");
+  EXPECT_EQ(events::ParseSignalPayload(e->payload)->qty.ToString(), "0.5");
+  // Only a word before the colon is an exchange; an empty rest is no symbol.
+  EXPECT_EQ(WithoutExchangePrefix("NYSE_ARCA:SPY"), "SPY");
+  EXPECT_EQ(WithoutExchangePrefix("BTC/USD"), "BTC/USD");
+  EXPECT_EQ(WithoutExchangePrefix(":X"), ":X");
+  EXPECT_EQ(WithoutExchangePrefix("A.B:C"), "A.B:C");
+  EXPECT_EQ(AdmitResponse("demo", Signed("msg_tv2", R"({"ticker":"NASDAQ:","action":"buy","qty":1})")).status, 422);
+}
+
 TEST_F(ProcessorTest, IdempotencyInFlightReplayAndMismatch) {
   const Req first = Signed("dup", kGood);
   auto v = Admit("demo", first);
