@@ -238,6 +238,24 @@ class GoldenPath(unittest.TestCase):
         self.assertGreater(trace["end_to_end_ms"], 0)
         self.assertEqual(stack.get("audit", "/trace/demo:missing")[0], 404)
 
+    def test_decimal_quantities_arrive_exactly_in_the_order_and_the_fill(self):
+        # A JSON number 0.3 (not 0.29999...) and a string "0.00001": exact decimals end to end.
+        with Stack(BIN_DIR) as stack:
+            for msg_id, qty in (("dec_1", "0.3"), ("dec_2", '"0.00001"')):
+                body = f'{{"symbol":"BTCUSD","action":"buy","qty":{qty}}}'.encode()
+                status, _, text = stack.post_webhook(msg_id, body)
+                self.assertEqual(status, 202, text)
+            counts = stack.wait_for_audit_counts({"signal": 2, "order": 2, "fill": 2})
+            self.assertEqual(counts, {"signal": 2, "order": 2, "fill": 2})
+            for msg_id, expected in (("dec_1", "0.3"), ("dec_2", "0.00001")):
+                status, trace = stack.get("audit", f"/trace/demo:{msg_id}")
+                self.assertEqual(status, 200)
+                events = {e["type"]: e for e in json.loads(trace)["events"]}
+                for kind, field in (("signal", "qty"), ("order", "qty"), ("fill", "qty"), ("fill", "cum_qty")):
+                    payload = events[kind]["payload"]
+                    self.assertEqual(payload[field], expected, f"{msg_id} {kind}.{field}")
+                    self.assertIsInstance(payload[field], str, "decimals travel as strings, never floats")
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
