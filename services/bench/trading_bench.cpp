@@ -50,7 +50,7 @@ std::string SignalJson() {
   e.AddStamp("verified", 1'764'669'360'000'010'000);
   e.AddStamp("published", 1'764'669'360'000'020'000);
   ev::SignalPayload p;
-  p.action = ev::Side::kBuy;
+  p.action = ev::SignalAction::kBuy;
   p.qty = *ev::Decimal::Parse("0.00125");
   p.strategy = "trend";
   e.payload = ev::ToJson(p);
@@ -62,8 +62,8 @@ void BM_Decision(benchmark::State& state) {
   const tradepipe::agent::RiskLimits limits{ev::Decimal::FromInteger(1000)};
   TimedIterations(state, [&] {
     auto signal = ev::ParseEnvelope(data);
-    auto decision = tradepipe::agent::Decide(*signal, limits, 1, 2);
-    benchmark::DoNotOptimize(decision->message.data.data());
+    auto decision = tradepipe::agent::Decide(*signal, limits, ev::Decimal(), 1, 2);
+    benchmark::DoNotOptimize(decision->messages.data());
   });
 }
 BENCHMARK(BM_Decision);
@@ -71,7 +71,8 @@ BENCHMARK(BM_Decision);
 void BM_MarketOrderMatch(benchmark::State& state) {
   const std::string signal = SignalJson();
   const tradepipe::agent::RiskLimits limits{ev::Decimal::FromInteger(1000)};
-  const std::string order = tradepipe::agent::Decide(*ev::ParseEnvelope(signal), limits, 1, 2)->message.data;
+  const std::string order =
+      tradepipe::agent::Decide(*ev::ParseEnvelope(signal), limits, ev::Decimal(), 1, 2)->messages.front().data;
   const tradepipe::execsim::Market market({});
   TimedIterations(state, [&] {
     auto parsed = ev::ParseEnvelope(order);

@@ -7,6 +7,7 @@ Run: ctest -R e2e_golden_path   (or python3 tests/e2e/golden_path_test.py --bin-
 import argparse
 import collections
 import concurrent.futures
+import decimal
 import glob
 import json
 import os
@@ -255,6 +256,54 @@ class GoldenPath(unittest.TestCase):
                     payload = events[kind]["payload"]
                     self.assertEqual(payload[field], expected, f"{msg_id} {kind}.{field}")
                     self.assertIsInstance(payload[field], str, "decimals travel as strings, never floats")
+
+
+    def test_entry_reverse_and_exit_to_flat_follow_the_position(self):
+        # TradingView's strategy alerts: an entry, a reverse (one decision: the close, then the
+        # open), an exit to flat; then a close with nothing held is refused with its reason.
+        def wait_position(stack, expected):
+            deadline, got = time.time() + 20, None
+            while time.time() < deadline:
+                got = json.loads(stack.get("agent", "/positions")[1]).get("ETHUSD", "0")
+                if decimal_equal(got, expected):
+                    return got
+                time.sleep(0.05)
+            return got
+
+        def decimal_equal(a, b):
+            return decimal.Decimal(a) == decimal.Decimal(b)
+
+        steps = (
+            ("tv_entry", '{"ticker":"COINBASE:ETHUSD","action":"buy","contracts":"5",'
+                         '"market_position":"long","prev_market_position":"flat"}', "5"),
+            ("tv_reverse", '{"ticker":"COINBASE:ETHUSD","action":"sell","contracts":"12",'
+                           '"market_position":"short","prev_market_position":"long"}', "-7"),
+            ("tv_exit", '{"ticker":"COINBASE:ETHUSD","action":"buy","contracts":"7",'
+                        '"market_position":"flat","prev_market_position":"short"}', "0"),
+        )
+        with Stack(BIN_DIR) as stack:
+            for msg_id, body, position in steps:
+                status, _, text = stack.post_webhook(msg_id, body.encode())
+                self.assertEqual(status, 202, text)
+                self.assertTrue(decimal_equal(wait_position(stack, position), position), msg_id)
+            status, trace = stack.get("audit", "/trace/demo:tv_reverse")
+            self.assertEqual(status, 200)
+            events = json.loads(trace)["events"]
+            orders = [e["payload"] for e in events if e["type"] == "order"]
+            self.assertEqual([(o["order_id"], o["side"], o["qty"]) for o in orders],
+                             [("demo:tv_reverse/order", "sell", "5"), ("demo:tv_reverse/order/2", "sell", "7")])
+            status, _, text = stack.post_webhook("tv_close_flat", b'{"ticker":"ETHUSD","action":"close"}')
+            self.assertEqual(status, 202, text)
+            deadline, rejection = time.time() + 20, None
+            while time.time() < deadline and rejection is None:
+                events = json.loads(stack.get("audit", "/trace/demo:tv_close_flat")[1] or "{}").get("events", [])
+                rejection = next((e for e in events if e["type"] == "order_rejected"), None)
+                time.sleep(0.05)
+            self.assertIsNotNone(rejection)
+            self.assertEqual(rejection["payload"]["reason"], "no_position")
+            agent = stack.metrics("agent")
+            self.assertEqual(agent["tradepipe_agent_orders_total"], 4)  # 1 + 2 + 1
+            self.assertEqual(agent['tradepipe_agent_rejections_total{reason="no_position"}'], 1)
 
 
 if __name__ == "__main__":

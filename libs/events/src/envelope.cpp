@@ -93,6 +93,25 @@ std::string ReadSide(od::value& value, Side& out, std::string_view name) {
   return {};
 }
 
+// One of the enum's wire names (EnumNames).
+template <typename E>
+std::string ReadName(od::value& value, E& out, std::string_view name) {
+  std::string text;
+  if (auto problem = ReadString(value, text, name); !problem.empty()) return problem;
+  const auto parsed = FromName<E>(text);
+  if (!parsed) return std::string(name) + ": unknown value '" + text + "'";
+  out = *parsed;
+  return {};
+}
+
+template <typename E>
+std::string ReadOptionalName(od::value& value, std::optional<E>& out, std::string_view name) {
+  E parsed{};
+  auto problem = ReadName(value, parsed, name);
+  if (problem.empty()) out = parsed;
+  return problem;
+}
+
 template <typename T>
 Result<T> Finish(std::string problem, T value) {
   if (!problem.empty()) return Result<T>::Error(std::move(problem));
@@ -207,11 +226,16 @@ std::string ToJson(const SignalPayload& p) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
-  Field(w, "action", ToString(p.action));
-  DecimalField(w, "qty", p.qty);
+  Field(w, "action", ToName(p.action));
+  if (p.qty) DecimalField(w, "qty", *p.qty);
+  if (p.qty_kind != QtyKind::kUnits) Field(w, "qty_kind", ToName(p.qty_kind));
   OptionalDecimalField(w, "price", p.price);
   Field(w, "order_type", p.order_type);
+  if (p.time_in_force) Field(w, "time_in_force", ToName(*p.time_in_force));
+  if (p.market_position) Field(w, "market_position", ToName(*p.market_position));
+  if (p.prev_market_position) Field(w, "prev_market_position", ToName(*p.prev_market_position));
   if (!p.strategy.empty()) Field(w, "strategy", p.strategy);
+  if (!p.comment.empty()) Field(w, "comment", p.comment);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -274,13 +298,21 @@ std::string ToJson(const FillPayload& p) {
 Result<SignalPayload> ParseSignalPayload(std::string_view json) {
   SignalPayload p;
   auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
-    if (key == "action") return ReadSide(value, p.action, key);
-    if (key == "qty") return ReadDecimal(value, p.qty, key);
+    if (key == "action") return ReadName(value, p.action, key);
+    if (key == "qty") return ReadOptionalDecimal(value, p.qty, key);
+    if (key == "qty_kind") return ReadName(value, p.qty_kind, key);
     if (key == "price") return ReadOptionalDecimal(value, p.price, key);
     if (key == "order_type") return ReadString(value, p.order_type, key);
+    if (key == "time_in_force") return ReadOptionalName(value, p.time_in_force, key);
+    if (key == "market_position") return ReadOptionalName(value, p.market_position, key);
+    if (key == "prev_market_position") return ReadOptionalName(value, p.prev_market_position, key);
     if (key == "strategy") return ReadString(value, p.strategy, key);
+    if (key == "comment") return ReadString(value, p.comment, key);
     return {};
   });
+  if (problem.empty() && !p.qty && (p.action == SignalAction::kBuy || p.action == SignalAction::kSell)) {
+    problem = "qty: required for buy and sell";
+  }
   return Finish(std::move(problem), std::move(p));
 }
 

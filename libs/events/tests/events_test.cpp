@@ -86,7 +86,11 @@ TEST(Envelope, RoundTrips) {
   e.symbol = "AAPL \"quoted\"";
   e.AddStamp("received", 1764000000123456789);
   e.AddStamp("published", 1764000000123501234);
-  e.payload = ToJson(SignalPayload{Side::kSell, *Decimal::Parse("0.3"), std::nullopt, "market", "s1"});
+  SignalPayload signal;
+  signal.action = SignalAction::kSell;
+  signal.qty = *Decimal::Parse("0.3");
+  signal.strategy = "s1";
+  e.payload = ToJson(signal);
 
   const std::string text = Serialize(e);
   auto parsed = ParseEnvelope(text);
@@ -100,10 +104,40 @@ TEST(Envelope, RoundTrips) {
 
   auto payload = ParseSignalPayload(parsed->payload);
   ASSERT_TRUE(payload) << payload.error();
-  EXPECT_EQ(payload->action, Side::kSell);
-  EXPECT_EQ(payload->qty.ToString(), "0.3");
+  EXPECT_EQ(payload->action, SignalAction::kSell);
+  EXPECT_EQ(payload->qty->ToString(), "0.3");
   EXPECT_FALSE(payload->price);
   EXPECT_EQ(payload->strategy, "s1");
+}
+
+TEST(SignalPayload, Version3FieldsRoundTripAndOlderSignalsStillRead) {
+  SignalPayload p;
+  p.action = SignalAction::kCloseAll;
+  p.qty_kind = QtyKind::kPercentPosition;
+  p.qty = *Decimal::Parse("50");
+  p.time_in_force = TimeInForce::kIoc;
+  p.market_position = MarketPosition::kFlat;
+  p.prev_market_position = MarketPosition::kLong;
+  p.comment = "exit \"tp\"";
+  const std::string json = ToJson(p);
+  EXPECT_EQ(json,
+            R"({"action":"close_all","qty":"50","qty_kind":"percent_position","price":null,"order_type":"market",)"
+            R"("time_in_force":"ioc","market_position":"flat","prev_market_position":"long","comment":"exit \"tp\""})");
+  auto back = ParseSignalPayload(json);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(ToJson(*back), json);
+  // A close without qty (the whole position) is a signal; a buy without qty is not.
+  EXPECT_TRUE(ParseSignalPayload(R"({"action":"close","price":null,"order_type":"market"})"));
+  EXPECT_FALSE(ParseSignalPayload(R"({"action":"buy","price":null,"order_type":"market"})"));
+  EXPECT_FALSE(ParseSignalPayload(R"({"action":"hold","qty":"1"})"));
+  EXPECT_FALSE(ParseSignalPayload(R"({"action":"buy","qty":"1","market_position":"sideways"})"));
+  // A v2 signal (as streams still hold): units.
+  auto v2 = ParseSignalPayload(R"({"action":"buy","qty":"0.3","price":null,"order_type":"market"})");
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->qty_kind, QtyKind::kUnits);
+  EXPECT_EQ(ToName(v2->action), "buy");
+  EXPECT_EQ(FromName<SignalAction>("reverse"), SignalAction::kReverse);
+  EXPECT_FALSE(FromName<TimeInForce>("gtd"));
 }
 
 TEST(Envelope, ChildInheritsCorrelationAndStamps) {
@@ -122,7 +156,7 @@ TEST(Envelope, RejectsMalformedInput) {
   EXPECT_FALSE(ParseEnvelope("not json"));
   EXPECT_FALSE(ParseEnvelope("[1,2]"));
   EXPECT_FALSE(ParseEnvelope(R"({"v":1,"type":"signal","id":"x","correlation_id":"x"})"));  // no payload
-  EXPECT_FALSE(ParseEnvelope(R"({"v":3,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
+  EXPECT_FALSE(ParseEnvelope(R"({"v":4,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
   EXPECT_FALSE(ParseEnvelope(R"({"v":0,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));
   // v1 (before the fill carried the order's state) is still read: streams keep old events.
   EXPECT_TRUE(ParseEnvelope(R"({"v":1,"type":"signal","id":"x","correlation_id":"x","payload":{}})"));

@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
 
   auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
-    std::vector<std::string> reasons;  // per decided signal, empty for an order
+    std::vector<std::string> reasons;  // per decided signal, empty for orders
+    size_t order_count = 0;
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
@@ -73,24 +74,24 @@ int main(int argc, char** argv) {
           const int64_t start = tp::WallNanos();
           auto signal = tp::events::ParseEnvelope(m.data());
           if (!signal) return R::Error(signal.error());
-          auto d = tp::agent::Decide(*signal, limits, consumed, tp::WallNanos());
+          // The position as the fills applied so far make it (a close right after its entry may
+          // find the entry's fill not yet applied: docs/trading-core.md).
+          auto d = tp::agent::Decide(*signal, limits, positions.Of(signal->symbol), consumed, tp::WallNanos());
           if (!d) return R::Error(d.error());
           stages.Worked(start, tp::WallNanos());
           reasons.push_back(d->reason);
-          return std::vector<tp::bus::OutgoingMessage>{std::move(d->message)};
+          order_count += d->orders;
+          return std::move(d->messages);
         },
         &decided);
     dead.Increment(static_cast<double>(result.dead));
     repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) return result.status;
     stages.Durable(result.publish_ns, result.forwarded);
+    orders.Increment(static_cast<double>(order_count));
     for (const auto& reason : reasons) {
       signals.Increment();
-      if (reason.empty()) {
-        orders.Increment();
-      } else {
-        rejections.Add({{"reason", reason}}).Increment();
-      }
+      if (!reason.empty()) rejections.Add({{"reason", reason}}).Increment();
     }
     return {};
   };

@@ -55,7 +55,7 @@ TEST(Market, MarketOrderFillsCompletely) {
   EXPECT_EQ(ex->messages[0].msg_id, "demo:s/order/fill/1");
   auto fill_env = events::ParseEnvelope(ex->messages[0].data);
   ASSERT_TRUE(fill_env);
-  EXPECT_EQ(fill_env->v, 2);
+  EXPECT_EQ(fill_env->v, events::kEnvelopeVersion);
   EXPECT_EQ(fill_env->type, "fill");
   EXPECT_EQ(fill_env->correlation_id, "demo:s");
   EXPECT_EQ(fill_env->causation_id, "demo:s/order");

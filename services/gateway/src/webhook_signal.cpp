@@ -14,6 +14,8 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
+constexpr size_t kMaxComment = 256;  // bytes of the sender's free text carried in the signal
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -45,9 +47,8 @@ std::string_view WithoutExchangePrefix(std::string_view symbol) {
   const size_t colon = symbol.find(':');
   if (colon == 0 || colon == std::string_view::npos) return symbol;
   const std::string_view exchange = symbol.substr(0, colon);
-  const bool word = std::all_of(exchange.begin(), exchange.end(), [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == '_';
-  });
+  const bool word =
+      std::all_of(exchange.begin(), exchange.end(), [](unsigned char c) { return std::isalnum(c) != 0 || c == '_'; });
   return word ? symbol.substr(colon + 1) : symbol;  // "NASDAQ:" leaves "", refused as required
 }
 
@@ -73,7 +74,8 @@ SignalParse ParseWebhookSignal(std::string_view body) {
     return error == simdjson::INCORRECT_TYPE ? invalid("body", "expected a JSON object")
                                              : malformed("body is not valid JSON");
   }
-  std::string symbol, action, qty, price, order_type = "market", strategy;
+  std::string symbol, action, qty, qty_type, price, order_type = "market", strategy, comment, time_in_force;
+  std::string market_position, prev_market_position, sentiment;
   bool have_qty = false, have_price = false;
   // A field of the wrong type is noted and the walk goes on, so a `token` after it is still read
   // (a token source must authenticate before being told what is wrong with its signal).
@@ -104,6 +106,50 @@ SignalParse ParseWebhookSignal(std::string_view body) {
     } else if (key == "qty" || key == "quantity" || key == "contracts" || key == "size") {
       have_qty = ScalarText(value, qty);
       if (!have_qty) note("qty", "expected a number or a decimal string");
+    } else if (key == "quantitytype" || key == "quantity_type" || key == "qty_type") {
+      if (!ScalarText(value, text)) {
+        note("quantityType", "expected a string");
+      } else {
+        qty_type = Lower(text);
+      }
+    } else if (key == "market_position" || key == "marketposition") {
+      if (!ScalarText(value, text)) note("market_position", "expected \"long\", \"short\" or \"flat\"");
+      market_position = Lower(text);
+    } else if (key == "prev_market_position" || key == "prevmarketposition") {
+      if (!ScalarText(value, text)) note("prev_market_position", "expected \"long\", \"short\" or \"flat\"");
+      prev_market_position = Lower(text);
+    } else if (key == "sentiment") {
+      if (!ScalarText(value, text)) note("sentiment", "expected \"long\", \"short\" or \"flat\"");
+      sentiment = Lower(text);
+    } else if (key == "strategy_info") {
+      // 3Commas: {"market_position": ..., "prev_market_position": ..., sizes}
+      od::object info;
+      if (value.get_object().get(info)) {
+        note("strategy_info", "expected an object");
+      } else {
+        for (auto inner : info) {
+          std::string_view inner_key;
+          od::value inner_value;
+          if (inner.unescaped_key().get(inner_key) || inner.value().get(inner_value)) {
+            return malformed("body is not valid JSON");
+          }
+          const std::string k = Lower(inner_key);
+          if (k != "market_position" && k != "prev_market_position") continue;
+          if (!ScalarText(inner_value, text)) {
+            note("strategy_info", "market positions are strings");
+          } else {
+            (k == "market_position" ? market_position : prev_market_position) = Lower(text);
+          }
+        }
+      }
+    } else if (key == "time_in_force" || key == "timeinforce") {
+      if (!ScalarText(value, text)) note("time_in_force", "expected \"day\", \"gtc\", \"ioc\" or \"fok\"");
+      time_in_force = Lower(text);
+    } else if (key == "comment") {
+      if (!ScalarText(value, comment)) note("comment", "expected a string");
+    } else if (key == "take_profit" || key == "takeprofit" || key == "stop_loss" || key == "stoploss") {
+      // Refused rather than ignored: a sender must not believe a stop is in place (docs/trading-core.md).
+      note("take_profit/stop_loss", "not supported yet: contingent orders are not built");
     } else if (key == "price") {
       od::json_type type;
       if (value.type().get(type)) return malformed("body is not valid JSON");
@@ -142,18 +188,64 @@ SignalParse ParseWebhookSignal(std::string_view body) {
   }
   result.signal.symbol = symbol;
 
-  if (action == "buy") {
-    result.signal.payload.action = events::Side::kBuy;
-  } else if (action == "sell") {
-    result.signal.payload.action = events::Side::kSell;
-  } else {
-    return invalid("action", action.empty() ? "required" : "expected \"buy\" or \"sell\"");
+  events::SignalPayload& payload = result.signal.payload;
+  if (action == "exit") action = "close";  // TradersPost
+  const auto parsed_action = events::FromName<events::SignalAction>(action);
+  if (!parsed_action) {
+    return invalid("action", action.empty() ? "required" : "expected buy, sell, close, close_all, reverse or exit");
   }
-  if (!have_qty) return invalid("qty", "required");
-  auto q = events::Decimal::Parse(qty);
-  if (!q) return invalid("qty", q.error());
-  if (*q <= events::Decimal()) return invalid("qty", "must be positive");
-  result.signal.payload.qty = *q;
+  payload.action = *parsed_action;
+  const bool sized_from_position =
+      payload.action != events::SignalAction::kBuy && payload.action != events::SignalAction::kSell;
+  if (!have_qty && !sized_from_position) return invalid("qty", "required");
+  if (have_qty) {
+    // "5%" is a share of equity; TradersPost's quantityType names the kind explicitly.
+    if (!qty.empty() && qty.back() == '%') {
+      qty.pop_back();
+      payload.qty_kind = events::QtyKind::kPercentEquity;
+    }
+    if (!qty_type.empty()) {
+      static constexpr std::pair<std::string_view, events::QtyKind> kTypes[] = {
+          {"fixed_quantity", events::QtyKind::kUnits},
+          {"dollar_amount", events::QtyKind::kNotional},
+          {"percent_of_equity", events::QtyKind::kPercentEquity},
+          {"percent_of_position", events::QtyKind::kPercentPosition}};
+      const auto* kind =
+          std::find_if(std::begin(kTypes), std::end(kTypes), [&](const auto& t) { return t.first == qty_type; });
+      if (kind == std::end(kTypes)) {
+        return invalid("quantityType",
+                       "expected fixed_quantity, dollar_amount, percent_of_equity or percent_of_position");
+      }
+      payload.qty_kind = kind->second;
+    }
+    auto q = events::Decimal::Parse(qty);
+    if (!q) return invalid("qty", q.error());
+    if (*q <= events::Decimal()) return invalid("qty", "must be positive");
+    payload.qty = *q;
+  }
+  // True when `text` (possibly empty: absent) is a market position; TradersPost's sentiment also
+  // says bullish/bearish.
+  auto position = [](const std::string& text, std::optional<events::MarketPosition>& out) {
+    if (text.empty()) return true;
+    const std::string_view name = text == "bullish" ? "long" : text == "bearish" ? "short" : std::string_view(text);
+    out = events::FromName<events::MarketPosition>(name);
+    return out.has_value();
+  };
+  constexpr const char* kPositions = "expected \"long\", \"short\" or \"flat\"";
+  if (!position(market_position, payload.market_position)) return invalid("market_position", kPositions);
+  if (!position(prev_market_position, payload.prev_market_position)) {
+    return invalid("prev_market_position", kPositions);
+  }
+  // TradersPost's sentiment is the position after the order, as market_position is.
+  if (!payload.market_position && !position(sentiment, payload.market_position)) {
+    return invalid("sentiment", kPositions);
+  }
+  if (!time_in_force.empty()) {
+    payload.time_in_force = events::FromName<events::TimeInForce>(time_in_force);
+    if (!payload.time_in_force) return invalid("time_in_force", "expected day, gtc, ioc or fok");
+  }
+  if (comment.size() > kMaxComment) return invalid("comment", "longer than 256 bytes");
+  payload.comment = comment;
   if (have_price) {
     auto p = events::Decimal::Parse(price);
     if (!p) return invalid("price", p.error());

@@ -3,7 +3,11 @@
 // Accepted (keys case-insensitive): `symbol` (or `ticker`) string, an exchange prefix stripped
 // (TradingView's `{{exchange}}:{{ticker}}`, "BINANCE:BTCUSDT" -> "BTCUSDT"); `action` (or `side`,
 // `order_action`) "buy"/"sell"; `qty` (or `quantity`, `contracts`, `size`) as a JSON number or a
-// decimal string; optional
+// decimal string, "5%" = percent of equity, TradersPost's `quantityType` names the kind; actions
+// also `close`, `close_all`, `reverse` (`exit` = close; qty optional for them);
+// `market_position` / `prev_market_position` (also TradersPost's `sentiment`, 3Commas'
+// `strategy_info`), `time_in_force`, `comment` (<= 256 bytes); `take_profit`/`stop_loss` refused
+// (not built); optional
 // `price`, `order_type` ("market" default, or "limit", which needs a price) and `strategy`;
 // `token` (body-token scheme) is extracted apart and never becomes part of the signal.
 // Numbers are read from their JSON text, never through binary floating point.

@@ -189,8 +189,8 @@ TEST_F(ProcessorTest, AcceptedSignalIsAValidEnvelopeOnAnEncodedSubject) {
   EXPECT_TRUE(e->StampOf("received") && e->StampOf("verified") && e->StampOf("published"));
   auto p = events::ParseSignalPayload(e->payload);
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->action, events::Side::kSell);
-  EXPECT_EQ(p->qty.ToString(), "0.00001");
+  EXPECT_EQ(p->action, events::SignalAction::kSell);
+  EXPECT_EQ(p->qty->ToString(), "0.00001");
 }
 
 TEST_F(ProcessorTest, LoadTestRequestsAreBearerAuthenticatedAndNeverRepeats) {
@@ -243,13 +243,71 @@ TEST_F(ProcessorTest, TradingViewExchangePrefixAndBridgeAliases) {
   auto e = events::ParseEnvelope(std::get<PublishJob>(v).data);
   ASSERT_TRUE(e) << e.error();
   EXPECT_EQ(e->symbol, "BTCUSDT");
-  EXPECT_EQ(events::ParseSignalPayload(e->payload)->qty.ToString(), "0.5");
+  EXPECT_EQ(events::ParseSignalPayload(e->payload)->qty->ToString(), "0.5");
   // Only a word before the colon is an exchange; an empty rest is no symbol.
   EXPECT_EQ(WithoutExchangePrefix("NYSE_ARCA:SPY"), "SPY");
   EXPECT_EQ(WithoutExchangePrefix("BTC/USD"), "BTC/USD");
   EXPECT_EQ(WithoutExchangePrefix(":X"), ":X");
   EXPECT_EQ(WithoutExchangePrefix("A.B:C"), "A.B:C");
   EXPECT_EQ(AdmitResponse("demo", Signed("msg_tv2", R"({"ticker":"NASDAQ:","action":"buy","qty":1})")).status, 422);
+}
+
+TEST_F(ProcessorTest, TheSignalContractOfTradingViewTradersPostAnd3Commas) {
+  struct Case {
+    const char* name;
+    std::string body;
+    std::string payload;  // the published payload, or "422 <field>" when refused
+  };
+  const Case cases[] = {
+      {"TradingView exit to flat",
+       R"({"ticker":"X","action":"sell","contracts":"1.5","market_position":"flat",)"
+       R"("prev_market_position":"long"})",
+       R"({"action":"sell","qty":"1.5","price":null,"order_type":"market","market_position":"flat",)"
+       R"("prev_market_position":"long"})"},
+      {"close without qty", R"({"ticker":"X","action":"close"})",
+       R"({"action":"close","price":null,"order_type":"market"})"},
+      {"TradersPost exit is a close", R"({"ticker":"X","action":"exit","sentiment":"flat"})",
+       R"({"action":"close","price":null,"order_type":"market","market_position":"flat"})"},
+      {"sentiment bearish", R"({"ticker":"X","action":"sell","quantity":2,"sentiment":"bearish"})",
+       R"({"action":"sell","qty":"2","price":null,"order_type":"market","market_position":"short"})"},
+      {"percent of equity", R"({"ticker":"X","action":"buy","qty":"2.5%"})",
+       R"({"action":"buy","qty":"2.5","qty_kind":"percent_equity","price":null,"order_type":"market"})"},
+      {"TradersPost dollar amount", R"({"ticker":"X","action":"buy","quantity":100,"quantityType":"dollar_amount"})",
+       R"({"action":"buy","qty":"100","qty_kind":"notional","price":null,"order_type":"market"})"},
+      {"3Commas strategy_info",
+       R"({"ticker":"X","action":"buy","size":1,"strategy_info":)"
+       R"({"market_position":"long","prev_market_position":"short","market_position_size":"1"}})",
+       R"({"action":"buy","qty":"1","price":null,"order_type":"market","market_position":"long",)"
+       R"("prev_market_position":"short"})"},
+      {"time in force and comment", R"({"ticker":"X","action":"buy","qty":1,"timeInForce":"IOC","comment":"tv \"a\""})",
+       R"({"action":"buy","qty":"1","price":null,"order_type":"market","time_in_force":"ioc","comment":"tv \"a\""})"},
+      {"reverse", R"({"ticker":"X","action":"reverse","qty":"3"})",
+       R"({"action":"reverse","qty":"3","price":null,"order_type":"market"})"},
+      {"buy needs a qty", R"({"ticker":"X","action":"buy"})", "422 qty"},
+      {"unknown position", R"({"ticker":"X","action":"buy","qty":1,"market_position":"up"})", "422 market_position"},
+      {"unknown quantity type", R"({"ticker":"X","action":"buy","qty":1,"quantityType":"lots"})", "422 quantityType"},
+      {"unknown time in force", R"({"ticker":"X","action":"buy","qty":1,"time_in_force":"gtd"})", "422 time_in_force"},
+      {"a stop loss is refused, not ignored", R"({"ticker":"X","action":"buy","qty":1,"stop_loss":{"stop_price":9}})",
+       "422 take_profit/stop_loss"},
+      {"comment over 256 bytes", R"({"ticker":"X","action":"buy","qty":1,"comment":")" + std::string(257, 'c') + "\"}",
+       "422 comment"},
+      {"percent sign alone", R"({"ticker":"X","action":"buy","qty":"%"})", "422 qty"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    auto v = Admit("demo", Signed("contract_" + std::to_string(n++), c.body));
+    if (c.payload.starts_with("422 ")) {
+      ASSERT_TRUE(std::holds_alternative<http::Response>(v)) << c.name;
+      const auto& r = std::get<http::Response>(v);
+      EXPECT_EQ(r.status, 422) << c.name << ": " << r.body;
+      EXPECT_NE(r.body.find(c.payload.substr(4) + ":"), std::string::npos) << c.name << ": " << r.body;
+      continue;
+    }
+    ASSERT_TRUE(std::holds_alternative<PublishJob>(v)) << c.name << ": " << std::get<http::Response>(v).body;
+    auto e = events::ParseEnvelope(std::get<PublishJob>(v).data);
+    ASSERT_TRUE(e) << c.name;
+    EXPECT_EQ(e->payload, c.payload) << c.name;
+  }
 }
 
 TEST_F(ProcessorTest, IdempotencyInFlightReplayAndMismatch) {

@@ -11,7 +11,9 @@
 // Thread-safe: value types and pure functions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +25,7 @@
 namespace tradepipe::events {
 
 // The envelope version written; readers accept every version from 1 (docs/events.md, "Versions").
-inline constexpr int kEnvelopeVersion = 2;
+inline constexpr int kEnvelopeVersion = 3;
 inline constexpr int kOldestReadableVersion = 1;
 
 inline constexpr std::string_view kTypeSignal = "signal";
@@ -62,12 +64,62 @@ std::string Serialize(const Envelope& envelope);
 enum class Side { kBuy, kSell };
 std::string_view ToString(Side side);
 
+// What a signal asks for (docs/events.md "signal"). buy/sell may still mean a close or a reverse:
+// the market positions say so (the agent resolves the intent).
+enum class SignalAction { kBuy, kSell, kClose, kCloseAll, kReverse };
+// How a signal's qty is meant: units of the symbol, a percent of equity, an amount of money, or a
+// percent of the current position.
+enum class QtyKind { kUnits, kPercentEquity, kNotional, kPercentPosition };
+// The strategy's position in the symbol, as the sender sees it (TradingView's market_position).
+enum class MarketPosition { kLong, kShort, kFlat };
+enum class TimeInForce { kDay, kGtc, kIoc, kFok };
+
+// Wire names of the enums above, in declaration order: ToName(SignalAction::kCloseAll) ==
+// "close_all"; FromName<QtyKind>("notional") == QtyKind::kNotional, nullopt for an unknown name.
+template <typename E>
+struct EnumNames;
+template <>
+struct EnumNames<SignalAction> {
+  static constexpr std::string_view kNames[] = {"buy", "sell", "close", "close_all", "reverse"};
+};
+template <>
+struct EnumNames<QtyKind> {
+  static constexpr std::string_view kNames[] = {"units", "percent_equity", "notional", "percent_position"};
+};
+template <>
+struct EnumNames<MarketPosition> {
+  static constexpr std::string_view kNames[] = {"long", "short", "flat"};
+};
+template <>
+struct EnumNames<TimeInForce> {
+  static constexpr std::string_view kNames[] = {"day", "gtc", "ioc", "fok"};
+};
+template <typename E>
+constexpr std::string_view ToName(E value) {
+  return EnumNames<E>::kNames[static_cast<size_t>(value)];
+}
+template <typename E>
+constexpr std::optional<E> FromName(std::string_view name) {
+  for (size_t i = 0; i < std::size(EnumNames<E>::kNames); ++i) {
+    if (EnumNames<E>::kNames[i] == name) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+// Since v3: actions beyond buy/sell, qty optional and of a kind, the market positions, time in
+// force, comment. A v1/v2 signal reads as units with a qty.
 struct SignalPayload {
-  Side action = Side::kBuy;
-  Decimal qty;
+  SignalAction action = SignalAction::kBuy;
+  std::optional<Decimal>
+      qty;  // buy/sell: required; close: absent = the whole position; close_all, reverse: from the position
+  QtyKind qty_kind = QtyKind::kUnits;
   std::optional<Decimal> price;
   std::string order_type = "market";  // market | limit
-  std::string strategy;               // optional, empty when absent
+  std::optional<TimeInForce> time_in_force;
+  std::optional<MarketPosition> market_position;       // after this order, as the sender sees it
+  std::optional<MarketPosition> prev_market_position;  // before it
+  std::string strategy;                                // optional, empty when absent
+  std::string comment;                                 // optional, empty when absent (the sender's text)
 };
 
 struct OrderPayload {
