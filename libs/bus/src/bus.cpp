@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -30,6 +32,33 @@ std::string ErrorText(natsStatus s, jsErrCode jerr = static_cast<jsErrCode>(0)) 
 }
 
 natsMsg* Raw(void* msg) { return static_cast<natsMsg*>(msg); }
+
+// cnats runs connection callbacks on its own thread, after the event: the disconnect of our own
+// close is posted while the destructor runs and could otherwise log through spdlog after main
+// returned (a crash at exit). The bus marks its close, and waits for the closed callback, the
+// last one cnats posts, before it lets the connection go.
+struct ConnectionEvents {
+  std::atomic<bool> closing{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool closed = false;
+
+  bool WaitClosed(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, limit, [this] { return closed; });
+  }
+};
+
+void OnDisconnected(natsConnection*, void* closure) {
+  if (!static_cast<ConnectionEvents*>(closure)->closing.load()) spdlog::warn("nats disconnected, reconnecting");
+}
+void OnReconnected(natsConnection*, void*) { spdlog::info("nats reconnected"); }
+void OnClosed(natsConnection*, void* closure) {
+  auto* events = static_cast<ConnectionEvents*>(closure);
+  std::lock_guard lock(events->mu);
+  events->closed = true;
+  events->cv.notify_all();
+}
 
 class PullConsumer final : public Consumer {
  public:
@@ -75,8 +104,12 @@ std::string ConsumerDrift(const jsConsumerConfig& have, const jsConsumerConfig& 
 
 class NatsBus final : public Bus {
  public:
-  NatsBus(natsOptions* options, natsConnection* connection, const BusOptions& bus_options)
-      : options_(options), nc_(connection), publish_timeout_ms_(bus_options.publish_timeout_ms) {}
+  NatsBus(natsOptions* options, natsConnection* connection, std::unique_ptr<ConnectionEvents> events,
+          const BusOptions& bus_options)
+      : options_(options),
+        nc_(connection),
+        events_(std::move(events)),
+        publish_timeout_ms_(bus_options.publish_timeout_ms) {}
 
   Status InitJetStream(int64_t max_pending) {
     jsOptions jo;
@@ -101,10 +134,11 @@ class NatsBus final : public Bus {
     }
     FailPending("bus closed");
     if (js_ != nullptr) jsCtx_Destroy(js_);
-    if (nc_ != nullptr) {
-      natsConnection_Close(nc_);
-      natsConnection_Destroy(nc_);
-    }
+    events_->closing.store(true);
+    natsConnection_Close(nc_);
+    // Past the limit cnats still holds the closure: it is left allocated rather than freed under it.
+    if (!events_->WaitClosed(std::chrono::seconds(2))) static_cast<void>(events_.release());
+    natsConnection_Destroy(nc_);
     natsOptions_Destroy(options_);
   }
 
@@ -445,14 +479,12 @@ class NatsBus final : public Bus {
 
   natsOptions* options_;
   natsConnection* nc_;
+  std::unique_ptr<ConnectionEvents> events_;
   jsCtx* js_ = nullptr;
   int64_t publish_timeout_ms_;
   std::mutex pending_mu_;
   std::unordered_map<natsMsg*, PublishCallback> pending_;
 };
-
-void OnDisconnected(natsConnection*, void*) { spdlog::warn("nats disconnected, reconnecting"); }
-void OnReconnected(natsConnection*, void*) { spdlog::info("nats reconnected"); }
 
 }  // namespace
 
@@ -552,8 +584,11 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& options) {
   natsOptions_SetMaxReconnect(opts, -1);  // reconnect forever; /ready reports the outage
   natsOptions_SetReconnectWait(opts, 250);
   natsOptions_SetSendAsap(opts, options.send_asap);
-  natsOptions_SetDisconnectedCB(opts, &OnDisconnected, nullptr);
+  // A failed connect posts no callback: the events die with this function unless a bus owns them.
+  auto events = std::make_unique<ConnectionEvents>();
+  natsOptions_SetDisconnectedCB(opts, &OnDisconnected, events.get());
   natsOptions_SetReconnectedCB(opts, &OnReconnected, nullptr);
+  natsOptions_SetClosedCB(opts, &OnClosed, events.get());
 
   natsConnection* nc = nullptr;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.connect_timeout_ms);
@@ -571,7 +606,7 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& options) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  auto bus = std::make_unique<NatsBus>(opts, nc, options);
+  auto bus = std::make_unique<NatsBus>(opts, nc, std::move(events), options);
   if (auto js = bus->InitJetStream(options.max_pending_publishes); !js) return R::Error(js.error());
   return std::unique_ptr<Bus>(std::move(bus));
 }
@@ -622,6 +657,7 @@ void ConsumerLoop::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  consumer_.reset();  // its subscription goes while the bus (stopped after the loops) still stands
 }
 
 bool ConsumerLoop::SleepUnlessStopped(int ms) {

@@ -1,5 +1,6 @@
 // Against a real nats-server (started per test, ephemeral port, temporary directory).
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <future>
@@ -49,6 +50,23 @@ TEST_F(BusTest, ProvisionIsIdempotent) {
   EXPECT_TRUE(bus_->Provision(topology_).ok());
   EXPECT_TRUE(bus_->Provision(topology_).ok());
   EXPECT_TRUE(bus_->NotReadyReason().empty());
+}
+
+// cnats posts the disconnect of our own close to its callback thread; logged after the bus is gone
+// it ran during static destruction once the service's main had returned (a crash at exit). The
+// default logger writes to the console: what it prints is captured.
+TEST_F(BusTest, ClosingTheBusLeavesNoCallbackBehind) {
+  auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer) << consumer.error();
+  ConsumerLoop loop(std::move(*consumer), "reader", 16, [](std::vector<Message>&) { return Status(); });
+  loop.Stop();
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  bus_.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  spdlog::default_logger()->flush();
+  const std::string printed = ::testing::internal::GetCapturedStdout() + ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(printed.find("disconnected"), std::string::npos) << printed;
 }
 
 TEST_F(BusTest, DuplicateMsgIdIsStoredOnce) {

@@ -202,7 +202,8 @@ class ConsumerLoop {
   using BatchHandler = std::function<Status(std::vector<Message>&)>;
   ConsumerLoop(std::unique_ptr<Consumer> consumer, std::string name, int batch, BatchHandler handle);
   ~ConsumerLoop();
-  // Stops fetching and waits for the batch in hand to finish (or be handed back).
+  // Stops fetching, waits for the batch in hand to finish (or be handed back) and closes the
+  // consumer: call it before the bus goes (services do, in ServeUntilSignal's stop_input).
   void Stop();
 
   const std::string& name() const { return name_; }
