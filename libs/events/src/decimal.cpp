@@ -57,6 +57,28 @@ std::optional<Decimal> Decimal::CheckedSub(Decimal o) const {
   return Decimal(difference);
 }
 
+namespace {
+__extension__ using Wide = __int128;  // GCC and Clang; the extension keeps -Wpedantic quiet
+std::optional<Decimal> Narrow(Wide units) {
+  if (units > INT64_MAX || units < INT64_MIN) return std::nullopt;
+  return Decimal::FromUnits(static_cast<int64_t>(units));
+}
+}  // namespace
+
+std::optional<Decimal> Decimal::CheckedMul(Decimal o) const {
+  return Narrow(static_cast<Wide>(units_) * o.units_ / kOne);
+}
+
+std::optional<Decimal> Decimal::CheckedDiv(Decimal o) const {
+  if (o.units_ == 0) return std::nullopt;
+  return Narrow(static_cast<Wide>(units_) * kOne / o.units_);
+}
+
+Decimal Decimal::TruncatedTo(Decimal step) const {
+  if (step.units_ <= 0) return *this;
+  return Decimal(units_ / step.units_ * step.units_);
+}
+
 std::string Decimal::ToString() const {
   const bool negative = units_ < 0;
   // Magnitude as unsigned so INT64_MIN's negation is defined.

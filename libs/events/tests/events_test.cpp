@@ -36,6 +36,23 @@ TEST(Decimal, RefusesWhatItCannotHoldInsteadOfWrapping) {
   EXPECT_EQ(Decimal::FromInteger(2).CheckedAdd(*Decimal::Parse("0.5"))->ToString(), "2.5");
 }
 
+TEST(Decimal, MultipliesDividesAndTruncatesExactly) {
+  auto d = [](const char* text) { return *Decimal::Parse(text); };
+  EXPECT_EQ(d("0.3").CheckedMul(d("50000"))->ToString(), "15000");
+  EXPECT_EQ(d("0.00001").CheckedMul(d("0.00001"))->ToString(), "0");  // below 8 places: truncated
+  EXPECT_EQ(d("-2.5").CheckedMul(d("1.5"))->ToString(), "-3.75");
+  EXPECT_EQ(d("1000").CheckedDiv(d("3"))->ToString(), "333.33333333");
+  EXPECT_EQ(d("-1").CheckedDiv(d("3"))->ToString(), "-0.33333333");  // toward zero
+  EXPECT_FALSE(d("1").CheckedDiv(Decimal()));
+  EXPECT_FALSE(d("92233720368").CheckedMul(d("2")));
+  EXPECT_FALSE(d("92233720368").CheckedDiv(d("0.5")));
+  EXPECT_EQ(d("0.123456").TruncatedTo(d("0.001")).ToString(), "0.123");
+  EXPECT_EQ(d("-0.129").TruncatedTo(d("0.01")).ToString(), "-0.12");
+  EXPECT_EQ(d("7").TruncatedTo(Decimal()).ToString(), "7");
+  EXPECT_EQ(d("-7").Abs().ToString(), "7");
+  EXPECT_EQ(Decimal::FromUnits(std::numeric_limits<int64_t>::min()).Abs().units(), std::numeric_limits<int64_t>::max());
+}
+
 TEST(Decimal, RefusesWhatIsNotAPlainDecimal) {
   for (const char* bad : {"", "-", "1.", ".5", "1e3", "+1", " 1", "1.123456789", "abc", "99999999999999"}) {
     EXPECT_FALSE(Decimal::Parse(bad)) << bad;

@@ -42,6 +42,17 @@ class Decimal {
   // nullopt when the result leaves the range.
   std::optional<Decimal> CheckedAdd(Decimal o) const;
   std::optional<Decimal> CheckedSub(Decimal o) const;
+  // this × o and this ÷ o, truncated toward zero to 8 places (a 128-bit intermediate); nullopt
+  // beyond the range or for a division by zero.
+  std::optional<Decimal> CheckedMul(Decimal o) const;
+  std::optional<Decimal> CheckedDiv(Decimal o) const;
+  // The largest multiple of `step` not beyond this value toward zero (a quantity rounded down to
+  // a lot size); unchanged for a step <= 0.
+  Decimal TruncatedTo(Decimal step) const;
+  // |this|; the one value without a positive twin (the lowest) gives the highest.
+  constexpr Decimal Abs() const {
+    return units_ >= 0 ? *this : units_ == INT64_MIN ? Decimal(INT64_MAX) : Decimal(-units_);
+  }
 
  private:
   constexpr explicit Decimal(int64_t units) : units_(units) {}
