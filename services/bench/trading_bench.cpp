@@ -52,17 +52,55 @@ std::string SignalJson() {
   ev::SignalPayload p;
   p.action = ev::SignalAction::kBuy;
   p.qty = *ev::Decimal::Parse("0.00125");
+  p.price = *ev::Decimal::Parse("50100");
   p.strategy = "trend";
   e.payload = ev::ToJson(p);
   return ev::Serialize(e);
 }
 
+// Every check configured, so that one decision runs the whole pipeline: sizing by percent of
+// equity, the allow-list, the windows, the limits and the throttle.
+tradepipe::agent::TradingConfig EveryCheck() {
+  auto config = tradepipe::agent::ParseTradingConfig(R"({
+    "symbols": {"BTCUSDT": {"qty_step": "0.00001"}},
+    "risk": {"allowed_symbols": ["ETHUSDT", "BTCUSDT"], "max_order_qty": "1000", "max_order_notional": "1000000",
+             "max_position": "100", "max_gross_exposure": "10000000", "price_band_percent": "5",
+             "max_signal_age_s": 86400, "daily_loss_limit": "5000",
+             "trading_windows": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from": "00:00", "to": "24:00"}]},
+    "strategies": {"trend": {"sizing": {"kind": "percent_equity", "value": "2"}, "allow_signal_qty": false,
+                             "max_open_positions": 10, "max_orders_per_minute": 1000000}}})");
+  return std::move(*config);
+}
+
+tradepipe::agent::DecisionContext ContextFor(const tradepipe::agent::TradingConfig& config) {
+  tradepipe::agent::DecisionContext context;
+  context.config = &config;
+  context.account.symbol.qty = *ev::Decimal::Parse("0.5");
+  context.account.symbol.avg_price = *ev::Decimal::Parse("49000");
+  context.account.symbol.last_price = *ev::Decimal::Parse("50000");
+  context.account.has_last_price = true;
+  context.account.gross_exposure = *ev::Decimal::Parse("25000");
+  context.account.open_positions = 1;
+  context.consumed_ns = 1'764'669'360'000'030'000;
+  context.decided_ns = context.consumed_ns;
+  return context;
+}
+
 void BM_Decision(benchmark::State& state) {
   const std::string data = SignalJson();
-  const tradepipe::agent::RiskLimits limits{ev::Decimal::FromInteger(1000)};
+  const auto config = EveryCheck();
+  auto context = ContextFor(config);
+  tradepipe::agent::OrderThrottle throttle;
+  if (auto first = tradepipe::agent::Decide(*ev::ParseEnvelope(data), context, throttle); !first || first->rejected) {
+    const std::string why =
+        "the benchmark's signal was not decided into an order: " + (first ? first->reason : first.error());
+    state.SkipWithError(why.c_str());
+    return;
+  }
   TimedIterations(state, [&] {
+    context.decided_ns += 1'000'000;  // 1 ms apart: the throttle's minute holds 60,000 orders
     auto signal = ev::ParseEnvelope(data);
-    auto decision = tradepipe::agent::Decide(*signal, limits, ev::Decimal(), 1, 2);
+    auto decision = tradepipe::agent::Decide(*signal, context, throttle);
     benchmark::DoNotOptimize(decision->messages.data());
   });
 }
@@ -70,9 +108,14 @@ BENCHMARK(BM_Decision);
 
 void BM_MarketOrderMatch(benchmark::State& state) {
   const std::string signal = SignalJson();
-  const tradepipe::agent::RiskLimits limits{ev::Decimal::FromInteger(1000)};
-  const std::string order =
-      tradepipe::agent::Decide(*ev::ParseEnvelope(signal), limits, ev::Decimal(), 1, 2)->messages.front().data;
+  const auto config = EveryCheck();
+  tradepipe::agent::OrderThrottle throttle;
+  const auto decision = tradepipe::agent::Decide(*ev::ParseEnvelope(signal), ContextFor(config), throttle);
+  if (!decision || decision->rejected) {
+    state.SkipWithError("the benchmark's signal was not decided into an order");
+    return;
+  }
+  const std::string order = decision->messages.front().data;
   const tradepipe::execsim::Market market({});
   TimedIterations(state, [&] {
     auto parsed = ev::ParseEnvelope(order);

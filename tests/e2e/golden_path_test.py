@@ -228,7 +228,8 @@ class GoldenPath(unittest.TestCase):
         expected_positions = collections.Counter()
         for i in range(MAX_QTY):
             expected_positions[symbols[i % len(symbols)]] += (i + 1) if i % 3 else -(i + 1)
-        self.assertEqual({k: int(v) for k, v in positions.items()}, dict(expected_positions))
+        self.assertEqual({k: int(decimal.Decimal(v["qty"])) for k, v in positions["symbols"].items()},
+                         dict(expected_positions))
 
         # The trace of one signal shows its whole path with stage latencies.
         status, trace = stack.get("audit", "/trace/demo:e2e_0001")
@@ -264,7 +265,7 @@ class GoldenPath(unittest.TestCase):
         def wait_position(stack, expected):
             deadline, got = time.time() + 20, None
             while time.time() < deadline:
-                got = json.loads(stack.get("agent", "/positions")[1]).get("ETHUSD", "0")
+                got = json.loads(stack.get("agent", "/positions")[1])["symbols"].get("ETHUSD", {"qty": "0"})["qty"]
                 if decimal_equal(got, expected):
                     return got
                 time.sleep(0.05)

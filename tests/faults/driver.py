@@ -203,7 +203,8 @@ def check(test, stack, load, scenario, drain_timeout=120):
             qty = decimal.Decimal(str(p["qty"]))
             positions[e["symbol"]] = positions.get(e["symbol"], decimal.Decimal(0)) + (qty if p["side"] == "buy" else -qty)
     status, text = stack.get("agent", "/positions")
-    agent_positions = {k: decimal.Decimal(v) for k, v in json.loads(text).items()} if status == 200 else None
+    agent_positions = ({k: decimal.Decimal(v["qty"]) for k, v in json.loads(text)["symbols"].items()}
+                       if status == 200 else None)
     recomputed = {k: v for k, v in positions.items() if v != 0}
     agent_nonzero = {k: v for k, v in (agent_positions or {}).items() if v != 0}
 

@@ -1,5 +1,6 @@
-// The agent's decision for one signal: the orders that carry it out given the symbol's current
-// position, or a rejection with a stable reason code. Pure logic (no bus, no clock of its own),
+// The agent's decision for one signal: the orders that carry it out given the account, or a
+// rejection with a stable reason code (risk.hpp, docs/trading-core.md "Reason codes").
+// Pure logic apart from the strategy's order throttle (no bus, no clock of its own),
 // table-tested in tests/agent_test.cpp.
 //
 // Intent (docs/trading-core.md "The signal contract"): TradingView's strategy alerts only say
@@ -8,29 +9,28 @@
 // flips the position; a reverse is one decision with two orders (the close, then the open), so
 // the open can never land first.
 //
+// Sizing: an entry's quantity is the signal's (if its strategy allows one) or the strategy's
+// sizing: units, notional (÷ the reference price), percent of equity (starting balance +
+// realised P&L, ÷ the reference price) or percent of the position; rounded down to the symbol's
+// quantity step. The reference price is the signal's `price`, else the symbol's last fill.
+//
 // Ids are deterministic: the decision for signal S has id "S/order" (an order or a rejection), a
-// reverse's second order "S/order/2"; a redelivered signal produces the same events and the
-// re-publish is dropped as a duplicate.
-// Thread-safety: pure functions.
+// reverse's second order "S/order/2" (or its rejection, when only the open is refused); a
+// redelivered signal produces the same events and the re-publish is dropped as a duplicate.
+// Thread-safety: Decide mutates the throttle it is given; one deciding thread per throttle.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "positions.hpp"
+#include "risk.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/events/envelope.hpp"
+#include "trading_config.hpp"
 
 namespace tradepipe::agent {
-
-struct RiskLimits {
-  events::Decimal max_order_qty = events::Decimal::FromInteger(1000);
-};
-
-// Stable rejection reason codes (docs/trading-core.md "Reason codes").
-inline constexpr std::string_view kReasonMaxOrderQty = "max_order_qty";
-inline constexpr std::string_view kReasonNoPosition = "no_position";                   // a close with nothing to close
-inline constexpr std::string_view kReasonPositionMismatch = "position_mismatch";       // a reverse into the side held
-inline constexpr std::string_view kReasonUnsupportedQtyKind = "unsupported_qty_kind";  // sizing not built yet
 
 enum class IntentKind { kEntry, kClose, kReverse };
 
@@ -44,31 +44,47 @@ struct Intent {
 };
 Intent ResolveIntent(const events::SignalPayload& signal);
 
+// What sizing reads: the position, the price an amount of money converts at, the equity and the
+// symbol's quantity step.
+struct SizingInputs {
+  events::Decimal position;  // net: positive long, negative short
+  std::optional<events::Decimal> reference_price;
+  events::Decimal equity;
+  events::Decimal qty_step = events::Decimal::FromUnits(1);
+};
+
 struct PlannedOrder {
   events::Side side = events::Side::kBuy;
   events::Decimal qty;
 };
 
-// The orders carrying out `signal` for a net `position` (positive long, negative short), or the
-// reason code it is refused with.
+// The orders carrying out `signal` for the inputs, or the reason code it is refused with.
 struct Plan {
   std::vector<PlannedOrder> orders;  // empty when refused
   std::string_view reason;
   std::string detail;
 };
-Plan PlanOrders(const events::SignalPayload& signal, events::Decimal position);
+Plan PlanOrders(const events::SignalPayload& signal, const StrategyConfig& strategy, const SizingInputs& inputs);
 
-struct Decision {
-  bool rejected = false;
-  std::string reason;                          // when rejected
-  size_t orders = 0;                           // orders published (0, 1, or 2 for a reverse)
-  std::vector<bus::OutgoingMessage> messages;  // the orders in execution order, or the rejection
+// Everything a decision reads besides the signal.
+struct DecisionContext {
+  const TradingConfig* config = nullptr;
+  AccountView account;  // of the signal's symbol
+  TradingState state = TradingState::kActive;
+  int64_t consumed_ns = 0;
+  int64_t decided_ns = 0;  // also "now" for the clock-bound checks
 };
 
-// `signal` is the parsed envelope of a signal event; `position` the symbol's net position now.
-// Every event stamps `agent_consumed` and `decided`. Fails only when the signal is unusable (a
-// poison message).
-Result<Decision> Decide(const events::Envelope& signal, const RiskLimits& limits, events::Decimal position,
-                        int64_t consumed_ns, int64_t decided_ns);
+struct Decision {
+  bool rejected = false;                       // the whole signal was refused
+  std::string reason;                          // when rejected
+  std::string partial_reason;                  // a reverse whose open was refused (its close goes out)
+  size_t orders = 0;                           // orders published (0, 1, or 2 for a reverse)
+  std::vector<bus::OutgoingMessage> messages;  // the orders in execution order, then any rejection
+};
+
+// `signal` is the parsed envelope of a signal event. Every event stamps `agent_consumed` and
+// `decided`. Fails only when the signal is unusable (a poison message).
+Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& context, OrderThrottle& throttle);
 
 }  // namespace tradepipe::agent

@@ -2,6 +2,8 @@
 // decision logic lives in decision.cpp.
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+
 #include "decision.hpp"
 #include "positions.hpp"
 #include "tradepipe/bus/forward.hpp"
@@ -10,6 +12,7 @@
 #include "tradepipe/events/subject.hpp"
 #include "tradepipe/service/consume_stages.hpp"
 #include "tradepipe/service/runtime.hpp"
+#include "trading_state_admin.hpp"
 
 namespace tp = tradepipe;
 
@@ -17,12 +20,26 @@ int main(int argc, char** argv) {
   tp::BlockShutdownSignals();
   tp::config::CommonConfig common;
   std::string max_order_qty = "1000";
+  std::string trading_file;
+  std::string admin_token;
   int batch = 256;
   int64_t remembered_ids = 250'000;
   bool send_asap = false;
   tp::config::Settings settings("agent", "tradepipe agent: signals in, orders or rejections out");
   tp::config::AddCommon(settings, common, 8002);
-  settings.Add("max-order-qty", max_order_qty, "largest order quantity (exact decimal)")
+  settings
+      .Add("trading-file", trading_file,
+           "JSON file of strategies (sizing), risk limits, quantity steps and the starting balance; see "
+           "docs/trading-core.md")
+      ->check(CLI::ExistingFile);
+  settings
+      .Add("admin-token", admin_token,
+           "token for POST /admin/trading-state (Authorization: Bearer); empty: the switch is refused; at least "
+           "16 characters")
+      ->check(
+          [](const std::string& v) { return v.empty() || v.size() >= 16 ? std::string() : "at least 16 characters"; });
+  settings
+      .Add("max-order-qty", max_order_qty, "largest order quantity (exact decimal); the file's risk.max_order_qty wins")
       ->check([](const std::string& v) {
         auto d = tp::events::Decimal::Parse(v);
         return !d ? d.error() : *d <= tp::events::Decimal() ? std::string("must be positive") : std::string();
@@ -35,14 +52,27 @@ int main(int argc, char** argv) {
   settings.AddFlag("send-asap", send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
+  tp::agent::TradingConfig trading;
+  if (!trading_file.empty()) {
+    auto loaded = tp::agent::LoadTradingConfig(trading_file);
+    if (!loaded) {
+      std::fprintf(stderr, "--trading-file: %s\n", loaded.error().c_str());
+      return 2;
+    }
+    trading = std::move(*loaded);
+  }
+  if (!trading.risk.max_order_qty) trading.risk.max_order_qty = *tp::events::Decimal::Parse(max_order_qty);
+
   auto rt = tp::service::Runtime::Start("agent", common, {.send_asap = send_asap});
   if (!rt) return 1;
-  const tp::agent::RiskLimits limits{*tp::events::Decimal::Parse(max_order_qty)};
 
   auto& metrics = rt->metrics();
   auto& signals = metrics.Counter("tradepipe_agent_signals_total", "signals decided (acked)");
   auto& orders = metrics.Counter("tradepipe_agent_orders_total", "orders published");
-  auto& rejections = metrics.CounterFamily("tradepipe_agent_rejections_total", "signals rejected, by reason");
+  auto& rejections = metrics.CounterFamily("tradepipe_agent_rejections_total",
+                                           "signals (or a reverse's open order) rejected, by reason code");
+  for (const auto reason : tp::agent::AllReasons()) rejections.Add({{"reason", std::string(reason)}});
+  auto& state_gauge = metrics.GaugeFamily("tradepipe_agent_trading_state", "1 for the trading state in force");
   auto& fills = metrics.Counter("tradepipe_agent_fills_applied_total", "fills applied to positions");
   auto& dead = metrics.Counter("tradepipe_agent_dead_letters_total", "unusable messages terminated");
   tp::service::ConsumeStages stages(metrics, "agent", "decide", "publish");
@@ -59,6 +89,18 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", rebuilt.error());
     return 1;
   }
+  tp::agent::TradingStateSwitch trading_state;
+  tp::agent::TradingStateAdmin admin(rt->bus(), trading_state, admin_token);
+  if (auto restored = admin.Restore(); !restored) {
+    spdlog::critical("{}", restored.error());
+    return 1;
+  }
+  for (const auto state :
+       {tp::agent::TradingState::kActive, tp::agent::TradingState::kReducing, tp::agent::TradingState::kHalted}) {
+    auto& gauge = state_gauge.Add({{"state", std::string(tp::agent::ToName(state))}});
+    metrics.OnCollect([&gauge, &trading_state, state] { gauge.Set(trading_state.Get() == state ? 1.0 : 0.0); });
+  }
+  tp::agent::OrderThrottle throttle;  // the signal loop's alone
   rt->ExportSeenIds("agent-decisions", decided);
   rt->ExportSeenIds("agent-fills", positions.applied());
 
@@ -74,12 +116,15 @@ int main(int argc, char** argv) {
           const int64_t start = tp::WallNanos();
           auto signal = tp::events::ParseEnvelope(m.data());
           if (!signal) return R::Error(signal.error());
-          // The position as the fills applied so far make it (a close right after its entry may
+          // The account as the fills applied so far make it (a close right after its entry may
           // find the entry's fill not yet applied: docs/trading-core.md).
-          auto d = tp::agent::Decide(*signal, limits, positions.Of(signal->symbol), consumed, tp::WallNanos());
+          const int64_t now = tp::WallNanos();
+          const tp::agent::DecisionContext context{&trading, positions.View(signal->symbol, now), trading_state.Get(),
+                                                   consumed, now};
+          auto d = tp::agent::Decide(*signal, context, throttle);
           if (!d) return R::Error(d.error());
           stages.Worked(start, tp::WallNanos());
-          reasons.push_back(d->reason);
+          reasons.push_back(d->reason.empty() ? d->partial_reason : d->reason);
           order_count += d->orders;
           return std::move(d->messages);
         },
@@ -102,7 +147,7 @@ int main(int argc, char** argv) {
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          auto applied = tp::agent::ApplyFillEvent(positions, m.data());
+          auto applied = tp::agent::ApplyFillEvent(positions, m.data(), 0);
           if (!applied) return R::Error(applied.error());
           switch (*applied) {
             case tp::agent::ApplyOutcome::kApplied:
@@ -121,7 +166,10 @@ int main(int argc, char** argv) {
     return result.status;
   };
 
-  rt->router().Get("/positions", [&](const tp::http::Request&) { return tp::http::Json(200, positions.ToJson()); });
+  rt->router().Get("/positions",
+                   [&](const tp::http::Request&) { return tp::http::Json(200, positions.ToJson(tp::WallNanos())); });
+  rt->router().Get("/admin/trading-state", [&](const tp::http::Request&) { return admin.Show(); });
+  rt->router().Post("/admin/trading-state", [&](const tp::http::Request& r) { return admin.Switch(r); });
 
   const auto& topology = tp::bus::DefaultTopology();
   auto signal_consumer = rt->bus().Subscribe(topology.Consumer("agent-signals"));

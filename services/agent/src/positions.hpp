@@ -1,11 +1,18 @@
-// Net position per symbol, built from fills and idempotent by fill id (a redelivered fill
-// changes nothing; the applied ids are a bounded bus::SeenIds). Rebuilt at start by reading every
-// fill of EXECUTIONS in stream order (ApplyFillEvent), before the agent decides anything.
+// The account as the fills make it, per symbol: net quantity, average entry price, realised
+// P&L and the last fill price; idempotent by fill id (a redelivered fill changes nothing; the
+// applied ids are a bounded bus::SeenIds). Rebuilt at start by reading every fill of EXECUTIONS
+// in stream order (ApplyFillEvent), before the agent decides anything.
+//
+// Netting: a fill on the side of the position (or from flat) moves the average price to the
+// quantity-weighted mean; a fill against it realises (price - average) × closed quantity (sign of
+// the position) and keeps the average; one that goes through flat opens the rest at its price.
+// The day of a fill (UTC) is its `filled` stamp's, so the daily P&L is the same on a replay.
 // Thread-safe (one mutex; fills arrive on one consumer thread, reads come from HTTP threads).
 #pragma once
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "tradepipe/bus/seen_ids.hpp"
@@ -16,31 +23,56 @@ namespace tradepipe::agent {
 enum class ApplyOutcome {
   kApplied,
   kDuplicate,   // this fill id was applied before: nothing changes
-  kOutOfRange,  // the position would leave Decimal's range: refused, nothing changes
+  kOutOfRange,  // a quantity, price or P&L would leave Decimal's range: refused, nothing changes
+};
+
+struct SymbolPosition {
+  events::Decimal qty;  // net: positive long, negative short
+  events::Decimal avg_price;
+  events::Decimal realised_pnl;
+  events::Decimal last_price;  // of the last fill
+};
+
+// What the risk checks read of the account for one symbol at one moment.
+struct AccountView {
+  SymbolPosition symbol;
+  bool has_last_price = false;     // the symbol has been filled at least once
+  events::Decimal gross_exposure;  // Σ |qty| × last price over every symbol
+  int64_t open_positions = 0;      // symbols whose qty is not 0
+  events::Decimal realised_pnl;    // every symbol, since the beginning
+  events::Decimal realised_today;  // every symbol, fills of the asked day (UTC)
 };
 
 class Positions {
  public:
   explicit Positions(size_t remembered_fills = 250'000) : applied_(remembered_fills) {}
-  // `at_ns`: when the fill was produced (0: now); only for the horizon of remembered ids.
+  // `at_ns`: when the fill happened (its day counts for the daily P&L; the horizon of ids).
   ApplyOutcome Apply(const std::string& fill_id, const std::string& symbol, events::Side side, events::Decimal qty,
-                     int64_t at_ns = 0);
+                     events::Decimal price, int64_t at_ns);
   events::Decimal Of(const std::string& symbol) const;
-  std::map<std::string, events::Decimal> Snapshot() const;
+  AccountView View(const std::string& symbol, int64_t now_ns) const;
+  std::map<std::string, SymbolPosition> Snapshot() const;
   size_t fills() const;  // fill ids remembered (at most `remembered_fills`)
   const bus::SeenIds& applied() const { return applied_; }
-  // {"<symbol>":"<net quantity>",...}, written with a JSON writer (symbols are escaped, whatever
-  // their text).
-  std::string ToJson() const;
+  // {"realised_pnl":"…","realised_pnl_today":"…","gross_exposure":"…","symbols":{"<symbol>":
+  // {"qty","avg_price","realised_pnl","last_price"}}}, written with a JSON writer (symbols are
+  // escaped, whatever their text); decimals as strings.
+  std::string ToJson(int64_t now_ns) const;
 
  private:
+  AccountView ViewLocked(const std::string& symbol, int64_t now_ns) const;
+
   mutable std::mutex mu_;
   bus::SeenIds applied_;
-  std::map<std::string, events::Decimal> net_;
+  std::map<std::string, SymbolPosition> symbols_;
+  events::Decimal realised_;
+  int64_t day_ = 0;  // UTC day number of realised_day_
+  events::Decimal realised_day_;
 };
 
 // Applies one fill event (a message of exec.fill.>); an error for an unusable message (poison).
-Result<ApplyOutcome> ApplyFillEvent(Positions& positions, std::string_view data, int64_t at_ns = 0);
+// The fill's time is its `filled` stamp, else `at_ns`.
+Result<ApplyOutcome> ApplyFillEvent(Positions& positions, std::string_view data, int64_t at_ns);
 
 // Before the agent decides anything: remembers the decisions already in ORDERS and rebuilds the
 // positions from every fill of EXECUTIONS, in stream order. Logs what it read.

@@ -30,10 +30,25 @@ events::Envelope Signal(const std::string& qty, const std::string& order_type = 
   return e;
 }
 
+TradingConfig WithMaxQty(const char* max_order_qty) {
+  TradingConfig config;
+  config.risk.max_order_qty = D(max_order_qty);
+  return config;
+}
+
+// The decision for an account holding `position` in the signal's symbol.
+Result<Decision> DecideAt(const events::Envelope& signal, const TradingConfig& config, Decimal position,
+                          int64_t consumed = 0, int64_t decided = 0) {
+  OrderThrottle throttle;
+  DecisionContext context{&config, {}, TradingState::kActive, consumed, decided};
+  context.account.symbol.qty = position;
+  return Decide(signal, context, throttle);
+}
+
 // A flat position: what the earlier tests assume.
-Result<Decision> DecideFlat(const events::Envelope& signal, const RiskLimits& limits, int64_t consumed = 0,
+Result<Decision> DecideFlat(const events::Envelope& signal, const TradingConfig& config, int64_t consumed = 0,
                             int64_t decided = 0) {
-  return Decide(signal, limits, Decimal(), consumed, decided);
+  return DecideAt(signal, config, Decimal(), consumed, decided);
 }
 
 events::OrderPayload OrderOf(const bus::OutgoingMessage& m) {
@@ -41,7 +56,7 @@ events::OrderPayload OrderOf(const bus::OutgoingMessage& m) {
 }
 
 TEST(Decide, OrderWithinLimits) {
-  auto d = DecideFlat(Signal("10"), RiskLimits{Decimal::FromInteger(100)}, 200, 300);
+  auto d = DecideFlat(Signal("10"), WithMaxQty("100"), 200, 300);
   ASSERT_TRUE(d) << d.error();
   EXPECT_FALSE(d->rejected);
   ASSERT_EQ(d->messages.size(), 1u);
@@ -63,7 +78,7 @@ TEST(Decide, OrderWithinLimits) {
 }
 
 TEST(Decide, LimitOrderCarriesItsPrice) {
-  auto d = DecideFlat(Signal("1", "limit"), RiskLimits{});
+  auto d = DecideFlat(Signal("1", "limit"), TradingConfig{});
   ASSERT_TRUE(d);
   auto order = OrderOf(d->messages.at(0));
   ASSERT_TRUE(order.limit_price);
@@ -71,7 +86,7 @@ TEST(Decide, LimitOrderCarriesItsPrice) {
 }
 
 TEST(Decide, OverTheMaximumIsRejectedWithAReason) {
-  const RiskLimits limits{Decimal::FromInteger(100)};
+  const TradingConfig limits = WithMaxQty("100");
   auto at_limit = DecideFlat(Signal("100"), limits);
   ASSERT_TRUE(at_limit);
   EXPECT_FALSE(at_limit->rejected);
@@ -87,8 +102,8 @@ TEST(Decide, OverTheMaximumIsRejectedWithAReason) {
 }
 
 TEST(Decide, SameSignalGivesTheSameDecision) {
-  auto a = DecideFlat(Signal("5"), RiskLimits{}, 7, 8);
-  auto b = DecideFlat(Signal("5"), RiskLimits{}, 7, 8);
+  auto a = DecideFlat(Signal("5"), TradingConfig{}, 7, 8);
+  auto b = DecideFlat(Signal("5"), TradingConfig{}, 7, 8);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->messages[0].data, b->messages[0].data);
 }
@@ -96,83 +111,10 @@ TEST(Decide, SameSignalGivesTheSameDecision) {
 TEST(Decide, PoisonSignalsAreErrors) {
   events::Envelope bad = Signal("1");
   bad.payload = R"({"action":"hold","qty":"1"})";
-  EXPECT_FALSE(DecideFlat(bad, RiskLimits{}));
+  EXPECT_FALSE(DecideFlat(bad, TradingConfig{}));
   events::Envelope wrong_type = Signal("1");
   wrong_type.type = "fill";
-  EXPECT_FALSE(DecideFlat(wrong_type, RiskLimits{}));
-}
-
-// ---- intent: what a signal means, given the symbol's position ----
-
-struct IntentCase {
-  const char* name;
-  SignalAction action;
-  const char* qty;  // "" = none
-  std::optional<MarketPosition> after, before;
-  const char* position;
-  // expected orders as "side qty" joined by ", ", or the rejection reason
-  std::string expected;
-};
-
-std::string Describe(const Plan& plan) {
-  if (plan.orders.empty()) return std::string(plan.reason);
-  std::string out;
-  for (const auto& o : plan.orders) {
-    if (!out.empty()) out += ", ";
-    out += std::string(events::ToString(o.side)) + " " + o.qty.ToString();
-  }
-  return out;
-}
-
-TEST(Intent, TradingViewAndBridgeSignalsBecomeTheRightOrders) {
-  const auto L = MarketPosition::kLong, S = MarketPosition::kShort, F = MarketPosition::kFlat;
-  const IntentCase cases[] = {
-      // entries: no positions said, or a position on the same side
-      {"plain buy", SignalAction::kBuy, "5", {}, {}, "0", "buy 5"},
-      {"buy adding to a long", SignalAction::kBuy, "2", L, L, "5", "buy 2"},
-      {"first entry from flat", SignalAction::kBuy, "0.00001", L, F, "0", "buy 0.00001"},
-      // TradingView's exit: a sell to flat closes the long, never more than held
-      {"sell to flat closes the long", SignalAction::kSell, "5", F, L, "5", "sell 5"},
-      {"sell to flat never flips", SignalAction::kSell, "8", F, L, "5", "sell 5"},
-      {"partial exit", SignalAction::kSell, "2", F, L, "5", "sell 2"},
-      {"buy to flat closes the short", SignalAction::kBuy, "3", F, S, "-3", "buy 3"},
-      {"exit with nothing held", SignalAction::kSell, "5", F, L, "0", "no_position"},
-      {"exit on the wrong side", SignalAction::kSell, "5", F, L, "-5", "no_position"},
-      // TradingView's reverse: contracts = the close plus the new position
-      {"sell from long to short", SignalAction::kSell, "10", S, L, "5", "sell 5, sell 5"},
-      {"buy from short to long", SignalAction::kBuy, "7", L, S, "-3", "buy 3, buy 4"},
-      {"reverse without a position opens", SignalAction::kSell, "4", S, L, "0", "sell 4"},
-      {"reverse into the side held", SignalAction::kSell, "4", S, L, "-2", "position_mismatch"},
-      // explicit actions
-      {"close all of it", SignalAction::kClose, "", {}, {}, "-2.5", "buy 2.5"},
-      {"close part", SignalAction::kClose, "1", {}, {}, "2.5", "sell 1"},
-      {"close_all ignores qty", SignalAction::kCloseAll, "1", {}, {}, "2.5", "sell 2.5"},
-      {"close flat", SignalAction::kCloseAll, "", {}, {}, "0", "no_position"},
-      {"reverse as large as held", SignalAction::kReverse, "", {}, {}, "2", "sell 2, sell 2"},
-      {"reverse to a new size", SignalAction::kReverse, "0.5", {}, {}, "-2", "buy 2, buy 0.5"},
-      {"reverse flat", SignalAction::kReverse, "", {}, {}, "0", "no_position"},
-  };
-  for (const auto& c : cases) {
-    events::SignalPayload p;
-    p.action = c.action;
-    if (*c.qty != '\0') p.qty = D(c.qty);
-    p.market_position = c.after;
-    p.prev_market_position = c.before;
-    EXPECT_EQ(Describe(PlanOrders(p, D(c.position))), c.expected) << c.name;
-  }
-}
-
-TEST(Intent, QuantityKindsThatNeedSizingAreRefusedUntilSizingIsBuilt) {
-  events::SignalPayload p;
-  p.action = SignalAction::kBuy;
-  p.qty = D("5");
-  p.qty_kind = events::QtyKind::kPercentEquity;
-  EXPECT_EQ(Describe(PlanOrders(p, Decimal())), "unsupported_qty_kind");
-  // A percent of the position is known for a close: half of 3 is 1.5.
-  p.action = SignalAction::kClose;
-  p.qty = D("50");
-  p.qty_kind = events::QtyKind::kPercentPosition;
-  EXPECT_EQ(Describe(PlanOrders(p, D("3"))), "sell 1.5");
+  EXPECT_FALSE(DecideFlat(wrong_type, TradingConfig{}));
 }
 
 TEST(Decide, AReverseIsOneDecisionWithTheCloseFirst) {
@@ -181,7 +123,7 @@ TEST(Decide, AReverseIsOneDecisionWithTheCloseFirst) {
   p.market_position = MarketPosition::kShort;
   p.prev_market_position = MarketPosition::kLong;
   e.payload = events::ToJson(p);
-  auto d = Decide(e, RiskLimits{}, D("4"), 1, 2);
+  auto d = DecideAt(e, TradingConfig{}, D("4"), 1, 2);
   ASSERT_TRUE(d) << d.error();
   EXPECT_FALSE(d->rejected);
   ASSERT_EQ(d->messages.size(), 2u);
@@ -191,8 +133,18 @@ TEST(Decide, AReverseIsOneDecisionWithTheCloseFirst) {
   EXPECT_EQ(OrderOf(d->messages[0]).qty.ToString(), "4");
   EXPECT_EQ(OrderOf(d->messages[1]).qty.ToString(), "6");
   EXPECT_EQ(OrderOf(d->messages[1]).order_id, "demo:s1/order/2");
-  // Each leg is checked against the limits: a 6 over a limit of 5 refuses the whole decision.
-  auto refused = Decide(e, RiskLimits{Decimal::FromInteger(5)}, D("4"), 1, 2);
+  // Each order is checked against the limits: an open of 6 over a limit of 5 is refused alone
+  // (its rejection has the open's id) and the close still goes out; a close over it refuses all.
+  auto open_refused = DecideAt(e, WithMaxQty("5"), D("4"), 1, 2);
+  ASSERT_TRUE(open_refused);
+  EXPECT_FALSE(open_refused->rejected);
+  EXPECT_EQ(open_refused->partial_reason, "max_order_qty");
+  EXPECT_EQ(open_refused->orders, 1u);
+  ASSERT_EQ(open_refused->messages.size(), 2u);
+  EXPECT_EQ(OrderOf(open_refused->messages[0]).qty.ToString(), "4");
+  EXPECT_EQ(open_refused->messages[1].msg_id, "demo:s1/order/2");
+  EXPECT_EQ(open_refused->messages[1].subject, "orders.rejected.BRK%2EB");
+  auto refused = DecideAt(e, WithMaxQty("3"), D("4"), 1, 2);
   ASSERT_TRUE(refused);
   EXPECT_TRUE(refused->rejected);
   EXPECT_EQ(refused->reason, "max_order_qty");
@@ -201,9 +153,9 @@ TEST(Decide, AReverseIsOneDecisionWithTheCloseFirst) {
 
 TEST(Positions, AppliesEachFillOnce) {
   Positions p;
-  EXPECT_EQ(p.Apply("f1", "AAPL", events::Side::kBuy, events::Decimal::FromInteger(10)), ApplyOutcome::kApplied);
-  EXPECT_EQ(p.Apply("f1", "AAPL", events::Side::kBuy, events::Decimal::FromInteger(10)), ApplyOutcome::kDuplicate);
-  EXPECT_EQ(p.Apply("f2", "AAPL", events::Side::kSell, *events::Decimal::Parse("2.5")), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f1", "AAPL", Side::kBuy, D("10"), D("100"), 1), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f1", "AAPL", Side::kBuy, D("10"), D("100"), 1), ApplyOutcome::kDuplicate);
+  EXPECT_EQ(p.Apply("f2", "AAPL", Side::kSell, D("2.5"), D("100"), 2), ApplyOutcome::kApplied);
   EXPECT_EQ(p.Of("AAPL").ToString(), "7.5");
   EXPECT_EQ(p.Of("MSFT").ToString(), "0");
   EXPECT_EQ(p.fills(), 2u);
@@ -211,21 +163,67 @@ TEST(Positions, AppliesEachFillOnce) {
 
 TEST(Positions, SumsThatWouldOverflowAreRefusedAndChangeNothing) {
   Positions p;
-  const auto big = *events::Decimal::Parse("92233720368");
-  ASSERT_EQ(p.Apply("f1", "X", events::Side::kBuy, big), ApplyOutcome::kApplied);
-  EXPECT_EQ(p.Apply("f2", "X", events::Side::kBuy, big), ApplyOutcome::kOutOfRange);
+  const auto big = D("92233720368");
+  ASSERT_EQ(p.Apply("f1", "X", Side::kBuy, big, D("1"), 1), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f2", "X", Side::kBuy, big, D("1"), 1), ApplyOutcome::kOutOfRange);
   EXPECT_EQ(p.Of("X"), big);
   // Refused, not recorded: the id is not taken, and a fill that fits still applies.
-  EXPECT_EQ(p.Apply("f2", "X", events::Side::kSell, big), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f2", "X", Side::kSell, big, D("1"), 1), ApplyOutcome::kApplied);
   EXPECT_EQ(p.Of("X").ToString(), "0");
+}
+
+// Average price, realised P&L and the day's P&L, fill by fill (netting).
+TEST(Positions, AveragePriceAndRealisedPnlFollowTheFills) {
+  constexpr int64_t kDay = 86'400LL * 1'000'000'000LL;
+  struct Step {
+    const char* what;
+    Side side;
+    const char* qty;
+    const char* price;
+    int64_t at;
+    const char* expect_qty;
+    const char* expect_avg;
+    const char* expect_realised;
+  };
+  const Step steps[] = {
+      {"open long", Side::kBuy, "2", "100", kDay, "2", "100", "0"},
+      {"add at a higher price", Side::kBuy, "1", "130", kDay, "3", "110", "0"},
+      {"take profit on part", Side::kSell, "1", "150", kDay, "2", "110", "40"},
+      // sells 2 at 90 against 110 (-40), and the third opens a short at 90
+      {"through flat", Side::kSell, "3", "90", kDay, "-1", "90", "0"},
+      {"cover the short at a loss", Side::kBuy, "1", "95.5", 2 * kDay, "0", "0", "-5.5"},
+      {"a fractional short", Side::kSell, "0.3", "10", 2 * kDay, "-0.3", "10", "-5.5"},
+  };
+  Positions p;
+  int n = 0;
+  for (const auto& step : steps) {
+    ASSERT_EQ(p.Apply("f" + std::to_string(++n), "BTC", step.side, D(step.qty), D(step.price), step.at),
+              ApplyOutcome::kApplied)
+        << step.what;
+    const auto position = p.Snapshot().at("BTC");
+    EXPECT_EQ(position.qty.ToString(), step.expect_qty) << step.what;
+    EXPECT_EQ(position.avg_price.ToString(), step.expect_avg) << step.what;
+    EXPECT_EQ(position.last_price.ToString(), step.price) << step.what;
+    EXPECT_EQ(position.realised_pnl.ToString(), step.expect_realised) << step.what;
+  }
+  const AccountView day2 = p.View("BTC", 2 * kDay + 5);
+  EXPECT_EQ(day2.realised_pnl.ToString(), "-5.5");  // 40 - 40 - 5.5
+  EXPECT_EQ(day2.realised_today.ToString(), "-5.5");
+  EXPECT_EQ(p.View("BTC", 3 * kDay).realised_today.ToString(), "0");  // a new day starts at 0
+  EXPECT_EQ(day2.open_positions, 1);
+  EXPECT_EQ(day2.gross_exposure.ToString(), "3");  // |-0.3| x 10
+  EXPECT_TRUE(day2.has_last_price);
+  EXPECT_FALSE(p.View("ETH", 0).has_last_price);
 }
 
 TEST(Positions, JsonIsWrittenWithEscapingWhateverTheSymbol) {
   Positions p;
-  ASSERT_EQ(p.Apply("f1", "BRK.B", events::Side::kBuy, events::Decimal::FromInteger(3)), ApplyOutcome::kApplied);
-  ASSERT_EQ(p.Apply("f2", R"(X","Y":"9)", events::Side::kSell, events::Decimal::FromInteger(1)),
-            ApplyOutcome::kApplied);
-  EXPECT_EQ(p.ToJson(), R"({"BRK.B":"3","X\",\"Y\":\"9":"-1"})");
+  ASSERT_EQ(p.Apply("f1", "BRK.B", Side::kBuy, D("3"), D("2"), 1), ApplyOutcome::kApplied);
+  ASSERT_EQ(p.Apply("f2", R"(X","Y":"9)", Side::kSell, D("1"), D("5"), 1), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.ToJson(1),
+            R"({"realised_pnl":"0","realised_pnl_today":"0","gross_exposure":"11","open_positions":2,"symbols":{)"
+            R"("BRK.B":{"qty":"3","avg_price":"2","realised_pnl":"0","last_price":"2"},)"
+            R"("X\",\"Y\":\"9":{"qty":"-1","avg_price":"5","realised_pnl":"0","last_price":"5"}}})");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tradepipe/crypto/standard_webhooks.hpp"
+#include "tradepipe/events/json_read.hpp"
 
 namespace tradepipe::gateway {
 namespace {
@@ -30,17 +31,6 @@ std::vector<std::string> SplitComma(std::string_view text) {
   return out;
 }
 
-std::string ReadStrings(od::value& value, std::vector<std::string>& out) {
-  od::array items;
-  if (value.get_array().get(items)) return "expected an array of strings";
-  for (auto item : items) {
-    std::string_view s;
-    if (item.get_string().get(s)) return "expected an array of strings";
-    out.emplace_back(s);
-  }
-  return {};
-}
-
 // One source's object; returns an error text (empty when fine).
 std::string ReadSource(od::object& object, SourceConfig& source, std::vector<std::string>& secrets) {
   for (auto field : object) {
@@ -51,7 +41,7 @@ std::string ReadSource(od::object& object, SourceConfig& source, std::vector<std
     if (field.value().get(value)) return key + ": bad value";
     if (key == "schemes") {
       std::vector<std::string> names;
-      if (auto e = ReadStrings(value, names); !e.empty()) return key + ": " + e;
+      if (auto e = events::ReadStrings(value, names); !e.empty()) return key + ": " + e;
       source.schemes.clear();
       for (const auto& n : names) {
         if (n == "standard-webhooks") {
@@ -65,11 +55,11 @@ std::string ReadSource(od::object& object, SourceConfig& source, std::vector<std
         }
       }
     } else if (key == "secrets") {
-      if (auto e = ReadStrings(value, secrets); !e.empty()) return key + ": " + e;
+      if (auto e = events::ReadStrings(value, secrets); !e.empty()) return key + ": " + e;
     } else if (key == "tokens") {
-      if (auto e = ReadStrings(value, source.tokens); !e.empty()) return key + ": " + e;
+      if (auto e = events::ReadStrings(value, source.tokens); !e.empty()) return key + ": " + e;
     } else if (key == "allow_ips") {
-      if (auto e = ReadStrings(value, source.allow_ips); !e.empty()) return key + ": " + e;
+      if (auto e = events::ReadStrings(value, source.allow_ips); !e.empty()) return key + ": " + e;
       if (auto list = IpAllowList::Parse(source.allow_ips); !list) return key + ": " + list.error();
     } else if (key == "rate_per_s") {
       if (value.get_double().get(source.rate_per_s) || source.rate_per_s < 0) return key + ": expected a number >= 0";

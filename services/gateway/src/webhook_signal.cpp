@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "tradepipe/events/json_read.hpp"
 #include "tradepipe/events/subject.hpp"
 
 namespace tradepipe::gateway {
@@ -20,25 +21,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
-}
-
-// The text of a number or string value, as sent.
-bool ScalarText(od::value& value, std::string& out) {
-  od::json_type type;
-  if (value.type().get(type)) return false;
-  if (type == od::json_type::string) {
-    std::string_view s;
-    if (value.get_string().get(s)) return false;
-    out = s;
-    return true;
-  }
-  if (type == od::json_type::number) {
-    std::string_view raw = value.raw_json_token();
-    while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
-    out = raw;
-    return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -98,28 +80,28 @@ SignalParse ParseWebhookSignal(std::string_view body) {
         symbol = str;
       }
     } else if (key == "action" || key == "side" || key == "order_action") {
-      if (!ScalarText(value, text)) {
+      if (!events::ScalarText(value, text)) {
         note("action", "expected \"buy\" or \"sell\"");
       } else {
         action = Lower(text);
       }
     } else if (key == "qty" || key == "quantity" || key == "contracts" || key == "size") {
-      have_qty = ScalarText(value, qty);
+      have_qty = events::ScalarText(value, qty);
       if (!have_qty) note("qty", "expected a number or a decimal string");
     } else if (key == "quantitytype" || key == "quantity_type" || key == "qty_type") {
-      if (!ScalarText(value, text)) {
+      if (!events::ScalarText(value, text)) {
         note("quantityType", "expected a string");
       } else {
         qty_type = Lower(text);
       }
     } else if (key == "market_position" || key == "marketposition") {
-      if (!ScalarText(value, text)) note("market_position", "expected \"long\", \"short\" or \"flat\"");
+      if (!events::ScalarText(value, text)) note("market_position", "expected \"long\", \"short\" or \"flat\"");
       market_position = Lower(text);
     } else if (key == "prev_market_position" || key == "prevmarketposition") {
-      if (!ScalarText(value, text)) note("prev_market_position", "expected \"long\", \"short\" or \"flat\"");
+      if (!events::ScalarText(value, text)) note("prev_market_position", "expected \"long\", \"short\" or \"flat\"");
       prev_market_position = Lower(text);
     } else if (key == "sentiment") {
-      if (!ScalarText(value, text)) note("sentiment", "expected \"long\", \"short\" or \"flat\"");
+      if (!events::ScalarText(value, text)) note("sentiment", "expected \"long\", \"short\" or \"flat\"");
       sentiment = Lower(text);
     } else if (key == "strategy_info") {
       // 3Commas: {"market_position": ..., "prev_market_position": ..., sizes}
@@ -135,7 +117,7 @@ SignalParse ParseWebhookSignal(std::string_view body) {
           }
           const std::string k = Lower(inner_key);
           if (k != "market_position" && k != "prev_market_position") continue;
-          if (!ScalarText(inner_value, text)) {
+          if (!events::ScalarText(inner_value, text)) {
             note("strategy_info", "market positions are strings");
           } else {
             (k == "market_position" ? market_position : prev_market_position) = Lower(text);
@@ -143,10 +125,10 @@ SignalParse ParseWebhookSignal(std::string_view body) {
         }
       }
     } else if (key == "time_in_force" || key == "timeinforce") {
-      if (!ScalarText(value, text)) note("time_in_force", "expected \"day\", \"gtc\", \"ioc\" or \"fok\"");
+      if (!events::ScalarText(value, text)) note("time_in_force", "expected \"day\", \"gtc\", \"ioc\" or \"fok\"");
       time_in_force = Lower(text);
     } else if (key == "comment") {
-      if (!ScalarText(value, comment)) note("comment", "expected a string");
+      if (!events::ScalarText(value, comment)) note("comment", "expected a string");
     } else if (key == "take_profit" || key == "takeprofit" || key == "stop_loss" || key == "stoploss") {
       // Refused rather than ignored: a sender must not believe a stop is in place (docs/trading-core.md).
       note("take_profit/stop_loss", "not supported yet: contingent orders are not built");
@@ -154,19 +136,19 @@ SignalParse ParseWebhookSignal(std::string_view body) {
       od::json_type type;
       if (value.type().get(type)) return malformed("body is not valid JSON");
       if (type != od::json_type::null) {
-        have_price = ScalarText(value, price);
+        have_price = events::ScalarText(value, price);
         if (!have_price) note("price", "expected a number or a decimal string");
       }
     } else if (key == "order_type") {
-      if (!ScalarText(value, text)) {
+      if (!events::ScalarText(value, text)) {
         note("order_type", "expected \"market\" or \"limit\"");
       } else {
         order_type = Lower(text);
       }
     } else if (key == "strategy") {
-      if (!ScalarText(value, strategy)) note("strategy", "expected a string");
+      if (!events::ScalarText(value, strategy)) note("strategy", "expected a string");
     } else if (key == "time" || key == "timenow") {
-      if (!ScalarText(value, result.time)) note("time", "expected a timestamp string or unix seconds");
+      if (!events::ScalarText(value, result.time)) note("time", "expected a timestamp string or unix seconds");
     } else if (key == "token") {
       if (value.get_string().get(str)) {
         note("token", "expected a string");

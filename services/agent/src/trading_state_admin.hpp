@@ -1,0 +1,39 @@
+// The kill switch: POST /admin/trading-state {"state": "halted", "reason": "..."} with
+// `Authorization: Bearer <admin token>` switches the agent's trading state (active, reducing,
+// halted); GET /admin/trading-state shows it. A switch is durable before it is answered: it is
+// published as a `trading_state` event on ORDERS (subject orders.state, PubAck awaited), which
+// the audit records and the agent reads back at start (the last one wins). Without an admin
+// token configured the switch is refused (403): never an open door.
+// Thread-safety: handlers may run on any HTTP thread; switches are serialised.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "risk.hpp"
+#include "tradepipe/bus/bus.hpp"
+#include "tradepipe/http/server.hpp"
+
+namespace tradepipe::agent {
+
+inline constexpr std::string_view kTypeTradingState = "trading_state";
+inline constexpr std::string_view kTradingStateSubject = "orders.state";
+
+class TradingStateAdmin {
+ public:
+  TradingStateAdmin(bus::Bus& bus, TradingStateSwitch& state, std::string admin_token)
+      : bus_(bus), state_(state), token_(std::move(admin_token)) {}
+
+  // Sets the switch from the last trading_state event in ORDERS (none: active). Logs it.
+  Status Restore();
+  http::Response Switch(const http::Request& request);
+  http::Response Show() const;
+
+ private:
+  bus::Bus& bus_;
+  TradingStateSwitch& state_;
+  const std::string token_;
+  std::mutex switching_;
+};
+
+}  // namespace tradepipe::agent
