@@ -6,7 +6,8 @@ pipeline is left to drain and checked, Jepsen-style, from the audit database and
   in the audit (else it is *lost*), and so does every other signal that was stored;
 - no event twice: the streams hold exactly what the audit recorded, no order has a second report
   or fill, nothing was dead-lettered (else *duplicated*);
-- the agent's positions equal those recomputed from the audited fills;
+- the agent's positions equal those recomputed from the audited fills (quantities live; quantities,
+  average prices and realised P&L after a kill -9 and restart of the agent);
 - every signal in the audit was sent by the load (nothing forged).
 
 Requests that got no 202 (the sender gave up, or the gateway died before answering) may or may
@@ -144,6 +145,31 @@ def _audit(stack):
         return db.execute("SELECT type, event_id, correlation_id, envelope FROM events").fetchall()
 
 
+def _net_positions(stack):
+    """{symbol: (qty, avg_price, realised_pnl)} from the audited fills in EXECUTIONS order, every
+    product and quotient truncated toward zero to 8 places as events::Decimal does."""
+    def trunc(x):
+        return x.quantize(decimal.Decimal("0.00000001"), rounding=decimal.ROUND_DOWN)
+
+    with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT envelope FROM events WHERE type='fill' ORDER BY stream_seq").fetchall()
+    book = {}
+    for (envelope,) in rows:
+        e = json.loads(envelope)
+        p = e["payload"]
+        qty, price, buy = decimal.Decimal(p["qty"]), decimal.Decimal(p["price"]), p["side"] == "buy"
+        pos, avg, realised = book.get(e["symbol"], (decimal.Decimal(0),) * 3)
+        after = pos + (qty if buy else -qty)
+        if pos == 0 or (pos > 0) == buy:
+            avg = trunc((trunc(abs(pos) * avg) + trunc(qty * price)) / abs(after))
+        else:
+            pnl = trunc((price - avg) * min(qty, abs(pos)))
+            realised += pnl if pos > 0 else -pnl
+            avg = decimal.Decimal(0) if after == 0 else (price if (after > 0) != (pos > 0) else avg)
+        book[e["symbol"]] = (after, avg, realised)
+    return book
+
+
 def check(test, stack, load, scenario, drain_timeout=120):
     """Waits until every accepted signal is audited to its fill (or the timeout) and every
     durable is idle, asserts the guarantees above and returns the report row (also appended to TRADEPIPE_FAULTS_REPORT)."""
@@ -194,19 +220,26 @@ def check(test, stack, load, scenario, drain_timeout=120):
     expected_streams = {"SIGNALS": counts["signal"], "ORDERS": counts["order"],
                         "EXECUTIONS": counts["exec_report"] + counts["fill"], "DEADLETTERS": 0}
 
-    # Positions recomputed from the audited fills.
-    positions = {}
-    for fills in by_type.get("fill", {}).values():
-        for _, envelope in fills:
-            e = json.loads(envelope)
-            p = e["payload"]
-            qty = decimal.Decimal(str(p["qty"]))
-            positions[e["symbol"]] = positions.get(e["symbol"], decimal.Decimal(0)) + (qty if p["side"] == "buy" else -qty)
-    status, text = stack.get("agent", "/positions")
-    agent_positions = ({k: decimal.Decimal(v["qty"]) for k, v in json.loads(text)["symbols"].items()}
-                       if status == 200 else None)
-    recomputed = {k: v for k, v in positions.items() if v != 0}
-    agent_nonzero = {k: v for k, v in (agent_positions or {}).items() if v != 0}
+    # Positions, average prices and realised P&L recomputed from the audited fills, in EXECUTIONS
+    # order, the way the agent nets them (docs/trading-core.md "Positions").
+    # Live, the quantities (a sum, whatever order the fills came in); after a kill -9 and a restart
+    # of the agent, everything: it rebuilds from EXECUTIONS in stream order, and a fill whose
+    # delivery was lost and redelivered late was applied out of that order while it ran.
+    recomputed = _net_positions(stack)
+
+    def agent_positions():
+        status, text = stack.get("agent", "/positions")
+        if status != 200:
+            return None
+        return {k: (decimal.Decimal(v["qty"]), decimal.Decimal(v["avg_price"]), decimal.Decimal(v["realised_pnl"]))
+                for k, v in json.loads(text)["symbols"].items()}
+
+    live = agent_positions()
+    live_qty = {k: v[0] for k, v in (live or {}).items() if v[0] != 0}
+    recomputed_qty = {k: v[0] for k, v in recomputed.items() if v[0] != 0}
+    stack.kill("agent")
+    stack.restart("agent")
+    restarted = agent_positions()
 
     fault_end = max((end for _, end in load.faults), default=load.stopped)
     after = [t for t in load.accepted.values() if t >= fault_end]
@@ -238,6 +271,8 @@ def check(test, stack, load, scenario, drain_timeout=120):
     test.assertEqual(duplicated, [], "an event recorded twice")
     test.assertEqual(forged, [], "a signal nobody sent")
     test.assertEqual(stream_counts, expected_streams, "the streams stored exactly what the audit recorded")
-    test.assertEqual(agent_nonzero, recomputed, "the agent's positions against the audited fills")
+    test.assertEqual(live_qty, recomputed_qty, "the agent's positions against the audited fills")
+    test.assertEqual(restarted, recomputed,
+                     "after a restart, the agent's positions (qty, average price, realised P&L) against the audited fills")
     test.assertGreater(len(accepted), 0)
     return row
