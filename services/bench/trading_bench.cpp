@@ -119,7 +119,7 @@ void BM_MarketOrderMatch(benchmark::State& state) {
   const tradepipe::execsim::Market market({});
   TimedIterations(state, [&] {
     auto parsed = ev::ParseEnvelope(order);
-    auto execution = tradepipe::execsim::Execute(*parsed, market, 3, 4);
+    auto execution = tradepipe::execsim::Execute(*parsed, 1, market, 3, 4);
     benchmark::DoNotOptimize(execution->messages.data());
   });
 }

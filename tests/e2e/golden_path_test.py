@@ -174,6 +174,19 @@ class GoldenPath(unittest.TestCase):
         ex = stack.metrics("exec-sim")
         self.assertEqual(ex["tradepipe_execsim_orders_total"], MAX_QTY)
         self.assertEqual(ex["tradepipe_execsim_fills_total"], MAX_QTY)
+        self.assertEqual(ex["tradepipe_execsim_multi_level_orders_total"], 0)  # the default depth holds them
+        # The book the next order meets, and an order's last state.
+        status, book = stack.get("exec-sim", "/book/AAPL")
+        self.assertEqual(status, 200, book)
+        book = json.loads(book)
+        self.assertEqual((len(book["bids"]), len(book["asks"])), (5, 5))
+        self.assertLess(decimal.Decimal(book["bids"][0]["price"]), decimal.Decimal(book["asks"][0]["price"]))
+        status, state = stack.get("exec-sim", "/orders/demo:e2e_0001%2Forder")
+        self.assertEqual(status, 200, state)
+        state = json.loads(state)
+        self.assertEqual((state["status"], state["fills"], state["leaves_qty"]), ("filled", 1, "0"))
+        self.assertEqual(stack.get("exec-sim", "/orders/demo:nothing/order")[0], 404)
+        self.assertEqual(stack.get("exec-sim", "/book/no%20spaces")[0], 400)
         au = stack.metrics("audit")
         recorded = {k: v for k, v in au.items() if k.startswith("tradepipe_audit_events_recorded_total")}
         self.assertEqual(sum(recorded.values()), 2 * DISTINCT + MAX_QTY, recorded)

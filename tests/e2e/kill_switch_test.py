@@ -76,6 +76,44 @@ class KillSwitch(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
+    def test_open_orders_count_in_the_position_limit_and_survive_a_restart(self):
+        # Exec-sim is away: nothing fills, so only the orders decided and not yet filled can stop
+        # a burst of entries at the position limit.
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"risk": {"max_position": "5"}}, f)
+        try:
+            with Stack(BIN_DIR, agent_args=["--trading-file", f.name]) as stack:
+                stack.kill("exec-sim")
+                for i in range(8):
+                    status, _, text = stack.post_webhook(f"burst_{i}", b'{"symbol":"SOLUSD","action":"buy","qty":1}')
+                    self.assertEqual(status, 202, text)
+                expected = {"signal": 8, "order": 5, "order_rejected": 3}
+                self.assertEqual(stack.wait_for_audit_counts(expected), expected)
+                symbol = json.loads(stack.get("agent", "/positions")[1])["symbols"]["SOLUSD"]
+                self.assertEqual((symbol["qty"], symbol["open_qty"]), ("0", "5"))
+                # Rebuilt from ORDERS and EXECUTIONS at start: still open after a restart.
+                stack.kill("agent")
+                stack.restart("agent")
+                symbol = json.loads(stack.get("agent", "/positions")[1])["symbols"]["SOLUSD"]
+                self.assertEqual((symbol["qty"], symbol["open_qty"]), ("0", "5"))
+                # A close right behind the entries closes what they open, filled or not.
+                status, _, text = stack.post_webhook("burst_close", b'{"symbol":"SOLUSD","action":"close"}')
+                self.assertEqual(status, 202, text)
+                stack.restart("exec-sim")
+                self.assertEqual(self.outcome(stack, "burst_close"), ("filled", ["5"]))
+                deadline = time.time() + 20
+                while time.time() < deadline:
+                    symbol = json.loads(stack.get("agent", "/positions")[1])["symbols"]["SOLUSD"]
+                    if symbol["open_qty"] == "0" and stack.audit_counts().get("fill") == 6:
+                        break
+                    time.sleep(0.05)
+                self.assertEqual((symbol["qty"], symbol["open_qty"]), ("0", "0"))
+                self.assertEqual(stack.metrics("agent")["tradepipe_agent_open_orders"], 0)
+                rejected = [self.outcome(stack, f"burst_{i}") for i in range(5, 8)]
+                self.assertEqual(rejected, [("rejected", "max_position")] * 3)
+        finally:
+            os.unlink(f.name)
+
     def run_scenario(self, stack):
         # The door: a token is required, and a body that says what it wants.
         self.assertEqual(self.switch(stack, '{"state":"halted"}', token=None)[0], 401)

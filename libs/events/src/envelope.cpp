@@ -249,6 +249,7 @@ std::string ToJson(const OrderPayload& p) {
   DecimalField(w, "qty", p.qty);
   Field(w, "order_type", p.order_type);
   OptionalDecimalField(w, "limit_price", p.limit_price);
+  if (p.time_in_force) Field(w, "time_in_force", ToName(*p.time_in_force));
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -324,6 +325,21 @@ Result<OrderPayload> ParseOrderPayload(std::string_view json) {
     if (key == "qty") return ReadDecimal(value, p.qty, key);
     if (key == "order_type") return ReadString(value, p.order_type, key);
     if (key == "limit_price") return ReadOptionalDecimal(value, p.limit_price, key);
+    if (key == "time_in_force") return ReadOptionalName(value, p.time_in_force, key);
+    return {};
+  });
+  if (problem.empty() && p.order_id.empty()) problem = "order_id: required";
+  return Finish(std::move(problem), std::move(p));
+}
+
+Result<ExecReportPayload> ParseExecReportPayload(std::string_view json) {
+  ExecReportPayload p;
+  auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+    if (key == "order_id") return ReadString(value, p.order_id, key);
+    if (key == "status") return ReadString(value, p.status, key);
+    if (key == "filled_qty") return ReadDecimal(value, p.filled_qty, key);
+    if (key == "leaves_qty") return ReadDecimal(value, p.leaves_qty, key);
+    if (key == "avg_price") return ReadOptionalDecimal(value, p.avg_price, key);
     return {};
   });
   if (problem.empty() && p.order_id.empty()) problem = "order_id: required";

@@ -181,11 +181,24 @@ TEST(Envelope, RejectsMalformedInput) {
 }
 
 TEST(Payloads, OrderAndFillRoundTrip) {
-  OrderPayload o{"demo:1/order", Side::kBuy, *Decimal::Parse("5"), *Decimal::Parse("101.25"), "limit"};
+  OrderPayload o{"demo:1/order", Side::kBuy,       *Decimal::Parse("5"), *Decimal::Parse("101.25"),
+                 "limit",        TimeInForce::kGtc};
   auto parsed = ParseOrderPayload(ToJson(o));
   ASSERT_TRUE(parsed) << parsed.error();
   EXPECT_EQ(parsed->order_id, o.order_id);
   EXPECT_EQ(parsed->limit_price->ToString(), "101.25");
+  EXPECT_EQ(parsed->time_in_force, TimeInForce::kGtc);
+  o.time_in_force.reset();  // absent before v3, and when the signal said nothing
+  EXPECT_EQ(ToJson(o).find("time_in_force"), std::string::npos);
+  EXPECT_FALSE(ParseOrderPayload(ToJson(o))->time_in_force);
+
+  ExecReportPayload r{"demo:1/order", "cancelled", *Decimal::Parse("3"), *Decimal::Parse("2"), *Decimal::Parse("101")};
+  auto report = ParseExecReportPayload(ToJson(r));
+  ASSERT_TRUE(report) << report.error();
+  EXPECT_EQ(report->status, "cancelled");
+  EXPECT_EQ(report->filled_qty.ToString(), "3");
+  EXPECT_EQ(report->leaves_qty.ToString(), "2");
+  EXPECT_EQ(report->avg_price->ToString(), "101");
 
   FillPayload f;
   f.order_id = "demo:1/order";

@@ -268,6 +268,8 @@ Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& c
   const TradingConfig& config = *ctx.config;
   const std::string_view strategy_name = config.StrategyNameFor(payload->strategy);
   const StrategyConfig& strategy = config.StrategyFor(payload->strategy);
+  // The position the decision works from: filled, plus the orders decided and not yet filled.
+  const Decimal held = ctx.account.symbol.qty + ctx.account.symbol.open_qty;
   std::optional<Decimal> reference_price = payload->price;
   if (!reference_price && ctx.account.has_last_price) reference_price = ctx.account.symbol.last_price;
   const auto equity = config.starting_balance.CheckedAdd(ctx.account.realised_pnl);
@@ -276,15 +278,14 @@ Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& c
   std::optional<Refusal> refused = CheckSignal(signal, ctx);
   if (!refused) {
     plan = PlanOrders(*payload, strategy,
-                      SizingInputs{ctx.account.symbol.qty, reference_price, equity.value_or(Decimal()),
-                                   config.QtyStepOf(signal.symbol)});
+                      SizingInputs{held, reference_price, equity.value_or(Decimal()), config.QtyStepOf(signal.symbol)});
     if (plan.orders.empty()) refused = Refusal{plan.reason, plan.detail};
   }
   // Each order against the account the orders before it leave; the first order refused refuses
   // the decision, a reverse's open refused leaves its close.
   std::optional<Refusal> open_refused;
   if (!refused) {
-    Running running{ctx.account.symbol.qty, ctx.account.gross_exposure, ctx.account.open_positions};
+    Running running{held, ctx.account.gross_exposure, ctx.account.open_positions};
     for (size_t i = 0; i < plan.orders.size(); ++i) {
       const PlannedOrder& order = plan.orders[i];
       if (auto r = CheckOrder(order, running, *payload, strategy, ctx, reference_price)) {
@@ -337,8 +338,10 @@ Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& c
     order.qty = plan.orders[i].qty;
     order.order_type = payload->order_type;
     if (payload->order_type == "limit") order.limit_price = payload->price;
+    order.time_in_force = payload->time_in_force;
     event.payload = events::ToJson(order);
     emit(std::move(event), events::OrderSubject(signal.symbol));
+    d.placed.push_back({order_id(i), plan.orders[i]});
   }
   d.orders = plan.orders.size();
   if (open_refused) {

@@ -66,7 +66,8 @@ struct Plan {
 };
 Plan PlanOrders(const events::SignalPayload& signal, const StrategyConfig& strategy, const SizingInputs& inputs);
 
-// Everything a decision reads besides the signal.
+// Everything a decision reads besides the signal. The position it works from is the account's
+// filled quantity plus its open orders' (positions.hpp).
 struct DecisionContext {
   const TradingConfig* config = nullptr;
   AccountView account;  // of the signal's symbol
@@ -76,11 +77,12 @@ struct DecisionContext {
 };
 
 struct Decision {
-  bool rejected = false;                       // the whole signal was refused
-  std::string reason;                          // when rejected
-  std::string partial_reason;                  // a reverse whose open was refused (its close goes out)
-  size_t orders = 0;                           // orders published (0, 1, or 2 for a reverse)
-  std::vector<bus::OutgoingMessage> messages;  // the orders in execution order, then any rejection
+  bool rejected = false;                                     // the whole signal was refused
+  std::string reason;                                        // when rejected
+  std::string partial_reason;                                // a reverse whose open was refused (its close goes out)
+  size_t orders = 0;                                         // orders published (0, 1, or 2 for a reverse)
+  std::vector<bus::OutgoingMessage> messages;                // the orders in execution order, then any rejection
+  std::vector<std::pair<std::string, PlannedOrder>> placed;  // the orders' ids, sides and quantities
 };
 
 // `signal` is the parsed envelope of a signal event. Every event stamps `agent_consumed` and

@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
   for (const auto reason : tp::agent::AllReasons()) rejections.Add({{"reason", std::string(reason)}});
   auto& state_gauge = metrics.GaugeFamily("tradepipe_agent_trading_state", "1 for the trading state in force");
   auto& fills = metrics.Counter("tradepipe_agent_fills_applied_total", "fills applied to positions");
+  auto& open_orders = metrics.Gauge("tradepipe_agent_open_orders", "orders decided and not yet filled or ended");
+  auto& forgotten_open = metrics.Counter("tradepipe_agent_open_orders_forgotten_total",
+                                         "open orders forgotten at the bound (--dedup-capacity): no longer counted");
   auto& dead = metrics.Counter("tradepipe_agent_dead_letters_total", "unusable messages terminated");
   tp::service::ConsumeStages stages(metrics, "agent", "decide", "publish");
   auto& repeats = metrics.Counter("tradepipe_agent_repeated_decisions_total",
@@ -101,6 +104,10 @@ int main(int argc, char** argv) {
     metrics.OnCollect([&gauge, &trading_state, state] { gauge.Set(trading_state.Get() == state ? 1.0 : 0.0); });
   }
   tp::agent::OrderThrottle throttle;  // the signal loop's alone
+  metrics.OnCollect([&] {
+    open_orders.Set(static_cast<double>(positions.open_orders()));
+    forgotten_open.Increment(static_cast<double>(positions.forgotten_open_orders()) - forgotten_open.Value());
+  });
   rt->ExportSeenIds("agent-decisions", decided);
   rt->ExportSeenIds("agent-fills", positions.applied());
 
@@ -123,6 +130,12 @@ int main(int argc, char** argv) {
                                                    consumed, now};
           auto d = tp::agent::Decide(*signal, context, throttle);
           if (!d) return R::Error(d.error());
+          // Open before published, so that no fill can come first; not again for a decision
+          // already in ORDERS (a redelivered signal: its order may be filled and closed).
+          for (const auto& [order_id, order] : d->placed) {
+            if (decided.Contains(tp::bus::SeenIds::Digest(order_id))) continue;
+            positions.OpenOrder(order_id, signal->symbol, order.side, order.qty);
+          }
           stages.Worked(start, tp::WallNanos());
           reasons.push_back(d->reason.empty() ? d->partial_reason : d->reason);
           order_count += d->orders;
@@ -141,13 +154,14 @@ int main(int argc, char** argv) {
     return {};
   };
 
-  // Fills publish nothing: the same ack/terminate path as signals, with no outgoing events.
+  // Executions (fills, and the reports that end orders) publish nothing: the same ack/terminate path as signals, with
+  // no outgoing events.
   auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          auto applied = tp::agent::ApplyFillEvent(positions, m.data(), 0);
+          auto applied = tp::agent::ApplyExecutionEvent(positions, m.data(), 0);
           if (!applied) return R::Error(applied.error());
           switch (*applied) {
             case tp::agent::ApplyOutcome::kApplied:
@@ -155,6 +169,8 @@ int main(int argc, char** argv) {
               break;
             case tp::agent::ApplyOutcome::kDuplicate:
               fill_repeats.Increment();
+              break;
+            case tp::agent::ApplyOutcome::kReport:
               break;
             case tp::agent::ApplyOutcome::kOutOfRange:  // terminated and counted as a dead letter
               return R::Error("fill would take its position out of range");

@@ -4,6 +4,8 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "tradepipe/common/clock.hpp"
 
 namespace tradepipe::agent {
@@ -60,8 +62,8 @@ void WriteDecimal(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key
 
 }  // namespace
 
-ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& symbol, events::Side side, Decimal qty,
-                              Decimal price, int64_t at_ns) {
+ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& order_id, const std::string& symbol,
+                              events::Side side, Decimal qty, Decimal price, int64_t at_ns) {
   const bus::SeenIds::Key key = bus::SeenIds::Digest(fill_id);
   std::lock_guard lock(mu_);
   if (applied_.Contains(key)) return ApplyOutcome::kDuplicate;
@@ -75,13 +77,71 @@ ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& sym
   const auto today = (day == day_ ? realised_day_ : Decimal()).CheckedAdd(realised);
   if (!total || !today) return ApplyOutcome::kOutOfRange;
   applied_.Insert(key, at_ns);
+  TakeFromOpenOrder(order_id, qty);
+  // The symbol's open quantity is kept beside its position (TakeFromOpenOrder adjusted it).
+  const Decimal open_qty = symbols_[symbol].open_qty;
   symbols_[symbol] = *next;
+  symbols_[symbol].open_qty = open_qty;
   realised_ = *total;
   if (day >= day_) {  // a fill of an earlier day (replayed late) counts in the total only
     day_ = day;
     realised_day_ = *today;
   }
   return ApplyOutcome::kApplied;
+}
+
+void Positions::OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, Decimal qty) {
+  std::lock_guard lock(mu_);
+  const Decimal signed_qty = side == events::Side::kBuy ? qty : -qty;
+  if (!open_.try_emplace(order_id, Open{symbol, signed_qty}).second) return;  // registered already
+  symbols_[symbol].open_qty = symbols_[symbol].open_qty + signed_qty;
+  open_order_.push_back(order_id);
+  while (open_.size() > open_capacity_ && !open_order_.empty()) {
+    const auto it = open_.find(open_order_.front());
+    open_order_.pop_front();
+    if (it == open_.end()) continue;  // closed already
+    symbols_[it->second.symbol].open_qty = symbols_[it->second.symbol].open_qty - it->second.remaining;
+    open_.erase(it);
+    ++forgotten_open_;
+  }
+  // Closed ids stay in the FIFO until they reach its front; keep it from growing past twice the bound.
+  if (open_order_.size() > 2 * open_capacity_) {
+    std::deque<std::string> live;
+    for (auto& id : open_order_) {
+      if (open_.contains(id)) live.push_back(std::move(id));
+    }
+    open_order_.swap(live);
+  }
+}
+
+void Positions::CloseOrder(const std::string& order_id) {
+  std::lock_guard lock(mu_);
+  const auto it = open_.find(order_id);
+  if (it == open_.end()) return;
+  symbols_[it->second.symbol].open_qty = symbols_[it->second.symbol].open_qty - it->second.remaining;
+  open_.erase(it);
+}
+
+void Positions::TakeFromOpenOrder(const std::string& order_id, Decimal qty) {
+  const auto it = open_.find(order_id);
+  if (it == open_.end()) return;  // not ours, forgotten, or closed
+  Open& order = it->second;
+  const Decimal remaining = order.remaining.Abs();
+  const Decimal take = std::min(qty, remaining);
+  const Decimal signed_take = order.remaining > Decimal() ? take : -take;
+  order.remaining = order.remaining - signed_take;
+  symbols_[order.symbol].open_qty = symbols_[order.symbol].open_qty - signed_take;
+  if (order.remaining == Decimal()) open_.erase(it);
+}
+
+size_t Positions::open_orders() const {
+  std::lock_guard lock(mu_);
+  return open_.size();
+}
+
+uint64_t Positions::forgotten_open_orders() const {
+  std::lock_guard lock(mu_);
+  return forgotten_open_;
 }
 
 Decimal Positions::Of(const std::string& symbol) const {
@@ -102,9 +162,11 @@ AccountView Positions::ViewLocked(const std::string& symbol, int64_t now_ns) con
     view.has_last_price = true;
   }
   for (const auto& [name, p] : symbols_) {
-    if (p.qty == Decimal()) continue;
+    const Decimal held = p.qty + p.open_qty;
+    if (held == Decimal()) continue;
     ++view.open_positions;
-    const auto exposure = p.qty.Abs().CheckedMul(p.last_price);
+    // An open order of a symbol never filled has no price yet: it counts when it has one.
+    const auto exposure = held.Abs().CheckedMul(p.last_price);
     const auto sum = exposure ? view.gross_exposure.CheckedAdd(*exposure) : std::nullopt;
     // Beyond the range the exposure is as large as it can be: every exposure limit refuses.
     view.gross_exposure = sum ? *sum : Decimal::FromUnits(INT64_MAX);
@@ -138,6 +200,7 @@ std::string Positions::ToJson(int64_t now_ns) const {
     w.Key(symbol.data(), static_cast<rapidjson::SizeType>(symbol.size()));
     w.StartObject();
     WriteDecimal(w, "qty", p.qty);
+    WriteDecimal(w, "open_qty", p.open_qty);
     WriteDecimal(w, "avg_price", p.avg_price);
     WriteDecimal(w, "realised_pnl", p.realised_pnl);
     WriteDecimal(w, "last_price", p.last_price);
@@ -152,23 +215,45 @@ Status RebuildFromStreams(bus::Bus& bus, bus::SeenIds& decided, Positions& posit
   auto decisions = bus::RememberPublished(bus, "ORDERS", "orders.>", decided);
   if (!decisions) return Status::Error("rebuilding decisions from ORDERS: " + decisions.error());
   uint64_t unusable = 0;
-  auto fills = bus.ReadStream("EXECUTIONS", "exec.fill.>", false, [&](const bus::StreamEntry& e) {
-    if (!ApplyFillEvent(positions, e.data, e.stored_ns)) ++unusable;
+  auto orders = bus.ReadStream("ORDERS", "orders.new.>", false, [&](const bus::StreamEntry& e) {
+    if (!OpenOrderEvent(positions, e.data)) ++unusable;
   });
-  if (!fills) return Status::Error("rebuilding positions from EXECUTIONS: " + fills.error());
-  spdlog::info("rebuilt from the streams: decisions in ORDERS={} fills in EXECUTIONS={} unusable={} symbols={}",
-               *decisions, *fills, unusable, positions.Snapshot().size());
+  if (!orders) return Status::Error("rebuilding open orders from ORDERS: " + orders.error());
+  auto executions = bus.ReadStream("EXECUTIONS", "exec.>", false, [&](const bus::StreamEntry& e) {
+    if (!ApplyExecutionEvent(positions, e.data, e.stored_ns)) ++unusable;
+  });
+  if (!executions) return Status::Error("rebuilding positions from EXECUTIONS: " + executions.error());
+  spdlog::info(
+      "rebuilt from the streams: decisions in ORDERS={} orders={} executions in EXECUTIONS={} unusable={} "
+      "symbols={} open orders={}",
+      *decisions, *orders, *executions, unusable, positions.Snapshot().size(), positions.open_orders());
   return {};
 }
 
-Result<ApplyOutcome> ApplyFillEvent(Positions& positions, std::string_view data, int64_t at_ns) {
+Status OpenOrderEvent(Positions& positions, std::string_view data) {
+  auto e = events::ParseEnvelope(data);
+  if (!e) return Status::Error(e.error());
+  auto order = events::ParseOrderPayload(e->payload);
+  if (!order) return Status::Error(order.error());
+  positions.OpenOrder(order->order_id, e->symbol, order->side, order->qty);
+  return {};
+}
+
+Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns) {
   using R = Result<ApplyOutcome>;
   auto e = events::ParseEnvelope(data);
   if (!e) return R::Error(e.error());
+  if (e->type == events::kTypeExecReport) {
+    auto report = events::ParseExecReportPayload(e->payload);
+    if (!report) return R::Error(report.error());
+    if (report->status != "accepted") positions.CloseOrder(report->order_id);  // a final state
+    return ApplyOutcome::kReport;
+  }
+  if (e->type != events::kTypeFill) return R::Error("not an execution event: " + e->type);
   auto fill = events::ParseFillPayload(e->payload);
   if (!fill) return R::Error(fill.error());
   const int64_t filled = e->StampOf("filled").value_or(at_ns != 0 ? at_ns : WallNanos());
-  return positions.Apply(e->id, e->symbol, fill->side, fill->qty, fill->price, filled);
+  return positions.Apply(e->id, fill->order_id, e->symbol, fill->side, fill->qty, fill->price, filled);
 }
 
 }  // namespace tradepipe::agent

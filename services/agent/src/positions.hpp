@@ -7,13 +7,22 @@
 // quantity-weighted mean; a fill against it realises (price - average) × closed quantity (sign of
 // the position) and keeps the average; one that goes through flat opens the rest at its price.
 // The day of a fill (UTC) is its `filled` stamp's, so the daily P&L is the same on a replay.
+//
+// Open orders: every order the agent publishes is registered before it is published (so its fill
+// can never come first) with its signed quantity; its fills take from it and a final
+// exec_report (cancelled, expired, rejected) closes it. The risk checks read the position as
+// filled + open, so a burst of entries faster than the fills cannot pass a limit together, and a
+// close right after its entry finds what it closes. Bounded like the fill ids: at the bound the
+// oldest open order is forgotten (counted in forgotten_open_orders()).
 // Thread-safe (one mutex; fills arrive on one consumer thread, reads come from HTTP threads).
 #pragma once
 
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "tradepipe/bus/seen_ids.hpp"
 #include "tradepipe/events/envelope.hpp"
@@ -24,10 +33,12 @@ enum class ApplyOutcome {
   kApplied,
   kDuplicate,   // this fill id was applied before: nothing changes
   kOutOfRange,  // a quantity, price or P&L would leave Decimal's range: refused, nothing changes
+  kReport,      // an exec_report: a final one closed its open order
 };
 
 struct SymbolPosition {
-  events::Decimal qty;  // net: positive long, negative short
+  events::Decimal qty;       // net: positive long, negative short (filled)
+  events::Decimal open_qty;  // signed quantity of its open orders, not yet filled
   events::Decimal avg_price;
   events::Decimal realised_pnl;
   events::Decimal last_price;  // of the last fill
@@ -35,20 +46,28 @@ struct SymbolPosition {
 
 // What the risk checks read of the account for one symbol at one moment.
 struct AccountView {
-  SymbolPosition symbol;
+  SymbolPosition symbol;           // its qty + open_qty is the position the checks use
   bool has_last_price = false;     // the symbol has been filled at least once
-  events::Decimal gross_exposure;  // Σ |qty| × last price over every symbol
-  int64_t open_positions = 0;      // symbols whose qty is not 0
+  events::Decimal gross_exposure;  // Σ |qty + open_qty| × last price over every symbol
+  int64_t open_positions = 0;      // symbols whose qty + open_qty is not 0
   events::Decimal realised_pnl;    // every symbol, since the beginning
   events::Decimal realised_today;  // every symbol, fills of the asked day (UTC)
 };
 
 class Positions {
  public:
-  explicit Positions(size_t remembered_fills = 250'000) : applied_(remembered_fills) {}
+  explicit Positions(size_t remembered_fills = 250'000)
+      : applied_(remembered_fills), open_capacity_(remembered_fills) {}
   // `at_ns`: when the fill happened (its day counts for the daily P&L; the horizon of ids).
-  ApplyOutcome Apply(const std::string& fill_id, const std::string& symbol, events::Side side, events::Decimal qty,
-                     events::Decimal price, int64_t at_ns);
+  // A fill of `order_id` (empty: none known), which takes from that open order.
+  ApplyOutcome Apply(const std::string& fill_id, const std::string& order_id, const std::string& symbol,
+                     events::Side side, events::Decimal qty, events::Decimal price, int64_t at_ns);
+  // Registers an order about to be published (idempotent by id: a repeated decision adds nothing).
+  void OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, events::Decimal qty);
+  // A final report: what is left of the order is no longer open.
+  void CloseOrder(const std::string& order_id);
+  size_t open_orders() const;
+  uint64_t forgotten_open_orders() const;
   events::Decimal Of(const std::string& symbol) const;
   AccountView View(const std::string& symbol, int64_t now_ns) const;
   std::map<std::string, SymbolPosition> Snapshot() const;
@@ -61,6 +80,12 @@ class Positions {
 
  private:
   AccountView ViewLocked(const std::string& symbol, int64_t now_ns) const;
+  void TakeFromOpenOrder(const std::string& order_id, events::Decimal qty);
+
+  struct Open {
+    std::string symbol;
+    events::Decimal remaining;  // signed
+  };
 
   mutable std::mutex mu_;
   bus::SeenIds applied_;
@@ -68,14 +93,24 @@ class Positions {
   events::Decimal realised_;
   int64_t day_ = 0;  // UTC day number of realised_day_
   events::Decimal realised_day_;
+  const size_t open_capacity_;
+  std::unordered_map<std::string, Open> open_;
+  std::deque<std::string> open_order_;  // ids, oldest first (some may be closed already)
+  uint64_t forgotten_open_ = 0;
 };
 
-// Applies one fill event (a message of exec.fill.>); an error for an unusable message (poison).
-// The fill's time is its `filled` stamp, else `at_ns`.
-Result<ApplyOutcome> ApplyFillEvent(Positions& positions, std::string_view data, int64_t at_ns);
+// Applies one execution event (a message of exec.>): a fill to the position and its open order, a
+// final exec_report (anything but `accepted`) closes its open order (kReport); an error for an
+// unusable message (poison). A fill's time is its `filled` stamp, else `at_ns`.
+Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns);
 
-// Before the agent decides anything: remembers the decisions already in ORDERS and rebuilds the
-// positions from every fill of EXECUTIONS, in stream order. Logs what it read.
+// Registers the orders of one order event (a message of orders.new.>) as open; an error for an
+// unusable message.
+Status OpenOrderEvent(Positions& positions, std::string_view data);
+
+// Before the agent decides anything: remembers the decisions already in ORDERS, registers their
+// orders as open, and rebuilds the positions from every execution event of EXECUTIONS, in stream
+// order (fills, and the reports that close orders). Logs what it read.
 Status RebuildFromStreams(bus::Bus& bus, bus::SeenIds& decided, Positions& positions);
 
 }  // namespace tradepipe::agent

@@ -153,9 +153,9 @@ TEST(Decide, AReverseIsOneDecisionWithTheCloseFirst) {
 
 TEST(Positions, AppliesEachFillOnce) {
   Positions p;
-  EXPECT_EQ(p.Apply("f1", "AAPL", Side::kBuy, D("10"), D("100"), 1), ApplyOutcome::kApplied);
-  EXPECT_EQ(p.Apply("f1", "AAPL", Side::kBuy, D("10"), D("100"), 1), ApplyOutcome::kDuplicate);
-  EXPECT_EQ(p.Apply("f2", "AAPL", Side::kSell, D("2.5"), D("100"), 2), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f1", "", "AAPL", Side::kBuy, D("10"), D("100"), 1), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f1", "", "AAPL", Side::kBuy, D("10"), D("100"), 1), ApplyOutcome::kDuplicate);
+  EXPECT_EQ(p.Apply("f2", "", "AAPL", Side::kSell, D("2.5"), D("100"), 2), ApplyOutcome::kApplied);
   EXPECT_EQ(p.Of("AAPL").ToString(), "7.5");
   EXPECT_EQ(p.Of("MSFT").ToString(), "0");
   EXPECT_EQ(p.fills(), 2u);
@@ -164,11 +164,11 @@ TEST(Positions, AppliesEachFillOnce) {
 TEST(Positions, SumsThatWouldOverflowAreRefusedAndChangeNothing) {
   Positions p;
   const auto big = D("92233720368");
-  ASSERT_EQ(p.Apply("f1", "X", Side::kBuy, big, D("1"), 1), ApplyOutcome::kApplied);
-  EXPECT_EQ(p.Apply("f2", "X", Side::kBuy, big, D("1"), 1), ApplyOutcome::kOutOfRange);
+  ASSERT_EQ(p.Apply("f1", "", "X", Side::kBuy, big, D("1"), 1), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f2", "", "X", Side::kBuy, big, D("1"), 1), ApplyOutcome::kOutOfRange);
   EXPECT_EQ(p.Of("X"), big);
   // Refused, not recorded: the id is not taken, and a fill that fits still applies.
-  EXPECT_EQ(p.Apply("f2", "X", Side::kSell, big, D("1"), 1), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.Apply("f2", "", "X", Side::kSell, big, D("1"), 1), ApplyOutcome::kApplied);
   EXPECT_EQ(p.Of("X").ToString(), "0");
 }
 
@@ -197,7 +197,7 @@ TEST(Positions, AveragePriceAndRealisedPnlFollowTheFills) {
   Positions p;
   int n = 0;
   for (const auto& step : steps) {
-    ASSERT_EQ(p.Apply("f" + std::to_string(++n), "BTC", step.side, D(step.qty), D(step.price), step.at),
+    ASSERT_EQ(p.Apply("f" + std::to_string(++n), "", "BTC", step.side, D(step.qty), D(step.price), step.at),
               ApplyOutcome::kApplied)
         << step.what;
     const auto position = p.Snapshot().at("BTC");
@@ -218,12 +218,72 @@ TEST(Positions, AveragePriceAndRealisedPnlFollowTheFills) {
 
 TEST(Positions, JsonIsWrittenWithEscapingWhateverTheSymbol) {
   Positions p;
-  ASSERT_EQ(p.Apply("f1", "BRK.B", Side::kBuy, D("3"), D("2"), 1), ApplyOutcome::kApplied);
-  ASSERT_EQ(p.Apply("f2", R"(X","Y":"9)", Side::kSell, D("1"), D("5"), 1), ApplyOutcome::kApplied);
+  ASSERT_EQ(p.Apply("f1", "", "BRK.B", Side::kBuy, D("3"), D("2"), 1), ApplyOutcome::kApplied);
+  ASSERT_EQ(p.Apply("f2", "", R"(X","Y":"9)", Side::kSell, D("1"), D("5"), 1), ApplyOutcome::kApplied);
   EXPECT_EQ(p.ToJson(1),
             R"({"realised_pnl":"0","realised_pnl_today":"0","gross_exposure":"11","open_positions":2,"symbols":{)"
-            R"("BRK.B":{"qty":"3","avg_price":"2","realised_pnl":"0","last_price":"2"},)"
-            R"("X\",\"Y\":\"9":{"qty":"-1","avg_price":"5","realised_pnl":"0","last_price":"5"}}})");
+            R"("BRK.B":{"qty":"3","open_qty":"0","avg_price":"2","realised_pnl":"0","last_price":"2"},)"
+            R"("X\",\"Y\":\"9":{"qty":"-1","open_qty":"0","avg_price":"5","realised_pnl":"0","last_price":"5"}}})");
+}
+
+// Orders decided and not yet filled count in the position the checks use, until their fills or a
+// final report take them out.
+TEST(Positions, OpenOrdersCountUntilFilledOrEnded) {
+  Positions p(3);
+  p.OpenOrder("s1/order", "BTC", Side::kBuy, D("2"));
+  p.OpenOrder("s1/order", "BTC", Side::kBuy, D("2"));  // a repeated decision adds nothing
+  p.OpenOrder("s2/order", "BTC", Side::kSell, D("0.5"));
+  EXPECT_EQ(p.View("BTC", 0).symbol.open_qty.ToString(), "1.5");
+  EXPECT_EQ(p.View("BTC", 0).open_positions, 1);
+  // A partial fill takes from its order, the rest is still open; a fill of another order leaves it.
+  ASSERT_EQ(p.Apply("s1/order/fill/1", "s1/order", "BTC", Side::kBuy, D("0.75"), D("100"), 1), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.View("BTC", 0).symbol.qty.ToString(), "0.75");
+  EXPECT_EQ(p.View("BTC", 0).symbol.open_qty.ToString(), "0.75");  // 1.25 - 0.5
+  ASSERT_EQ(p.Apply("s1/order/fill/1", "s1/order", "BTC", Side::kBuy, D("0.75"), D("100"), 1),
+            ApplyOutcome::kDuplicate);
+  EXPECT_EQ(p.View("BTC", 0).symbol.open_qty.ToString(), "0.75");  // a repeated fill takes nothing
+  // A final report ends what is left of its order.
+  p.CloseOrder("s1/order");
+  EXPECT_EQ(p.View("BTC", 0).symbol.open_qty.ToString(), "-0.5");
+  EXPECT_EQ(p.open_orders(), 1u);
+  // At the bound (3) the oldest open order is forgotten, and counted.
+  for (const char* id : {"a", "b", "c"}) p.OpenOrder(id, "ETH", Side::kBuy, D("1"));
+  EXPECT_EQ(p.open_orders(), 3u);
+  EXPECT_EQ(p.forgotten_open_orders(), 1u);
+  EXPECT_EQ(p.View("BTC", 0).symbol.open_qty.ToString(), "0");  // s2 was the oldest
+  EXPECT_EQ(p.View("ETH", 0).symbol.open_qty.ToString(), "3");
+}
+
+TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
+  Positions p;
+  events::Envelope order;
+  order.type = events::kTypeOrder;
+  order.id = "demo:x/order";
+  order.correlation_id = "demo:x";
+  order.source = "demo";
+  order.symbol = "AAPL";
+  order.payload = events::ToJson(events::OrderPayload{"demo:x/order", Side::kBuy, D("10"), std::nullopt, "market", {}});
+  ASSERT_TRUE(OpenOrderEvent(p, events::Serialize(order)));
+  events::Envelope fill = order.Child(events::kTypeFill, "demo:x/order/fill/1");
+  fill.AddStamp("filled", 5);
+  events::FillPayload f;
+  f.order_id = order.id;
+  f.side = Side::kBuy;
+  f.qty = D("4");
+  f.price = D("10");
+  f.status = "partial";
+  f.cum_qty = D("4");
+  f.leaves_qty = D("6");
+  f.avg_price = D("10");
+  fill.payload = events::ToJson(f);
+  EXPECT_EQ(*ApplyExecutionEvent(p, events::Serialize(fill), 0), ApplyOutcome::kApplied);
+  EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "6");
+  events::Envelope report = order.Child(events::kTypeExecReport, "demo:x/order/report/1");
+  report.payload = events::ToJson(events::ExecReportPayload{order.id, "cancelled", D("4"), D("6"), D("10")});
+  EXPECT_EQ(*ApplyExecutionEvent(p, events::Serialize(report), 0), ApplyOutcome::kReport);
+  EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "0");
+  EXPECT_EQ(p.View("AAPL", 0).symbol.qty.ToString(), "4");
+  EXPECT_FALSE(ApplyExecutionEvent(p, events::Serialize(order), 0));  // an order is not an execution
 }
 
 }  // namespace

@@ -476,6 +476,19 @@ TEST(Risk, EveryCheckRefusesWithItsReasonAndLetsTheRestPass) {
          w.signal.qty = D("1.5");
        },
        "max_position"},
+      {"open orders count toward the maximum position",
+       [](World& w) {
+         w.config.risk.max_position = D("3");
+         Hold(w, "2", "100");
+         w.context.account.symbol.open_qty = D("1");  // decided, not filled yet
+       },
+       "max_position"},
+      {"a close right after its entry closes what the entry opens",
+       [](World& w) {
+         w.context.account.symbol.open_qty = D("2");
+         Close(w);
+       },
+       "sell 2"},
       {"a sell through flat within the maximum",
        [](World& w) {
          w.config.risk.max_position = D("3");

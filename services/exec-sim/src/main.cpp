@@ -1,10 +1,16 @@
 // exec-sim: fills orders against a seeded simulated market. Wiring only; see market.cpp.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
+
 #include "market.hpp"
+#include "order_states.hpp"
 #include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
+#include "tradepipe/common/percent.hpp"
 #include "tradepipe/common/shutdown.hpp"
+#include "tradepipe/events/subject.hpp"
 #include "tradepipe/service/consume_stages.hpp"
 #include "tradepipe/service/runtime.hpp"
 
@@ -16,13 +22,28 @@ int main(int argc, char** argv) {
   tp::execsim::MarketOptions market_options;
   int batch = 256;
   int64_t remembered_ids = 250'000;
+  int64_t remembered_orders = 100'000;
+  std::string depth_qty = "1000";
   bool send_asap = false;
   tp::config::Settings settings("exec-sim", "tradepipe exec-sim: orders in, execution reports and fills out");
   tp::config::AddCommon(settings, common, 8004);
   settings.Add("seed", market_options.seed, "market seed: same seed and orders, same fills");
   settings.Add("spread-bps", market_options.spread_bps, "bid-ask spread, basis points")->check(CLI::Range(0, 10'000));
-  settings.Add("jitter-bps", market_options.jitter_bps, "per-order mid jitter, ± basis points")
+  settings.Add("walk-bps", market_options.walk_bps, "how far the mid wanders from its base, ± basis points")
       ->check(CLI::Range(0, 5'000));
+  settings.Add("levels", market_options.levels, "price levels per side of the book")->check(CLI::Range(1, 20));
+  settings.Add("level-step-bps", market_options.level_step_bps, "distance between levels, basis points of mid")
+      ->check(CLI::Range(0, 1'000));
+  settings.Add("depth-qty", depth_qty, "mean size of the best level (level n holds about n times it); exact decimal")
+      ->check([](const std::string& v) {
+        auto d = tp::events::Decimal::Parse(v);
+        if (!d) return d.error();
+        return *d <= tp::events::Decimal() || *d > tp::events::Decimal::FromInteger(1'000'000)
+                   ? std::string("from 0.00000001 to 1000000")
+                   : std::string();
+      });
+  settings.Add("order-states", remembered_orders, "orders whose last state GET /orders/{id} shows (the newest)")
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
   settings.Add("batch", batch, "messages fetched per pull request")->check(CLI::Range(1, 4096));
   settings
       .Add("dedup-capacity", remembered_ids,
@@ -33,12 +54,21 @@ int main(int argc, char** argv) {
 
   auto rt = tp::service::Runtime::Start("exec-sim", common, {.send_asap = send_asap});
   if (!rt) return 1;
+  market_options.depth_qty = *tp::events::Decimal::Parse(depth_qty);
   const tp::execsim::Market market(market_options);
+  tp::execsim::OrderStates order_states(static_cast<size_t>(remembered_orders));
+  std::atomic<uint64_t> last_sequence{0};  // of the last order executed: the market's clock
 
   auto& metrics = rt->metrics();
   auto& orders = metrics.Counter("tradepipe_execsim_orders_total", "orders executed (acked)");
   auto& fills = metrics.Counter("tradepipe_execsim_fills_total", "fills published");
-  auto& expired = metrics.Counter("tradepipe_execsim_expired_total", "limit orders expired unfilled");
+  auto& ended = metrics.CounterFamily("tradepipe_execsim_unfilled_total",
+                                      "orders ended with quantity left, by status (cancelled: IOC/FOK/market "
+                                      "rest; expired: a DAY/GTC limit rest, resting not built)");
+  auto& cancelled = ended.Add({{"status", "cancelled"}});
+  auto& expired = ended.Add({{"status", "expired"}});
+  auto& partial = metrics.Counter("tradepipe_execsim_multi_level_orders_total",
+                                  "orders that took more than one level of the book (slippage)");
   auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
   tp::service::ConsumeStages stages(metrics, "execsim", "fill", "publish");
 
@@ -57,7 +87,8 @@ int main(int argc, char** argv) {
 
   auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
-    size_t filled = 0, unfilled = 0;
+    size_t fill_events = 0, cancelled_count = 0, expired_count = 0, multi_level = 0;
+    std::vector<std::pair<std::string, tp::execsim::OrderState>> states;
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
@@ -66,10 +97,17 @@ int main(int argc, char** argv) {
           const int64_t start = tp::WallNanos();
           auto order = tp::events::ParseEnvelope(m.data());
           if (!order) return R::Error(order.error());
-          auto ex = tp::execsim::Execute(*order, market, consumed, tp::WallNanos());
+          const uint64_t sequence = m.stream_sequence();
+          auto ex = tp::execsim::Execute(*order, sequence, market, consumed, tp::WallNanos());
           if (!ex) return R::Error(ex.error());
           stages.Worked(start, tp::WallNanos());
-          ++(ex->filled ? filled : unfilled);
+          fill_events += ex->fills;
+          if (ex->status == "cancelled") ++cancelled_count;
+          if (ex->status == "expired") ++expired_count;
+          if (ex->fills > 1) ++multi_level;
+          states.emplace_back(order->id,
+                              tp::execsim::OrderState{order->symbol, ex->side, ex->qty, ex->status, ex->filled_qty,
+                                                      ex->qty - ex->filled_qty, ex->avg_price, ex->fills, sequence});
           return std::move(ex->messages);
         },
         &published);
@@ -78,10 +116,34 @@ int main(int argc, char** argv) {
     if (!result.status) return result.status;
     stages.Durable(result.publish_ns, result.forwarded);
     orders.Increment(static_cast<double>(result.forwarded));
-    fills.Increment(static_cast<double>(filled));
-    expired.Increment(static_cast<double>(unfilled));
+    fills.Increment(static_cast<double>(fill_events));
+    cancelled.Increment(static_cast<double>(cancelled_count));
+    expired.Increment(static_cast<double>(expired_count));
+    partial.Increment(static_cast<double>(multi_level));
+    for (auto& [id, state] : states) {
+      last_sequence.store(std::max(last_sequence.load(), state.sequence));
+      order_states.Record(id, std::move(state));
+    }
     return {};
   };
+
+  // The book the next order of a symbol meets, and an order's last state.
+  rt->router().GetPrefix("/book/", [&](const tp::http::Request& req) {
+    const std::string symbol = tp::PercentDecode(req.path().substr(std::string_view("/book/").size()));
+    if (auto problem = tp::events::SymbolProblem(symbol); !problem.empty()) {
+      return tp::http::JsonError(400, "bad_symbol", "symbol: " + problem);
+    }
+    const uint64_t next = last_sequence.load() + 1;
+    return tp::http::Json(200, tp::execsim::BookJson(symbol, next, market.BookAt(symbol, next)));
+  });
+  rt->router().GetPrefix("/orders/", [&](const tp::http::Request& req) {
+    const std::string id = tp::PercentDecode(req.path().substr(std::string_view("/orders/").size()));
+    auto state = order_states.Find(id);
+    if (!state) {
+      return tp::http::JsonError(404, "not_found", "no such order among the last executed (or before a restart)");
+    }
+    return tp::http::Json(200, tp::execsim::OrderStates::ToJson(id, *state));
+  });
 
   auto consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-orders"));
   if (!consumer) {

@@ -1,10 +1,17 @@
 #include "market.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+
 #include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
 
 namespace tradepipe::execsim {
 namespace {
+
+using events::Decimal;
 
 // FNV-1a, seeded: stable across platforms and runs (std::hash is not).
 uint64_t Hash(uint64_t seed, std::string_view text) {
@@ -16,71 +23,186 @@ uint64_t Hash(uint64_t seed, std::string_view text) {
   return h;
 }
 
-constexpr int64_t kCent = events::Decimal::kOne / 100;
+// SplitMix64's finaliser: a well-mixed number from a combination of numbers.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
 
-events::Decimal RoundToCent(int64_t units) { return events::Decimal::FromUnits((units + kCent / 2) / kCent * kCent); }
+__extension__ using Wide = __int128;  // GCC and Clang; the extension keeps -Wpedantic quiet
+
+constexpr int64_t kCent = Decimal::kOne / 100;
+constexpr uint64_t kKnotEvery = 64;  // sequences between two seeded points of the mid's walk
+
+int64_t RoundToCent(int64_t units) { return (units + kCent / 2) / kCent * kCent; }
+
+// One of `span` values in [-half, half] from a hash.
+int64_t Centered(uint64_t h, int64_t half) {
+  return static_cast<int64_t>(h % static_cast<uint64_t>(2 * half + 1)) - half;
+}
 
 }  // namespace
 
-events::Decimal Market::Mid(const std::string& symbol, const std::string& order_id) const {
-  // Base mid between 20.00 and 499.99, then ± jitter_bps for this order.
-  const int64_t base = (2000 + static_cast<int64_t>(Hash(options_.seed, symbol) % 48000)) * kCent;
-  const int64_t span = 2 * options_.jitter_bps + 1;
-  const int64_t jitter =
-      static_cast<int64_t>(Hash(options_.seed + 1, order_id) % static_cast<uint64_t>(span)) - options_.jitter_bps;
-  return events::Decimal::FromUnits(base * (10'000 + jitter) / 10'000);
+Decimal Market::Mid(const std::string& symbol, uint64_t sequence) const {
+  const uint64_t symbol_hash = Hash(options_.seed, symbol);
+  // A base between 20.00 and 499.99; the walk between seeded knots, in basis points × 64.
+  const int64_t base = (2000 + static_cast<int64_t>(symbol_hash % 48000)) * kCent;
+  const uint64_t knot = sequence / kKnotEvery;
+  const auto step = static_cast<int64_t>(sequence % kKnotEvery);
+  const int64_t from = Centered(Mix(symbol_hash ^ Mix(knot)), options_.walk_bps);
+  const int64_t to = Centered(Mix(symbol_hash ^ Mix(knot + 1)), options_.walk_bps);
+  const int64_t bps_x64 = from * (static_cast<int64_t>(kKnotEvery) - step) + to * step;
+  return Decimal::FromUnits(base * (10'000 * 64 + bps_x64) / (10'000 * 64));
 }
 
-events::Decimal Market::Touch(const std::string& symbol, const std::string& order_id, events::Side side) const {
-  const int64_t mid = Mid(symbol, order_id).units();
+Book Market::BookAt(const std::string& symbol, uint64_t sequence) const {
+  Book book;
+  book.mid = Mid(symbol, sequence);
+  const int64_t mid = book.mid.units();
   const int64_t half_spread = mid * options_.spread_bps / 20'000;
-  return RoundToCent(side == events::Side::kBuy ? mid + half_spread : mid - half_spread);
+  const int64_t step = std::max(kCent, RoundToCent(mid * options_.level_step_bps / 10'000));
+  const int64_t best_ask = RoundToCent(mid + half_spread);
+  const int64_t best_bid = RoundToCent(mid - half_spread);
+  const uint64_t here = Mix(Hash(options_.seed, symbol) ^ Mix(sequence));
+  auto size = [&](int side, int level) {
+    // depth_qty × (level + 1) × a seeded 0.50 .. 1.50
+    const auto factor = static_cast<int64_t>(50 + Mix(here ^ static_cast<uint64_t>(side * 64 + level)) % 101);
+    return Decimal::FromUnits(options_.depth_qty.units() * (level + 1) / 100 * factor);
+  };
+  for (int i = 0; i < options_.levels; ++i) {
+    book.asks.push_back({Decimal::FromUnits(best_ask + i * step), size(0, i)});
+    if (const int64_t bid = best_bid - i * step; bid > 0) book.bids.push_back({Decimal::FromUnits(bid), size(1, i)});
+  }
+  return book;
 }
 
-Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns, int64_t filled_ns) {
-  if (order.type != events::kTypeOrder) return Result<Execution>::Error("not an order: " + order.type);
-  auto payload = events::ParseOrderPayload(order.payload);
-  if (!payload) return Result<Execution>::Error("order payload: " + payload.error());
-  if (payload->order_id != order.id) return Result<Execution>::Error("order_id does not match the envelope id");
-  if (payload->qty <= events::Decimal()) return Result<Execution>::Error("order qty must be positive");
-
-  const events::Decimal price = market.Touch(order.symbol, order.id, payload->side);
-  bool marketable = true;
-  if (payload->order_type == "limit") {
-    if (!payload->limit_price) return Result<Execution>::Error("limit order without limit_price");
-    marketable = payload->side == events::Side::kBuy ? price <= *payload->limit_price : price >= *payload->limit_price;
-  } else if (payload->order_type != "market") {
-    return Result<Execution>::Error("unknown order_type " + payload->order_type);
+Match MatchOrder(const Book& book, events::Side side, Decimal qty, std::optional<Decimal> limit, bool all_or_none) {
+  const std::vector<Level>& levels = side == events::Side::kBuy ? book.asks : book.bids;
+  auto within = [&](const Level& l) {
+    return !limit || (side == events::Side::kBuy ? l.price <= *limit : l.price >= *limit);
+  };
+  Match m;
+  m.leaves = qty;
+  if (all_or_none) {
+    Decimal available;
+    for (const Level& l : levels) {
+      if (!within(l)) break;
+      available = available + l.qty;  // bounded: a few levels of a bounded depth
+      if (available >= qty) break;
+    }
+    if (available < qty) return m;
   }
+  for (const Level& l : levels) {
+    if (m.leaves == Decimal() || !within(l)) break;
+    const Decimal take = std::min(l.qty, m.leaves);
+    if (take <= Decimal()) continue;
+    m.slices.push_back({take, l.price});
+    m.filled = m.filled + take;
+    m.leaves = m.leaves - take;
+  }
+  return m;
+}
 
-  // One event per state change (docs/events.md): the fill when the order executes (it carries the
-  // order's state after it), an exec_report when it ends without executing.
+Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, const Market& market, int64_t consumed_ns,
+                          int64_t filled_ns) {
+  using R = Result<Execution>;
+  if (order.type != events::kTypeOrder) return R::Error("not an order: " + order.type);
+  auto payload = events::ParseOrderPayload(order.payload);
+  if (!payload) return R::Error("order payload: " + payload.error());
+  if (payload->order_id != order.id) return R::Error("order_id does not match the envelope id");
+  if (payload->qty <= Decimal()) return R::Error("order qty must be positive");
+  const bool is_limit = payload->order_type == "limit";
+  if (is_limit && !payload->limit_price) return R::Error("limit order without limit_price");
+  if (!is_limit && payload->order_type != "market") return R::Error("unknown order_type " + payload->order_type);
+  const events::TimeInForce tif =
+      payload->time_in_force.value_or(is_limit ? events::TimeInForce::kDay : events::TimeInForce::kIoc);
+
+  const Match match = MatchOrder(market.BookAt(order.symbol, sequence), payload->side, payload->qty,
+                                 is_limit ? payload->limit_price : std::nullopt, tif == events::TimeInForce::kFok);
+
+  // One event per state change (docs/events.md): a fill per level taken (carrying the order's
+  // state after it), then an exec_report if the order ends with quantity left.
   Execution ex;
-  ex.filled = marketable;
-  events::Envelope event = marketable ? order.Child(events::kTypeFill, events::FillId(order.id, 1))
-                                      : order.Child(events::kTypeExecReport, events::ReportId(order.id, 1));
-  event.AddStamp("exec_consumed", consumed_ns);
-  event.AddStamp("filled", filled_ns);
-  if (marketable) {
+  ex.side = payload->side;
+  ex.qty = payload->qty;
+  auto child = [&](std::string_view type, std::string id) {
+    events::Envelope event = order.Child(type, std::move(id));
+    event.AddStamp("exec_consumed", consumed_ns);
+    event.AddStamp("filled", filled_ns);
+    return event;
+  };
+  Decimal cum;
+  // Σ qty × price, exact (1e-16 units; at most qty × the highest price, within 128 bits): the
+  // average price is truncated once, so one fill's average is its price.
+  Wide notional = 0;
+  for (size_t i = 0; i < match.slices.size(); ++i) {
+    const Slice& s = match.slices[i];
+    notional += static_cast<Wide>(s.qty.units()) * s.price.units();
+    cum = cum + s.qty;
     events::FillPayload f;
     f.order_id = order.id;
+    f.fill_no = static_cast<int>(i + 1);
     f.side = payload->side;
-    f.qty = payload->qty;
-    f.price = price;
-    f.status = "filled";
-    f.cum_qty = payload->qty;
-    f.avg_price = price;
+    f.qty = s.qty;
+    f.price = s.price;
+    f.cum_qty = cum;
+    f.leaves_qty = payload->qty - cum;
+    f.status = f.leaves_qty == Decimal() ? "filled" : "partial";
+    f.avg_price = Decimal::FromUnits(static_cast<int64_t>(notional / cum.units()));
+    events::Envelope event = child(events::kTypeFill, events::FillId(order.id, f.fill_no));
     event.payload = events::ToJson(f);
     ex.messages.push_back({events::FillSubject(order.symbol), event.id, events::Serialize(event)});
-  } else {
+    ex.avg_price = f.avg_price;
+  }
+  ex.fills = match.slices.size();
+  ex.filled_qty = cum;
+  ex.filled = match.leaves == Decimal();
+  ex.status = "filled";
+  if (!ex.filled) {
+    const bool rests = tif == events::TimeInForce::kDay || tif == events::TimeInForce::kGtc;
     events::ExecReportPayload r;
     r.order_id = order.id;
-    r.status = "expired";
-    r.leaves_qty = payload->qty;
+    r.status = rests ? "expired" : "cancelled";  // resting is not built: a DAY/GTC rest expires
+    r.filled_qty = cum;
+    r.leaves_qty = match.leaves;
+    if (cum > Decimal()) r.avg_price = ex.avg_price;
+    events::Envelope event = child(events::kTypeExecReport, events::ReportId(order.id, 1));
     event.payload = events::ToJson(r);
     ex.messages.push_back({events::ReportSubject(order.symbol), event.id, events::Serialize(event)});
+    ex.status = r.status;
   }
   return ex;
+}
+
+std::string BookJson(const std::string& symbol, uint64_t sequence, const Book& book) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto text = [&](const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  auto side = [&](const char* key, const std::vector<Level>& levels) {
+    w.Key(key);
+    w.StartArray();
+    for (const Level& l : levels) {
+      w.StartObject();
+      text("price", l.price.ToString());
+      text("qty", l.qty.ToString());
+      w.EndObject();
+    }
+    w.EndArray();
+  };
+  w.StartObject();
+  text("symbol", symbol);
+  w.Key("sequence");
+  w.Uint64(sequence);
+  text("mid", book.mid.ToString());
+  side("bids", book.bids);
+  side("asks", book.asks);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
 }
 
 }  // namespace tradepipe::execsim

@@ -1,11 +1,18 @@
-// A seeded, reproducible simulated market: every symbol gets a mid price derived from the seed
-// and its name, every order a small deterministic price jitter derived from the seed and its id,
-// and a fixed spread. Same seed and same orders give the same fills, whatever the arrival
-// order or redeliveries.
+// A seeded, reproducible simulated market (docs/trading-core.md "Exec-sim: a market").
 //
-// This is the thin first version: market orders fill completely at once; a limit order fills
-// when marketable and otherwise expires (IOC). Depth, partial fills, resting orders, time in
-// force, latency and reject rates are not simulated yet (see docs/services.md).
+// The book an order meets is a function of (seed, symbol, the order's sequence in ORDERS): the
+// mid wanders within ± walk_bps of a per-symbol base (seeded knots every 64 sequences, linearly
+// interpolated), the spread is fixed, and `levels` price levels per side, `level_step_bps` apart,
+// hold seeded sizes around depth_qty × (level + 1), regenerated at every sequence (depth refills
+// between orders). So an order executes the same way on every delivery and after a restart: its
+// events are duplicates by id, never new effects.
+//
+// Matching: a market order walks the book (one fill per level, slippage growing with size); a
+// limit order walks the levels within its price. What is left when the depth runs out: IOC (a
+// market order's default) cancels it, FOK executes nothing unless everything fills, DAY and GTC
+// (a limit order's default) expire it — resting orders are not built yet. Events: one fill per
+// level touched (`O/fill/<n>`, status partial then filled, with cum/leaves/avg price), then an
+// exec_report (`O/report/1`) when the order ends with quantity left.
 // Thread-safety: pure functions over const state.
 #pragma once
 
@@ -20,28 +27,68 @@ namespace tradepipe::execsim {
 
 struct MarketOptions {
   uint64_t seed = 42;
-  int64_t spread_bps = 10;  // full bid-ask spread, basis points of mid
-  int64_t jitter_bps = 50;  // per-order mid jitter, ± basis points
+  int64_t spread_bps = 10;     // full bid-ask spread, basis points of mid
+  int64_t walk_bps = 50;       // how far the mid wanders from its base, ± basis points
+  int levels = 5;              // price levels per side
+  int64_t level_step_bps = 5;  // distance between levels, basis points of mid (at least 0.01)
+  events::Decimal depth_qty = events::Decimal::FromInteger(1000);  // mean size of the best level
+};
+
+struct Level {
+  events::Decimal price;
+  events::Decimal qty;
+};
+
+struct Book {
+  events::Decimal mid;
+  std::vector<Level> bids;  // best (highest) first
+  std::vector<Level> asks;  // best (lowest) first
 };
 
 class Market {
  public:
   explicit Market(MarketOptions options) : options_(options) {}
 
-  events::Decimal Mid(const std::string& symbol, const std::string& order_id) const;
-  // The price an order of `side` trades at (ask for buys, bid for sells), rounded to 0.01.
-  events::Decimal Touch(const std::string& symbol, const std::string& order_id, events::Side side) const;
+  events::Decimal Mid(const std::string& symbol, uint64_t sequence) const;
+  Book BookAt(const std::string& symbol, uint64_t sequence) const;
+  const MarketOptions& options() const { return options_; }
 
  private:
   MarketOptions options_;
 };
 
+// What one order takes from a book.
+struct Slice {
+  events::Decimal qty;
+  events::Decimal price;
+};
+struct Match {
+  std::vector<Slice> slices;  // in the order the levels were taken
+  events::Decimal filled;
+  events::Decimal leaves;
+};
+// Walks the side of `book` an order of `side` trades against, up to `limit` (none: every level),
+// taking at most `qty`; `all_or_none` (FOK) takes nothing unless all of `qty` is there.
+Match MatchOrder(const Book& book, events::Side side, events::Decimal qty, std::optional<events::Decimal> limit,
+                 bool all_or_none);
+
 struct Execution {
-  bool filled = false;
-  std::vector<bus::OutgoingMessage> messages;  // one event: the fill, or the exec_report of an order ending unfilled
+  events::Side side = events::Side::kBuy;      // the order's
+  events::Decimal qty;                         // the order's
+  bool filled = false;                         // completely
+  std::string status;                          // the order's last state: filled, cancelled, expired
+  events::Decimal filled_qty;                  // executed in all
+  events::Decimal avg_price;                   // over filled_qty (0 when nothing executed)
+  size_t fills = 0;                            // fill events among the messages
+  std::vector<bus::OutgoingMessage> messages;  // the fills in order, then the report of an unfilled rest
 };
 
-// `order` is a parsed order envelope. Fails only for an unusable order (a poison message).
-Result<Execution> Execute(const events::Envelope& order, const Market& market, int64_t consumed_ns, int64_t filled_ns);
+// `order` is a parsed order envelope, `sequence` its sequence in ORDERS (the market's clock).
+// Fails only for an unusable order (a poison message).
+Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, const Market& market, int64_t consumed_ns,
+                          int64_t filled_ns);
+
+// {"symbol","sequence","mid","bids":[{"price","qty"}...],"asks":[...]}, written with a JSON writer.
+std::string BookJson(const std::string& symbol, uint64_t sequence, const Book& book);
 
 }  // namespace tradepipe::execsim

@@ -128,6 +128,8 @@ struct OrderPayload {
   Decimal qty;
   std::optional<Decimal> limit_price;
   std::string order_type = "market";
+  // Since v3, optional: the signal's. Absent: a market order is IOC, a limit order DAY.
+  std::optional<TimeInForce> time_in_force;
 };
 
 struct RejectionPayload {
@@ -169,5 +171,6 @@ std::string ToJson(const FillPayload& p);
 Result<SignalPayload> ParseSignalPayload(std::string_view json);
 Result<OrderPayload> ParseOrderPayload(std::string_view json);
 Result<FillPayload> ParseFillPayload(std::string_view json);
+Result<ExecReportPayload> ParseExecReportPayload(std::string_view json);
 
 }  // namespace tradepipe::events

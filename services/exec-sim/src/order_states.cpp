@@ -1,0 +1,50 @@
+#include "order_states.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace tradepipe::execsim {
+
+void OrderStates::Record(const std::string& order_id, OrderState state) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = states_.insert_or_assign(order_id, std::move(state));
+  if (!inserted) return;  // a repeat: the same order, its place kept
+  order_.push_back(order_id);
+  while (order_.size() > capacity_) {
+    states_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+std::optional<OrderState> OrderStates::Find(const std::string& order_id) const {
+  std::lock_guard lock(mu_);
+  auto it = states_.find(order_id);
+  if (it == states_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string OrderStates::ToJson(const std::string& order_id, const OrderState& s) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto text = [&](const char* key, std::string_view value) {
+    w.Key(key);
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  w.StartObject();
+  text("order_id", order_id);
+  text("symbol", s.symbol);
+  text("side", events::ToString(s.side));
+  text("qty", s.qty.ToString());
+  text("status", s.status);
+  text("filled_qty", s.filled_qty.ToString());
+  text("leaves_qty", s.leaves_qty.ToString());
+  text("avg_price", s.avg_price.ToString());
+  w.Key("fills");
+  w.Uint64(s.fills);
+  w.Key("sequence");
+  w.Uint64(s.sequence);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace tradepipe::execsim

@@ -1,0 +1,45 @@
+// The last state of the orders exec-sim executed, for GET /orders/{id}: status, quantities, average
+// price, fills. Bounded: the newest `capacity` orders (the oldest is forgotten first); kept in
+// memory only, so an order from before a restart is not found (its events are in EXECUTIONS and
+// the audit). Thread-safe (one mutex: written by the consumer thread, read by HTTP threads).
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "tradepipe/events/envelope.hpp"
+
+namespace tradepipe::execsim {
+
+struct OrderState {
+  std::string symbol;
+  events::Side side = events::Side::kBuy;
+  events::Decimal qty;
+  std::string status;  // filled, cancelled, expired
+  events::Decimal filled_qty;
+  events::Decimal leaves_qty;
+  events::Decimal avg_price;
+  size_t fills = 0;
+  uint64_t sequence = 0;  // in ORDERS: the market it met
+};
+
+class OrderStates {
+ public:
+  explicit OrderStates(size_t capacity) : capacity_(capacity) {}
+  void Record(const std::string& order_id, OrderState state);
+  std::optional<OrderState> Find(const std::string& order_id) const;
+  // {"order_id", "symbol", "side", "qty", "status", "filled_qty", "leaves_qty", "avg_price",
+  // "fills", "sequence"}, written with a JSON writer.
+  static std::string ToJson(const std::string& order_id, const OrderState& state);
+
+ private:
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, OrderState> states_;
+  std::deque<std::string> order_;  // ids, oldest first
+};
+
+}  // namespace tradepipe::execsim
