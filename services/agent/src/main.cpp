@@ -198,7 +198,9 @@ int main(int argc, char** argv) {
   tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills", batch, on_fills);
   rt->ExportConsumer(signal_loop);
   rt->ExportConsumer(fill_loop);
+  admin.Follow(std::chrono::seconds(1));
   return rt->ServeUntilSignal([&] {
+    admin.StopFollowing();
     signal_loop.Stop();
     fill_loop.Stop();
   });

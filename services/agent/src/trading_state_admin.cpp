@@ -79,20 +79,64 @@ std::optional<TradingState> StateOfEvent(std::string_view data) {
 
 }  // namespace
 
-Status TradingStateAdmin::Restore() {
+Result<std::optional<TradingState>> TradingStateAdmin::LastRecorded(uint64_t& read, uint64_t& unusable) {
   std::optional<TradingState> last;
-  uint64_t unusable = 0;
-  auto read = bus_.ReadStream("ORDERS", std::string(kTradingStateSubject), false, [&](const bus::StreamEntry& e) {
+  auto visited = bus_.ReadStream("ORDERS", std::string(kTradingStateSubject), false, [&](const bus::StreamEntry& e) {
     if (auto state = StateOfEvent(e.data)) {
       last = state;
     } else {
       ++unusable;
     }
   });
-  if (!read) return Status::Error("reading the trading state from ORDERS: " + read.error());
-  state_.Set(last.value_or(TradingState::kActive));
-  spdlog::info("trading state={} (switches in ORDERS={} unusable={})", ToName(state_.Get()), *read, unusable);
+  if (!visited) return Result<std::optional<TradingState>>::Error(visited.error());
+  read = *visited;
+  return last;
+}
+
+Status TradingStateAdmin::Restore() {
+  std::lock_guard lock(switching_);
+  uint64_t read = 0;
+  uint64_t unusable = 0;
+  auto last = LastRecorded(read, unusable);
+  if (!last) return Status::Error("reading the trading state from ORDERS: " + last.error());
+  state_.Set(last->value_or(TradingState::kActive));
+  spdlog::info("trading state={} (switches in ORDERS={} unusable={})", ToName(state_.Get()), read, unusable);
   return {};
+}
+
+void TradingStateAdmin::Follow(std::chrono::milliseconds period) {
+  std::lock_guard guard(follow_mu_);
+  if (following_) return;
+  following_ = true;
+  follower_ = std::thread([this, period] {
+    std::unique_lock wait_lock(follow_mu_);
+    while (!follow_wake_.wait_for(wait_lock, period, [this] { return !following_; })) {
+      wait_lock.unlock();
+      {
+        // Under the switch's lock: a local switch is never overwritten by a read from before it.
+        std::lock_guard lock(switching_);
+        uint64_t read = 0;
+        uint64_t unusable = 0;
+        auto last = LastRecorded(read, unusable);
+        if (!last) {
+          spdlog::warn("following the trading state: {}", last.error());
+        } else if (*last && **last != state_.Get()) {
+          spdlog::warn("trading state {} -> {} (switched on another replica)", ToName(state_.Get()), ToName(**last));
+          state_.Set(**last);
+        }
+      }
+      wait_lock.lock();
+    }
+  });
+}
+
+void TradingStateAdmin::StopFollowing() {
+  {
+    std::lock_guard lock(follow_mu_);
+    following_ = false;
+  }
+  follow_wake_.notify_all();
+  if (follower_.joinable()) follower_.join();
 }
 
 http::Response TradingStateAdmin::Switch(const http::Request& request) {

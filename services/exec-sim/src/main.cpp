@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
                    ? std::string("from 0.00000001 to 1000000")
                    : std::string();
       });
+  settings
+      .Add("reject-bps", market_options.reject_bps,
+           "share of orders the simulated venue rejects (seeded by order id), basis points")
+      ->check(CLI::Range(0, 10'000));
   settings.Add("order-states", remembered_orders, "orders whose last state GET /orders/{id} shows (the newest)")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
   settings.Add("batch", batch, "messages fetched per pull request")->check(CLI::Range(1, 4096));
@@ -64,9 +68,11 @@ int main(int argc, char** argv) {
   auto& fills = metrics.Counter("tradepipe_execsim_fills_total", "fills published");
   auto& ended = metrics.CounterFamily("tradepipe_execsim_unfilled_total",
                                       "orders ended with quantity left, by status (cancelled: IOC/FOK/market "
-                                      "rest; expired: a DAY/GTC limit rest, resting not built)");
+                                      "rest; expired: a DAY/GTC limit rest, resting not built; rejected: "
+                                      "by the venue, --reject-bps)");
   auto& cancelled = ended.Add({{"status", "cancelled"}});
   auto& expired = ended.Add({{"status", "expired"}});
+  auto& venue_rejected = ended.Add({{"status", "rejected"}});
   auto& partial = metrics.Counter("tradepipe_execsim_multi_level_orders_total",
                                   "orders that took more than one level of the book (slippage)");
   auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
@@ -87,7 +93,7 @@ int main(int argc, char** argv) {
 
   auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
-    size_t fill_events = 0, cancelled_count = 0, expired_count = 0, multi_level = 0;
+    size_t fill_events = 0, cancelled_count = 0, expired_count = 0, rejected_count = 0, multi_level = 0;
     std::vector<std::pair<std::string, tp::execsim::OrderState>> states;
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
@@ -104,6 +110,7 @@ int main(int argc, char** argv) {
           fill_events += ex->fills;
           if (ex->status == "cancelled") ++cancelled_count;
           if (ex->status == "expired") ++expired_count;
+          if (ex->status == "rejected") ++rejected_count;
           if (ex->fills > 1) ++multi_level;
           states.emplace_back(order->id,
                               tp::execsim::OrderState{order->symbol, ex->side, ex->qty, ex->status, ex->filled_qty,
@@ -119,6 +126,7 @@ int main(int argc, char** argv) {
     fills.Increment(static_cast<double>(fill_events));
     cancelled.Increment(static_cast<double>(cancelled_count));
     expired.Increment(static_cast<double>(expired_count));
+    venue_rejected.Increment(static_cast<double>(rejected_count));
     partial.Increment(static_cast<double>(multi_level));
     for (auto& [id, state] : states) {
       last_sequence.store(std::max(last_sequence.load(), state.sequence));

@@ -57,7 +57,7 @@ Decimal Market::Mid(const std::string& symbol, uint64_t sequence) const {
   return Decimal::FromUnits(base * (10'000 * 64 + bps_x64) / (10'000 * 64));
 }
 
-Book Market::BookAt(const std::string& symbol, uint64_t sequence) const {
+Book Market::BookAt(const std::string& symbol, uint64_t sequence, std::optional<events::Side> taker) const {
   Book book;
   book.mid = Mid(symbol, sequence);
   const int64_t mid = book.mid.units();
@@ -71,9 +71,13 @@ Book Market::BookAt(const std::string& symbol, uint64_t sequence) const {
     const auto factor = static_cast<int64_t>(50 + Mix(here ^ static_cast<uint64_t>(side * 64 + level)) % 101);
     return Decimal::FromUnits(options_.depth_qty.units() * (level + 1) / 100 * factor);
   };
+  const bool asks = taker != events::Side::kSell;
+  const bool bids = taker != events::Side::kBuy;
   for (int i = 0; i < options_.levels; ++i) {
-    book.asks.push_back({Decimal::FromUnits(best_ask + i * step), size(0, i)});
-    if (const int64_t bid = best_bid - i * step; bid > 0) book.bids.push_back({Decimal::FromUnits(bid), size(1, i)});
+    if (asks) book.asks.push_back({Decimal::FromUnits(best_ask + i * step), size(0, i)});
+    if (const int64_t bid = best_bid - i * step; bids && bid > 0) {
+      book.bids.push_back({Decimal::FromUnits(bid), size(1, i)});
+    }
   }
   return book;
 }
@@ -119,8 +123,13 @@ Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, cons
   const events::TimeInForce tif =
       payload->time_in_force.value_or(is_limit ? events::TimeInForce::kDay : events::TimeInForce::kIoc);
 
-  const Match match = MatchOrder(market.BookAt(order.symbol, sequence), payload->side, payload->qty,
-                                 is_limit ? payload->limit_price : std::nullopt, tif == events::TimeInForce::kFok);
+  const bool rejected =
+      market.options().reject_bps > 0 &&
+      static_cast<int64_t>(Mix(Hash(market.options().seed + 2, order.id)) % 10'000) < market.options().reject_bps;
+  const Match match =
+      rejected ? Match{{}, Decimal(), payload->qty}
+               : MatchOrder(market.BookAt(order.symbol, sequence, payload->side), payload->side, payload->qty,
+                            is_limit ? payload->limit_price : std::nullopt, tif == events::TimeInForce::kFok);
 
   // One event per state change (docs/events.md): a fill per level taken (carrying the order's
   // state after it), then an exec_report if the order ends with quantity left.
@@ -164,7 +173,7 @@ Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, cons
     const bool rests = tif == events::TimeInForce::kDay || tif == events::TimeInForce::kGtc;
     events::ExecReportPayload r;
     r.order_id = order.id;
-    r.status = rests ? "expired" : "cancelled";  // resting is not built: a DAY/GTC rest expires
+    r.status = rejected ? "rejected" : rests ? "expired" : "cancelled";  // resting not built: a DAY/GTC rest expires
     r.filled_qty = cum;
     r.leaves_qty = match.leaves;
     if (cum > Decimal()) r.avg_price = ex.avg_price;

@@ -12,11 +12,14 @@
 // market order's default) cancels it, FOK executes nothing unless everything fills, DAY and GTC
 // (a limit order's default) expire it — resting orders are not built yet. Events: one fill per
 // level touched (`O/fill/<n>`, status partial then filled, with cum/leaves/avg price), then an
-// exec_report (`O/report/1`) when the order ends with quantity left.
+// exec_report (`O/report/1`) when the order ends with quantity left. A seeded share of orders
+// (reject_bps, chosen by a hash of the seed and the order id) is rejected by the venue instead:
+// one exec_report `rejected`, nothing executed.
 // Thread-safety: pure functions over const state.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,7 @@ struct MarketOptions {
   int levels = 5;              // price levels per side
   int64_t level_step_bps = 5;  // distance between levels, basis points of mid (at least 0.01)
   events::Decimal depth_qty = events::Decimal::FromInteger(1000);  // mean size of the best level
+  int64_t reject_bps = 0;  // share of orders the venue rejects (seeded by order id), basis points
 };
 
 struct Level {
@@ -50,7 +54,8 @@ class Market {
   explicit Market(MarketOptions options) : options_(options) {}
 
   events::Decimal Mid(const std::string& symbol, uint64_t sequence) const;
-  Book BookAt(const std::string& symbol, uint64_t sequence) const;
+  // Both sides, or only the side an order of `taker` trades against (a buy: the asks).
+  Book BookAt(const std::string& symbol, uint64_t sequence, std::optional<events::Side> taker = std::nullopt) const;
   const MarketOptions& options() const { return options_; }
 
  private:
@@ -76,7 +81,7 @@ struct Execution {
   events::Side side = events::Side::kBuy;      // the order's
   events::Decimal qty;                         // the order's
   bool filled = false;                         // completely
-  std::string status;                          // the order's last state: filled, cancelled, expired
+  std::string status;                          // the order's last state: filled, cancelled, expired, rejected
   events::Decimal filled_qty;                  // executed in all
   events::Decimal avg_price;                   // over filled_qty (0 when nothing executed)
   size_t fills = 0;                            // fill events among the messages

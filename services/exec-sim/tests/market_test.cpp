@@ -1,10 +1,11 @@
 // The simulated market's book and matching: the events of an execution, walking the levels, time in
 // force, property tests over random books and orders, and the determinism of the whole event stream.
+#include "market.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "market.hpp"
 #include "order_states.hpp"
 
 namespace tradepipe::execsim {
@@ -291,6 +292,30 @@ TEST(Matching, SameSeedAndOrderSequenceGiveByteIdenticalEvents) {
   EXPECT_EQ(first, run(42));
   EXPECT_NE(first, run(43));
   EXPECT_NE(first.find("\"status\":\"partial\""), std::string::npos) << "the sequence should walk levels";
+}
+
+TEST(Matching, ASeededShareOfOrdersIsRejectedByTheVenue) {
+  MarketOptions options;
+  options.seed = 9;
+  options.reject_bps = 2'500;
+  const Market m(options);
+  int rejected = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = "demo:r" + std::to_string(i) + "/order";
+    auto ex = Execute(Order(id, Side::kBuy, D("1")), static_cast<uint64_t>(i + 1), m, 1, 2);
+    ASSERT_TRUE(ex);
+    if (ex->status != "rejected") continue;
+    ++rejected;
+    EXPECT_TRUE(FillsOf(*ex).empty());
+    ASSERT_EQ(ex->messages.size(), 1u);
+    EXPECT_EQ(ReportOf(*ex)->leaves_qty.ToString(), "1");
+    // The same order is rejected again on a redelivery: the decision is the order id's.
+    EXPECT_EQ(Execute(Order(id, Side::kBuy, D("1")), static_cast<uint64_t>(i + 7), m, 1, 2)->status, "rejected");
+  }
+  EXPECT_GT(rejected, 400);  // 25 % of 2,000, give or take the hash
+  EXPECT_LT(rejected, 600);
+  auto none = Execute(Order("demo:r0/order", Side::kBuy, D("1")), 1, Market({.seed = 9}), 1, 2);
+  EXPECT_EQ(none->status, "filled");
 }
 
 TEST(Matching, TheBookIsWrittenAsJson) {
