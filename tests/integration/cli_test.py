@@ -3,6 +3,7 @@ and a message naming the setting; --help lists every setting with its environmen
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 
 BIN_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
@@ -32,13 +33,28 @@ class Cli(unittest.TestCase):
         cases = [("gateway", ["--http-port", "70000"], "http-port"),
                  ("agent", ["--max-order-qty", "-5"], "max-order-qty"),
                  ("agent", ["--max-order-qty", "1e3"], "max-order-qty"),
+                 ("agent", ["--admin-token", "short"], "admin-token"),
                  ("exec-sim", ["--seed", "abc"], "seed"),
+                 ("exec-sim", ["--depth-qty", "0"], "depth-qty"),
+                 ("exec-sim", ["--reject-bps", "10001"], "reject-bps"),
                  ("audit", ["--log-level", "loud"], "log-level"),
                  ("audit", ["--no-such-flag"], "no-such-flag")]
         for name, args, setting in cases:
             r = run(name, *args)
             self.assertEqual(r.returncode, 2, f"{name} {args}: {r.stderr}")
             self.assertIn(setting, r.stderr, f"{name} {args}")
+
+    def test_a_wrong_trading_file_is_refused_naming_the_key(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            f.write('{"risk": {"max_qty": "1"}}')
+            f.flush()
+            r = run("agent", "--trading-file", f.name)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--trading-file", r.stderr)
+        self.assertIn("max_qty: unknown key", r.stderr)
+        r = run("agent", "--trading-file", "/nonexistent/trading.json")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("trading-file", r.stderr)
 
     def test_unknown_environment_variable_is_refused(self):
         r = run("agent", env_extra={"TRADEPIPE_AGENT_MAX_ORDER_QTTY": "5"})

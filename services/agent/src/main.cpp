@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   if (!trading_file.empty()) {
     auto loaded = tp::agent::LoadTradingConfig(trading_file);
     if (!loaded) {
-      std::fprintf(stderr, "--trading-file: %s\n", loaded.error().c_str());
+      std::fprintf(stderr, "agent: configuration error: --trading-file: %s\n", loaded.error().c_str());
       return 2;
     }
     trading = std::move(*loaded);
