@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
     std::vector<std::string> reasons;  // per decided signal, empty for orders
+    std::vector<std::string> opened;   // open orders registered by this attempt
     size_t order_count = 0;
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
@@ -123,8 +124,7 @@ int main(int argc, char** argv) {
           const int64_t start = tp::WallNanos();
           auto signal = tp::events::ParseEnvelope(m.data());
           if (!signal) return R::Error(signal.error());
-          // The account as the fills applied so far make it (a close right after its entry may
-          // find the entry's fill not yet applied: docs/trading-core.md).
+          // The account as the fills applied so far make it, with the orders still open.
           const int64_t now = tp::WallNanos();
           const tp::agent::DecisionContext context{&trading, positions.View(signal->symbol, now), trading_state.Get(),
                                                    consumed, now};
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
           // already in ORDERS (a redelivered signal: its order may be filled and closed).
           for (const auto& [order_id, order] : d->placed) {
             if (decided.Contains(tp::bus::SeenIds::Digest(order_id))) continue;
-            positions.OpenOrder(order_id, signal->symbol, order.side, order.qty);
+            if (positions.OpenOrder(order_id, signal->symbol, order.side, order.qty)) opened.push_back(order_id);
           }
           stages.Worked(start, tp::WallNanos());
           reasons.push_back(d->reason.empty() ? d->partial_reason : d->reason);
@@ -144,7 +144,12 @@ int main(int argc, char** argv) {
         &decided);
     dead.Increment(static_cast<double>(result.dead));
     repeats.Increment(static_cast<double>(result.repeats));
-    if (!result.status) return result.status;
+    if (!result.status) {
+      // The batch is decided again on its retry: this attempt's orders are not open. One that was
+      // stored after all and is filled first is opened for what is left (positions.hpp).
+      for (const auto& id : opened) positions.CloseOrder(id);
+      return result.status;
+    }
     stages.Durable(result.publish_ns, result.forwarded);
     orders.Increment(static_cast<double>(order_count));
     for (const auto& reason : reasons) {

@@ -90,10 +90,18 @@ ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& ord
   return ApplyOutcome::kApplied;
 }
 
-void Positions::OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, Decimal qty) {
+bool Positions::OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, Decimal qty) {
   std::lock_guard lock(mu_);
-  const Decimal signed_qty = side == events::Side::kBuy ? qty : -qty;
-  if (!open_.try_emplace(order_id, Open{symbol, signed_qty}).second) return;  // registered already
+  if (open_.contains(order_id)) return false;  // registered already
+  Decimal remaining = qty;
+  if (const auto seen = unmatched_.find(order_id); seen != unmatched_.end()) {
+    // Its fills or its end came first: only what they left is open.
+    remaining = seen->second.ended ? Decimal() : remaining - std::min(seen->second.filled, remaining);
+    unmatched_.erase(seen);
+  }
+  if (remaining <= Decimal()) return false;
+  const Decimal signed_qty = side == events::Side::kBuy ? remaining : -remaining;
+  open_.emplace(order_id, Open{symbol, signed_qty});
   symbols_[symbol].open_qty = symbols_[symbol].open_qty + signed_qty;
   open_order_.push_back(order_id);
   while (open_.size() > open_capacity_ && !open_order_.empty()) {
@@ -112,19 +120,42 @@ void Positions::OpenOrder(const std::string& order_id, const std::string& symbol
     }
     open_order_.swap(live);
   }
+  return true;
+}
+
+Positions::Unmatched& Positions::UnmatchedOf(const std::string& order_id) {
+  auto [it, inserted] = unmatched_.try_emplace(order_id);
+  if (inserted) {
+    unmatched_order_.push_back(order_id);
+    while (unmatched_order_.size() > open_capacity_) {
+      unmatched_.erase(unmatched_order_.front());
+      unmatched_order_.pop_front();
+    }
+    it = unmatched_.find(order_id);  // the bound may have rehashed the map
+  }
+  return it->second;
 }
 
 void Positions::CloseOrder(const std::string& order_id) {
   std::lock_guard lock(mu_);
   const auto it = open_.find(order_id);
-  if (it == open_.end()) return;
+  if (it == open_.end()) {
+    if (!order_id.empty()) UnmatchedOf(order_id).ended = true;
+    return;
+  }
   symbols_[it->second.symbol].open_qty = symbols_[it->second.symbol].open_qty - it->second.remaining;
   open_.erase(it);
 }
 
 void Positions::TakeFromOpenOrder(const std::string& order_id, Decimal qty) {
   const auto it = open_.find(order_id);
-  if (it == open_.end()) return;  // not ours, forgotten, or closed
+  if (it == open_.end()) {  // not open (yet): remembered in case it is registered later
+    if (!order_id.empty()) {
+      Unmatched& seen = UnmatchedOf(order_id);
+      seen.filled = seen.filled.CheckedAdd(qty).value_or(seen.filled);
+    }
+    return;
+  }
   Open& order = it->second;
   const Decimal remaining = order.remaining.Abs();
   const Decimal take = std::min(qty, remaining);

@@ -13,7 +13,10 @@
 // exec_report (cancelled, expired, rejected) closes it. The risk checks read the position as
 // filled + open, so a burst of entries faster than the fills cannot pass a limit together, and a
 // close right after its entry finds what it closes. Bounded like the fill ids: at the bound the
-// oldest open order is forgotten (counted in forgotten_open_orders()).
+// oldest open order is forgotten (counted in forgotten_open_orders()). An order registered again
+// after its fills or its end were seen (a batch whose publish failed, retried after its order was
+// stored and filled after all) opens only what those left: fills and ends of unknown orders are
+// remembered (bounded the same way) for that.
 // Thread-safe (one mutex; fills arrive on one consumer thread, reads come from HTTP threads).
 #pragma once
 
@@ -62,9 +65,10 @@ class Positions {
   // A fill of `order_id` (empty: none known), which takes from that open order.
   ApplyOutcome Apply(const std::string& fill_id, const std::string& order_id, const std::string& symbol,
                      events::Side side, events::Decimal qty, events::Decimal price, int64_t at_ns);
-  // Registers an order about to be published (idempotent by id: a repeated decision adds nothing).
-  void OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, events::Decimal qty);
-  // A final report: what is left of the order is no longer open.
+  // Registers an order about to be published (idempotent by id: a repeated decision adds nothing);
+  // true when it is newly open.
+  bool OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, events::Decimal qty);
+  // A final report, or a publish that failed: what is left of the order is no longer open.
   void CloseOrder(const std::string& order_id);
   size_t open_orders() const;
   uint64_t forgotten_open_orders() const;
@@ -81,6 +85,12 @@ class Positions {
  private:
   AccountView ViewLocked(const std::string& symbol, int64_t now_ns) const;
   void TakeFromOpenOrder(const std::string& order_id, events::Decimal qty);
+  // What was seen of an order not open (yet): filled quantity, or ended.
+  struct Unmatched {
+    events::Decimal filled;
+    bool ended = false;
+  };
+  Unmatched& UnmatchedOf(const std::string& order_id);
 
   struct Open {
     std::string symbol;
@@ -97,6 +107,8 @@ class Positions {
   std::unordered_map<std::string, Open> open_;
   std::deque<std::string> open_order_;  // ids, oldest first (some may be closed already)
   uint64_t forgotten_open_ = 0;
+  std::unordered_map<std::string, Unmatched> unmatched_;
+  std::deque<std::string> unmatched_order_;  // ids, oldest first
 };
 
 // Applies one execution event (a message of exec.>): a fill to the position and its open order, a

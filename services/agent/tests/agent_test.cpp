@@ -254,6 +254,21 @@ TEST(Positions, OpenOrdersCountUntilFilledOrEnded) {
   EXPECT_EQ(p.View("ETH", 0).symbol.open_qty.ToString(), "3");
 }
 
+// A batch whose publish failed is decided again; if its order was stored after all and filled
+// before it is registered again, only what the fills left is open, and an ended one not at all.
+TEST(Positions, AnOrderRegisteredAfterItsFillsOrItsEndOpensOnlyWhatIsLeft) {
+  Positions p;
+  ASSERT_EQ(p.Apply("o1/fill/1", "o1", "BTC", Side::kBuy, D("1.5"), D("10"), 1), ApplyOutcome::kApplied);
+  EXPECT_TRUE(p.OpenOrder("o1", "BTC", Side::kBuy, D("2")));
+  EXPECT_EQ(p.View("BTC", 0).symbol.open_qty.ToString(), "0.5");
+  ASSERT_EQ(p.Apply("o2/fill/1", "o2", "BTC", Side::kBuy, D("3"), D("10"), 1), ApplyOutcome::kApplied);
+  EXPECT_FALSE(p.OpenOrder("o2", "BTC", Side::kBuy, D("3")));  // filled already: nothing open
+  p.CloseOrder("o3");
+  EXPECT_FALSE(p.OpenOrder("o3", "BTC", Side::kSell, D("1")));  // ended already
+  EXPECT_EQ(p.View("BTC", 0).symbol.open_qty.ToString(), "0.5");
+  EXPECT_EQ(p.open_orders(), 1u);
+}
+
 TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
   Positions p;
   events::Envelope order;
