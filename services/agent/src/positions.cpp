@@ -219,8 +219,18 @@ std::string Positions::ToJson(int64_t now_ns) const {
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   std::lock_guard lock(mu_);
   const AccountView account = ViewLocked({}, now_ns);
+  // Unrealised P&L marked at each symbol's last fill (exec-sim publishes no quotes between fills).
+  auto unrealised = [](const SymbolPosition& p) {
+    const auto per_unit = p.last_price.CheckedSub(p.avg_price);
+    return per_unit ? per_unit->CheckedMul(p.qty).value_or(Decimal()) : Decimal();
+  };
+  Decimal unrealised_total;
+  for (const auto& entry : symbols_) {
+    unrealised_total = unrealised_total.CheckedAdd(unrealised(entry.second)).value_or(unrealised_total);
+  }
   w.StartObject();
   WriteDecimal(w, "realised_pnl", account.realised_pnl);
+  WriteDecimal(w, "unrealised_pnl", unrealised_total);
   WriteDecimal(w, "realised_pnl_today", account.realised_today);
   WriteDecimal(w, "gross_exposure", account.gross_exposure);
   w.Key("open_positions");
@@ -234,6 +244,7 @@ std::string Positions::ToJson(int64_t now_ns) const {
     WriteDecimal(w, "open_qty", p.open_qty);
     WriteDecimal(w, "avg_price", p.avg_price);
     WriteDecimal(w, "realised_pnl", p.realised_pnl);
+    WriteDecimal(w, "unrealised_pnl", unrealised(p));
     WriteDecimal(w, "last_price", p.last_price);
     w.EndObject();
   }

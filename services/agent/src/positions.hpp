@@ -77,9 +77,10 @@ class Positions {
   std::map<std::string, SymbolPosition> Snapshot() const;
   size_t fills() const;  // fill ids remembered (at most `remembered_fills`)
   const bus::SeenIds& applied() const { return applied_; }
-  // {"realised_pnl":"…","realised_pnl_today":"…","gross_exposure":"…","symbols":{"<symbol>":
-  // {"qty","avg_price","realised_pnl","last_price"}}}, written with a JSON writer (symbols are
-  // escaped, whatever their text); decimals as strings.
+  // {"realised_pnl","unrealised_pnl","realised_pnl_today","gross_exposure","open_positions",
+  // "symbols":{"<symbol>":{"qty","open_qty","avg_price","realised_pnl","unrealised_pnl",
+  // "last_price"}}}, written with a JSON writer (symbols are escaped, whatever their text);
+  // decimals as strings; unrealised P&L marked at the symbol's last fill.
   std::string ToJson(int64_t now_ns) const;
 
  private:

@@ -220,10 +220,19 @@ TEST(Positions, JsonIsWrittenWithEscapingWhateverTheSymbol) {
   Positions p;
   ASSERT_EQ(p.Apply("f1", "", "BRK.B", Side::kBuy, D("3"), D("2"), 1), ApplyOutcome::kApplied);
   ASSERT_EQ(p.Apply("f2", "", R"(X","Y":"9)", Side::kSell, D("1"), D("5"), 1), ApplyOutcome::kApplied);
-  EXPECT_EQ(p.ToJson(1),
-            R"({"realised_pnl":"0","realised_pnl_today":"0","gross_exposure":"11","open_positions":2,"symbols":{)"
-            R"("BRK.B":{"qty":"3","open_qty":"0","avg_price":"2","realised_pnl":"0","last_price":"2"},)"
-            R"("X\",\"Y\":\"9":{"qty":"-1","open_qty":"0","avg_price":"5","realised_pnl":"0","last_price":"5"}}})");
+  EXPECT_EQ(p.ToJson(1), R"({"realised_pnl":"0","unrealised_pnl":"0","realised_pnl_today":"0","gross_exposure":"11",)"
+                         R"("open_positions":2,"symbols":{)"
+                         R"("BRK.B":{"qty":"3","open_qty":"0","avg_price":"2","realised_pnl":"0","unrealised_pnl":"0",)"
+                         R"("last_price":"2"},)"
+                         R"("X\",\"Y\":\"9":{"qty":"-1","open_qty":"0","avg_price":"5","realised_pnl":"0",)"
+                         R"("unrealised_pnl":"0","last_price":"5"}}})");
+  // Marked at the last fill: 3 more bought at 4 → average 3, last 4, unrealised (4 - 3) × 6 = 6.
+  ASSERT_EQ(p.Apply("f3", "", "BRK.B", Side::kBuy, D("3"), D("4"), 1), ApplyOutcome::kApplied);
+  EXPECT_NE(p.ToJson(1).find(R"("BRK.B":{"qty":"6","open_qty":"0","avg_price":"3","realised_pnl":"0",)"
+                             R"("unrealised_pnl":"6","last_price":"4"})"),
+            std::string::npos)
+      << p.ToJson(1);
+  EXPECT_EQ(p.ToJson(1).rfind(R"({"realised_pnl":"0","unrealised_pnl":"6",)", 0), 0u);
 }
 
 // Orders decided and not yet filled count in the position the checks use, until their fills or a
