@@ -163,6 +163,15 @@ struct Running {
   int64_t open_positions = 0;
 };
 
+// The gross exposure once the symbol's position is `after`: its part at `price` replaces the
+// part it had; nullopt beyond Decimal's range.
+std::optional<Decimal> GrossAfter(const Running& before, Decimal after, Decimal price) {
+  const auto old_part = before.position.Abs().CheckedMul(price);
+  const auto new_part = after.Abs().CheckedMul(price);
+  const auto rest = old_part ? before.gross_exposure.CheckedSub(*old_part) : std::nullopt;
+  return rest && new_part ? rest->CheckedAdd(*new_part) : std::nullopt;
+}
+
 // The checks one order of a decision passes or fails, in the documented order.
 std::optional<Refusal> CheckOrder(const PlannedOrder& order, const Running& before, const events::SignalPayload& s,
                                   const StrategyConfig& strategy, const DecisionContext& ctx,
@@ -222,11 +231,7 @@ std::optional<Refusal> CheckOrder(const PlannedOrder& order, const Running& befo
                    "the position would be " + after.ToString() + ", at most " + risk.max_position->ToString()};
   }
   if (grows && risk.max_gross_exposure) {
-    // The symbol's part of the exposure is replaced by what it is after the order.
-    const auto old_part = before.position.Abs().CheckedMul(*reference_price);
-    const auto new_part = after.Abs().CheckedMul(*reference_price);
-    const auto rest = old_part ? before.gross_exposure.CheckedSub(*old_part) : std::nullopt;
-    const auto gross = rest && new_part ? rest->CheckedAdd(*new_part) : std::nullopt;
+    const auto gross = GrossAfter(before, after, *reference_price);
     if (!gross || *gross > *risk.max_gross_exposure) {
       return Refusal{reason::kMaxGrossExposure, "gross exposure would be " +
                                                     (gross ? gross->ToString() : std::string("beyond range")) +
@@ -295,9 +300,8 @@ Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& c
       }
       const Decimal after = running.position + Signed(order.side, order.qty);
       if (reference_price) {
-        running.gross_exposure = running.gross_exposure -
-                                 running.position.Abs().CheckedMul(*reference_price).value_or(Decimal()) +
-                                 after.Abs().CheckedMul(*reference_price).value_or(Decimal());
+        // Beyond the range the exposure is as large as it can be (as Positions counts it).
+        running.gross_exposure = GrossAfter(running, after, *reference_price).value_or(Decimal::FromUnits(INT64_MAX));
       }
       running.open_positions += (after != Decimal()) - (running.position != Decimal());
       running.position = after;

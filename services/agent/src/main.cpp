@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "decision.hpp"
+#include "decider.hpp"
 #include "positions.hpp"
 #include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     auto& gauge = state_gauge.Add({{"state", std::string(tp::agent::ToName(state))}});
     metrics.OnCollect([&gauge, &trading_state, state] { gauge.Set(trading_state.Get() == state ? 1.0 : 0.0); });
   }
-  tp::agent::OrderThrottle throttle;  // the signal loop's alone
+  tp::agent::Decider decider(trading, positions, trading_state, decided);
   metrics.OnCollect([&] {
     open_orders.Set(static_cast<double>(positions.open_orders()));
     forgotten_open.Increment(static_cast<double>(positions.forgotten_open_orders()) - forgotten_open.Value());
@@ -114,28 +114,16 @@ int main(int argc, char** argv) {
   auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
     std::vector<std::string> reasons;  // per decided signal, empty for orders
-    std::vector<std::string> opened;   // open orders registered by this attempt
     size_t order_count = 0;
+    decider.BeginAttempt();
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
           stages.Consumed(m.stored_ns(), consumed);
           const int64_t start = tp::WallNanos();
-          auto signal = tp::events::ParseEnvelope(m.data());
-          if (!signal) return R::Error(signal.error());
-          // The account as the fills applied so far make it, with the orders still open.
-          const int64_t now = tp::WallNanos();
-          const tp::agent::DecisionContext context{&trading, positions.View(signal->symbol, now), trading_state.Get(),
-                                                   consumed, now};
-          auto d = tp::agent::Decide(*signal, context, throttle);
+          auto d = decider.Decide(m.data(), consumed, start);
           if (!d) return R::Error(d.error());
-          // Open before published, so that no fill can come first; not again for a decision
-          // already in ORDERS (a redelivered signal: its order may be filled and closed).
-          for (const auto& [order_id, order] : d->placed) {
-            if (decided.Contains(tp::bus::SeenIds::Digest(order_id))) continue;
-            if (positions.OpenOrder(order_id, signal->symbol, order.side, order.qty)) opened.push_back(order_id);
-          }
           stages.Worked(start, tp::WallNanos());
           reasons.push_back(d->reason.empty() ? d->partial_reason : d->reason);
           order_count += d->orders;
@@ -145,9 +133,7 @@ int main(int argc, char** argv) {
     dead.Increment(static_cast<double>(result.dead));
     repeats.Increment(static_cast<double>(result.repeats));
     if (!result.status) {
-      // The batch is decided again on its retry: this attempt's orders are not open. One that was
-      // stored after all and is filled first is opened for what is left (positions.hpp).
-      for (const auto& id : opened) positions.CloseOrder(id);
+      decider.AbandonAttempt();  // the batch is decided again on its retry
       return result.status;
     }
     stages.Durable(result.publish_ns, result.forwarded);

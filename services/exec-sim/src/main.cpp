@@ -4,13 +4,10 @@
 #include <algorithm>
 #include <atomic>
 
-#include "market.hpp"
-#include "order_states.hpp"
+#include "endpoints.hpp"
 #include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
-#include "tradepipe/common/percent.hpp"
 #include "tradepipe/common/shutdown.hpp"
-#include "tradepipe/events/subject.hpp"
 #include "tradepipe/service/consume_stages.hpp"
 #include "tradepipe/service/runtime.hpp"
 
@@ -70,9 +67,7 @@ int main(int argc, char** argv) {
                                       "orders ended with quantity left, by status (cancelled: IOC/FOK/market "
                                       "rest; expired: a DAY/GTC limit rest, resting not built; rejected: "
                                       "by the venue, --reject-bps)");
-  auto& cancelled = ended.Add({{"status", "cancelled"}});
-  auto& expired = ended.Add({{"status", "expired"}});
-  auto& venue_rejected = ended.Add({{"status", "rejected"}});
+  for (const char* status : {"cancelled", "expired", "rejected"}) ended.Add({{"status", status}});  // exported at 0
   auto& partial = metrics.Counter("tradepipe_execsim_multi_level_orders_total",
                                   "orders that took more than one level of the book (slippage)");
   auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
@@ -93,7 +88,6 @@ int main(int argc, char** argv) {
 
   auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
     const int64_t consumed = tp::WallNanos();
-    size_t fill_events = 0, cancelled_count = 0, expired_count = 0, rejected_count = 0, multi_level = 0;
     std::vector<std::pair<std::string, tp::execsim::OrderState>> states;
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
@@ -107,11 +101,6 @@ int main(int argc, char** argv) {
           auto ex = tp::execsim::Execute(*order, sequence, market, consumed, tp::WallNanos());
           if (!ex) return R::Error(ex.error());
           stages.Worked(start, tp::WallNanos());
-          fill_events += ex->fills;
-          if (ex->status == "cancelled") ++cancelled_count;
-          if (ex->status == "expired") ++expired_count;
-          if (ex->status == "rejected") ++rejected_count;
-          if (ex->fills > 1) ++multi_level;
           states.emplace_back(order->id,
                               tp::execsim::OrderState{order->symbol, ex->side, ex->qty, ex->status, ex->filled_qty,
                                                       ex->qty - ex->filled_qty, ex->avg_price, ex->fills, sequence});
@@ -123,35 +112,17 @@ int main(int argc, char** argv) {
     if (!result.status) return result.status;
     stages.Durable(result.publish_ns, result.forwarded);
     orders.Increment(static_cast<double>(result.forwarded));
-    fills.Increment(static_cast<double>(fill_events));
-    cancelled.Increment(static_cast<double>(cancelled_count));
-    expired.Increment(static_cast<double>(expired_count));
-    venue_rejected.Increment(static_cast<double>(rejected_count));
-    partial.Increment(static_cast<double>(multi_level));
     for (auto& [id, state] : states) {
+      fills.Increment(static_cast<double>(state.fills));
+      if (state.fills > 1) partial.Increment();
+      if (state.status != "filled") ended.Add({{"status", state.status}}).Increment();
       last_sequence.store(std::max(last_sequence.load(), state.sequence));
       order_states.Record(id, std::move(state));
     }
     return {};
   };
 
-  // The book the next order of a symbol meets, and an order's last state.
-  rt->router().GetPrefix("/book/", [&](const tp::http::Request& req) {
-    const std::string symbol = tp::PercentDecode(req.path().substr(std::string_view("/book/").size()));
-    if (auto problem = tp::events::SymbolProblem(symbol); !problem.empty()) {
-      return tp::http::JsonError(400, "bad_symbol", "symbol: " + problem);
-    }
-    const uint64_t next = last_sequence.load() + 1;
-    return tp::http::Json(200, tp::execsim::BookJson(symbol, next, market.BookAt(symbol, next)));
-  });
-  rt->router().GetPrefix("/orders/", [&](const tp::http::Request& req) {
-    const std::string id = tp::PercentDecode(req.path().substr(std::string_view("/orders/").size()));
-    auto state = order_states.Find(id);
-    if (!state) {
-      return tp::http::JsonError(404, "not_found", "no such order among the last executed (or before a restart)");
-    }
-    return tp::http::Json(200, tp::execsim::OrderStates::ToJson(id, *state));
-  });
+  tp::execsim::AddEndpoints(rt->router(), market, order_states, last_sequence);
 
   auto consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-orders"));
   if (!consumer) {

@@ -46,7 +46,10 @@ int64_t Centered(uint64_t h, int64_t half) {
 }  // namespace
 
 Decimal Market::Mid(const std::string& symbol, uint64_t sequence) const {
-  const uint64_t symbol_hash = Hash(options_.seed, symbol);
+  return MidOf(Hash(options_.seed, symbol), sequence);
+}
+
+Decimal Market::MidOf(uint64_t symbol_hash, uint64_t sequence) const {
   // A base between 20.00 and 499.99; the walk between seeded knots, in basis points × 64.
   const int64_t base = (2000 + static_cast<int64_t>(symbol_hash % 48000)) * kCent;
   const uint64_t knot = sequence / kKnotEvery;
@@ -59,13 +62,14 @@ Decimal Market::Mid(const std::string& symbol, uint64_t sequence) const {
 
 Book Market::BookAt(const std::string& symbol, uint64_t sequence, std::optional<events::Side> taker) const {
   Book book;
-  book.mid = Mid(symbol, sequence);
+  const uint64_t symbol_hash = Hash(options_.seed, symbol);
+  book.mid = MidOf(symbol_hash, sequence);
   const int64_t mid = book.mid.units();
   const int64_t half_spread = mid * options_.spread_bps / 20'000;
   const int64_t step = std::max(kCent, RoundToCent(mid * options_.level_step_bps / 10'000));
   const int64_t best_ask = RoundToCent(mid + half_spread);
   const int64_t best_bid = RoundToCent(mid - half_spread);
-  const uint64_t here = Mix(Hash(options_.seed, symbol) ^ Mix(sequence));
+  const uint64_t here = Mix(symbol_hash ^ Mix(sequence));
   auto size = [&](int side, int level) {
     // depth_qty × (level + 1) × a seeded 0.50 .. 1.50
     const auto factor = static_cast<int64_t>(50 + Mix(here ^ static_cast<uint64_t>(side * 64 + level)) % 101);

@@ -59,6 +59,8 @@ class Market {
   const MarketOptions& options() const { return options_; }
 
  private:
+  events::Decimal MidOf(uint64_t symbol_hash, uint64_t sequence) const;
+
   MarketOptions options_;
 };
 

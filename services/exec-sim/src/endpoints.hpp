@@ -1,0 +1,18 @@
+// exec-sim's read endpoints: GET /book/{symbol} (the book the next order of that symbol meets)
+// and GET /orders/{order_id} (an order's last state). Percent-encoded path parts are decoded.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "market.hpp"
+#include "order_states.hpp"
+#include "tradepipe/http/server.hpp"
+
+namespace tradepipe::execsim {
+
+// `last_sequence`: the ORDERS sequence of the last order executed (the market's clock).
+void AddEndpoints(http::Router& router, const Market& market, const OrderStates& states,
+                  const std::atomic<uint64_t>& last_sequence);
+
+}  // namespace tradepipe::execsim
