@@ -274,6 +274,14 @@ std::string ToJson(const ExecReportPayload& p) {
   DecimalField(w, "filled_qty", p.filled_qty);
   DecimalField(w, "leaves_qty", p.leaves_qty);
   OptionalDecimalField(w, "avg_price", p.avg_price);
+  if (p.side) Field(w, "side", ToString(*p.side));
+  if (p.qty) DecimalField(w, "qty", *p.qty);
+  if (p.limit_price) DecimalField(w, "limit_price", *p.limit_price);
+  if (p.time_in_force) Field(w, "time_in_force", ToName(*p.time_in_force));
+  if (p.fills) {
+    Key(w, "fills");
+    w.Int(*p.fills);
+  }
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -340,6 +348,19 @@ Result<ExecReportPayload> ParseExecReportPayload(std::string_view json) {
     if (key == "filled_qty") return ReadDecimal(value, p.filled_qty, key);
     if (key == "leaves_qty") return ReadDecimal(value, p.leaves_qty, key);
     if (key == "avg_price") return ReadOptionalDecimal(value, p.avg_price, key);
+    if (key == "side") {
+      p.side.emplace();
+      return ReadSide(value, *p.side, key);
+    }
+    if (key == "qty") return ReadOptionalDecimal(value, p.qty, key);
+    if (key == "limit_price") return ReadOptionalDecimal(value, p.limit_price, key);
+    if (key == "time_in_force") return ReadOptionalName(value, p.time_in_force, key);
+    if (key == "fills") {
+      int64_t n = 0;
+      if (value.get_int64().get(n) || n < 0 || n > 1'000'000) return "fills: expected an integer from 0";
+      p.fills = static_cast<int>(n);
+      return {};
+    }
     return {};
   });
   if (problem.empty() && p.order_id.empty()) problem = "order_id: required";

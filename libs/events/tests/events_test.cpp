@@ -192,13 +192,34 @@ TEST(Payloads, OrderAndFillRoundTrip) {
   EXPECT_EQ(ToJson(o).find("time_in_force"), std::string::npos);
   EXPECT_FALSE(ParseOrderPayload(ToJson(o))->time_in_force);
 
-  ExecReportPayload r{"demo:1/order", "cancelled", *Decimal::Parse("3"), *Decimal::Parse("2"), *Decimal::Parse("101")};
+  ExecReportPayload r;
+  r.order_id = "demo:1/order";
+  r.status = "cancelled";
+  r.filled_qty = *Decimal::Parse("3");
+  r.leaves_qty = *Decimal::Parse("2");
+  r.avg_price = *Decimal::Parse("101");
   auto report = ParseExecReportPayload(ToJson(r));
   ASSERT_TRUE(report) << report.error();
   EXPECT_EQ(report->status, "cancelled");
   EXPECT_EQ(report->filled_qty.ToString(), "3");
   EXPECT_EQ(report->leaves_qty.ToString(), "2");
   EXPECT_EQ(report->avg_price->ToString(), "101");
+  EXPECT_EQ(ToJson(r).find("limit_price"), std::string::npos);  // the terms only in an accepted report
+  EXPECT_FALSE(report->side || report->qty || report->limit_price || report->time_in_force || report->fills);
+  // An accepted report carries the order's terms: a resting order is rebuilt from it alone.
+  r.status = "accepted";
+  r.side = Side::kSell;
+  r.qty = *Decimal::Parse("5");
+  r.limit_price = *Decimal::Parse("101.5");
+  r.time_in_force = TimeInForce::kGtc;
+  r.fills = 2;
+  report = ParseExecReportPayload(ToJson(r));
+  ASSERT_TRUE(report) << report.error();
+  EXPECT_EQ(report->side, Side::kSell);
+  EXPECT_EQ(report->qty->ToString(), "5");
+  EXPECT_EQ(report->limit_price->ToString(), "101.5");
+  EXPECT_EQ(report->time_in_force, TimeInForce::kGtc);
+  EXPECT_EQ(report->fills, 2);
 
   FillPayload f;
   f.order_id = "demo:1/order";

@@ -302,8 +302,19 @@ TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
   fill.payload = events::ToJson(f);
   EXPECT_EQ(*ApplyExecutionEvent(p, events::Serialize(fill), 0), ApplyOutcome::kApplied);
   EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "6");
+  events::ExecReportPayload end;
+  end.order_id = order.id;
+  end.status = "accepted";  // resting at exec-sim: still open
+  end.filled_qty = D("4");
+  end.leaves_qty = D("6");
+  end.avg_price = D("10");
   events::Envelope report = order.Child(events::kTypeExecReport, "demo:x/order/report/1");
-  report.payload = events::ToJson(events::ExecReportPayload{order.id, "cancelled", D("4"), D("6"), D("10")});
+  report.payload = events::ToJson(end);
+  EXPECT_EQ(*ApplyExecutionEvent(p, events::Serialize(report), 0), ApplyOutcome::kReport);
+  EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "6");
+  end.status = "cancelled";
+  report = order.Child(events::kTypeExecReport, "demo:x/order/report/2");
+  report.payload = events::ToJson(end);
   EXPECT_EQ(*ApplyExecutionEvent(p, events::Serialize(report), 0), ApplyOutcome::kReport);
   EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "0");
   EXPECT_EQ(p.View("AAPL", 0).symbol.qty.ToString(), "4");

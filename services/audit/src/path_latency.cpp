@@ -1,5 +1,7 @@
 #include "path_latency.hpp"
 
+#include <algorithm>
+
 #include "tradepipe/events/envelope.hpp"
 
 namespace tradepipe::audit {
@@ -7,6 +9,12 @@ namespace {
 
 bool IsFinal(std::string_view type) {
   return type == events::kTypeFill || type == events::kTypeOrderRejected || type == events::kTypeExecReport;
+}
+
+// An event of a resting order's tick (exec-sim): its stamps span the time the order rested in the
+// market, which is not the pipeline's latency.
+bool OfATick(const std::vector<events::Stamp>& stamps) {
+  return std::any_of(stamps.begin(), stamps.end(), [](const events::Stamp& s) { return s.name == "tick"; });
 }
 
 double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
@@ -33,7 +41,7 @@ prometheus::Histogram* PathLatency::StageOf(std::string_view stamp) {
 }
 
 void PathLatency::Observe(const AuditRow& row, int64_t committed_ns) {
-  if (!IsFinal(row.type) || row.stamps.empty()) return;
+  if (!IsFinal(row.type) || row.stamps.empty() || OfATick(row.stamps)) return;
   const events::Stamp& first = row.stamps.front();
   if (first.name == "received") end_to_end_->Observe(Seconds(committed_ns - first.ns));
   for (size_t i = 1; i < row.stamps.size(); ++i) {

@@ -4,7 +4,9 @@
 //   tradepipe_end_to_end_seconds                 received → committed here
 //   tradepipe_stage_seconds{stage="<stamp>"}     the previous stamp → this one; stage="recorded"
 //                                                is the last stamp → committed here
-// Only the stamp names the services write are labels (a publisher cannot add label values).
+// Only the stamp names the services write are labels (a publisher cannot add label values). The
+// events of a resting order's tick (a `tick` stamp) are left out: their stamps span the time the
+// order rested in the market.
 //
 // Thread-safety: Observe may be called from any thread (prometheus-cpp histograms are atomic).
 #pragma once

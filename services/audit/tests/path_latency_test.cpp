@@ -54,5 +54,20 @@ TEST(PathLatency, OnlyFinalEventsAndOnlyKnownStampsCount) {
   EXPECT_EQ(text.find("injected_by_a_publisher"), std::string::npos);  // never a label
 }
 
+TEST(PathLatency, ARestingOrdersTickEventsAreNotThePipelinesLatency) {
+  metrics::Metrics m;
+  PathLatency latency(m);
+  const int64_t s = 1'000'000'000;
+  // Filled at a tick an hour after the order arrived: the hour is the market's, not the path's.
+  latency.Observe(
+      Row("fill",
+          {{"received", 0}, {"decided", 1}, {"exec_consumed", 2}, {"tick", 3600 * s}, {"filled", 3600 * s + 5}}),
+      3600 * s + 9);
+  latency.Observe(Row("exec_report", {{"received", 0}, {"exec_consumed", 2}, {"tick", 86'400 * s}}), 86'400 * s);
+  const std::string text = m.Render();
+  EXPECT_EQ(Value(text, "tradepipe_end_to_end_seconds_count"), 0);
+  EXPECT_EQ(Value(text, R"(tradepipe_stage_seconds_count{stage="filled"})"), 0);
+}
+
 }  // namespace
 }  // namespace tradepipe::audit

@@ -1,14 +1,12 @@
 // exec-sim: fills orders against a seeded simulated market. Wiring only; see market.cpp.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <atomic>
+#include <chrono>
 
 #include "endpoints.hpp"
-#include "tradepipe/bus/forward.hpp"
-#include "tradepipe/common/clock.hpp"
+#include "order_handler.hpp"
+#include "ticker.hpp"
 #include "tradepipe/common/shutdown.hpp"
-#include "tradepipe/service/consume_stages.hpp"
 #include "tradepipe/service/runtime.hpp"
 
 namespace tp = tradepipe;
@@ -20,6 +18,9 @@ int main(int argc, char** argv) {
   int batch = 256;
   int64_t remembered_ids = 250'000;
   int64_t remembered_orders = 100'000;
+  int64_t max_resting = 100'000;
+  int tick_ms = 250;
+  tp::execsim::TickerOptions ticker_options;
   std::string depth_qty = "1000";
   bool send_asap = false;
   tp::config::Settings settings("exec-sim", "tradepipe exec-sim: orders in, execution reports and fills out");
@@ -43,6 +44,14 @@ int main(int argc, char** argv) {
       .Add("reject-bps", market_options.reject_bps,
            "share of orders the simulated venue rejects (seeded by order id), basis points")
       ->check(CLI::Range(0, 10'000));
+  settings.Add("tick-ms", tick_ms, "interval of the timer that matches resting orders against the market, ms")
+      ->check(CLI::Range(10, 60'000));
+  settings
+      .Add("touch-fill-bps", ticker_options.touch_fill_bps,
+           "probability that a resting limit the market touches (not crosses) fills in a tick, basis points")
+      ->check(CLI::Range(0, 10'000));
+  settings.Add("max-resting", max_resting, "resting DAY/GTC orders kept; beyond, a new rest is cancelled")
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
   settings.Add("order-states", remembered_orders, "orders whose last state GET /orders/{id} shows (the newest)")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
   settings.Add("batch", batch, "messages fetched per pull request")->check(CLI::Range(1, 4096));
@@ -58,78 +67,46 @@ int main(int argc, char** argv) {
   market_options.depth_qty = *tp::events::Decimal::Parse(depth_qty);
   const tp::execsim::Market market(market_options);
   tp::execsim::OrderStates order_states(static_cast<size_t>(remembered_orders));
-  std::atomic<uint64_t> last_sequence{0};  // of the last order executed: the market's clock
-
+  tp::execsim::RestingBook resting(static_cast<size_t>(max_resting));
   auto& metrics = rt->metrics();
-  auto& orders = metrics.Counter("tradepipe_execsim_orders_total", "orders executed (acked)");
-  auto& fills = metrics.Counter("tradepipe_execsim_fills_total", "fills published");
-  auto& ended = metrics.CounterFamily("tradepipe_execsim_unfilled_total",
-                                      "orders ended with quantity left, by status (cancelled: IOC/FOK/market "
-                                      "rest; expired: a DAY/GTC limit rest, resting not built; rejected: "
-                                      "by the venue, --reject-bps)");
-  for (const char* status : {"cancelled", "expired", "rejected"}) ended.Add({{"status", status}});  // exported at 0
-  auto& partial = metrics.Counter("tradepipe_execsim_multi_level_orders_total",
-                                  "orders that took more than one level of the book (slippage)");
-  auto& dead = metrics.Counter("tradepipe_execsim_dead_letters_total", "unusable messages terminated");
-  tp::service::ConsumeStages stages(metrics, "execsim", "fill", "publish");
 
-  auto& repeats = metrics.Counter("tradepipe_execsim_repeated_outputs_total",
-                                  "reports and fills not published again: already in EXECUTIONS (a repeated order)");
   // Durable de-duplication, rebuilt before the first order: whatever is in EXECUTIONS already is
-  // never published again, however late a repeated order comes.
+  // never published again, however late a repeated order comes. The resting orders come back
+  // from the same stream.
   tp::bus::SeenIds published(static_cast<size_t>(remembered_ids));
   auto remembered = tp::bus::RememberPublished(rt->bus(), "EXECUTIONS", "exec.>", published);
   if (!remembered) {
     spdlog::critical("rebuilding executions from EXECUTIONS: {}", remembered.error());
     return 1;
   }
-  spdlog::info("executions already in EXECUTIONS remembered={}", *remembered);
+  uint64_t unusable = 0;
+  auto replayed = rt->bus().ReadStream("EXECUTIONS", "exec.>", false, [&](const tp::bus::StreamEntry& e) {
+    if (!resting.Replay(e.data)) ++unusable;
+  });
+  if (!replayed) {
+    spdlog::critical("rebuilding resting orders from EXECUTIONS: {}", replayed.error());
+    return 1;
+  }
+  spdlog::info("executions already in EXECUTIONS remembered={} resting orders={} unusable={}", *remembered,
+               resting.size(), unusable);
   rt->ExportSeenIds("execsim-outputs", published);
 
-  auto on_orders = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
-    const int64_t consumed = tp::WallNanos();
-    std::vector<std::pair<std::string, tp::execsim::OrderState>> states;
-    const auto result = tp::bus::ForwardBatch(
-        rt->bus(), batch_msgs,
-        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
-          using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          stages.Consumed(m.stored_ns(), consumed);
-          const int64_t start = tp::WallNanos();
-          auto order = tp::events::ParseEnvelope(m.data());
-          if (!order) return R::Error(order.error());
-          const uint64_t sequence = m.stream_sequence();
-          auto ex = tp::execsim::Execute(*order, sequence, market, consumed, tp::WallNanos());
-          if (!ex) return R::Error(ex.error());
-          stages.Worked(start, tp::WallNanos());
-          states.emplace_back(order->id,
-                              tp::execsim::OrderState{order->symbol, ex->side, ex->qty, ex->status, ex->filled_qty,
-                                                      ex->qty - ex->filled_qty, ex->avg_price, ex->fills, sequence});
-          return std::move(ex->messages);
-        },
-        &published);
-    dead.Increment(static_cast<double>(result.dead));
-    repeats.Increment(static_cast<double>(result.repeats));
-    if (!result.status) return result.status;
-    stages.Durable(result.publish_ns, result.forwarded);
-    orders.Increment(static_cast<double>(result.forwarded));
-    for (auto& [id, state] : states) {
-      fills.Increment(static_cast<double>(state.fills));
-      if (state.fills > 1) partial.Increment();
-      if (state.status != "filled") ended.Add({{"status", state.status}}).Increment();
-      last_sequence.store(std::max(last_sequence.load(), state.sequence));
-      order_states.Record(id, std::move(state));
-    }
-    return {};
-  };
-
-  tp::execsim::AddEndpoints(rt->router(), market, order_states, last_sequence);
+  tp::execsim::OrderHandler handler(rt->bus(), market, order_states, resting, published, metrics);
+  ticker_options.interval = std::chrono::milliseconds(tick_ms);
+  tp::execsim::Ticker ticker(rt->bus(), market, resting, order_states, metrics, ticker_options);
+  tp::execsim::AddEndpoints(rt->router(), market, order_states, resting, handler.last_sequence());
 
   auto consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-orders"));
   if (!consumer) {
     spdlog::critical("subscribe failed: {}", consumer.error());
     return 1;
   }
-  tp::bus::ConsumerLoop loop(std::move(*consumer), "exec-sim-orders", batch, on_orders);
+  tp::bus::ConsumerLoop loop(std::move(*consumer), "exec-sim-orders", batch,
+                             [&](std::vector<tp::bus::Message>& orders) { return handler.OnBatch(orders); });
   rt->ExportConsumer(loop);
-  return rt->ServeUntilSignal([&] { loop.Stop(); });
+  ticker.Start();
+  return rt->ServeUntilSignal([&] {
+    ticker.Stop();
+    loop.Stop();
+  });
 }

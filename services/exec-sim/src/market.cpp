@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "seeded.hpp"
 #include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
 
@@ -12,29 +13,16 @@ namespace tradepipe::execsim {
 namespace {
 
 using events::Decimal;
-
-// FNV-1a, seeded: stable across platforms and runs (std::hash is not).
-uint64_t Hash(uint64_t seed, std::string_view text) {
-  uint64_t h = 1469598103934665603ull ^ seed;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-// SplitMix64's finaliser: a well-mixed number from a combination of numbers.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
+using seeded::Hash;
+using seeded::Mix;
 
 __extension__ using Wide = __int128;  // GCC and Clang; the extension keeps -Wpedantic quiet
 
 constexpr int64_t kCent = Decimal::kOne / 100;
-constexpr uint64_t kKnotEvery = 64;  // sequences between two seeded points of the mid's walk
+constexpr uint64_t kKnotEvery = 64;  // steps of a clock between two seeded points of the mid's walk
+// Mixed into the symbol's hash for the ticks' walk: resting orders meet a market of their own
+// clock, around the same base.
+constexpr uint64_t kTickWalk = 0x7469636b7469636bull;
 
 int64_t RoundToCent(int64_t units) { return (units + kCent / 2) / kCent * kCent; }
 
@@ -46,30 +34,40 @@ int64_t Centered(uint64_t h, int64_t half) {
 }  // namespace
 
 Decimal Market::Mid(const std::string& symbol, uint64_t sequence) const {
-  return MidOf(Hash(options_.seed, symbol), sequence);
+  const uint64_t symbol_hash = Hash(options_.seed, symbol);
+  return MidOf(symbol_hash, symbol_hash, sequence);
 }
 
-Decimal Market::MidOf(uint64_t symbol_hash, uint64_t sequence) const {
+Decimal Market::MidOf(uint64_t symbol_hash, uint64_t walk_key, uint64_t step) const {
   // A base between 20.00 and 499.99; the walk between seeded knots, in basis points × 64.
   const int64_t base = (2000 + static_cast<int64_t>(symbol_hash % 48000)) * kCent;
-  const uint64_t knot = sequence / kKnotEvery;
-  const auto step = static_cast<int64_t>(sequence % kKnotEvery);
-  const int64_t from = Centered(Mix(symbol_hash ^ Mix(knot)), options_.walk_bps);
-  const int64_t to = Centered(Mix(symbol_hash ^ Mix(knot + 1)), options_.walk_bps);
-  const int64_t bps_x64 = from * (static_cast<int64_t>(kKnotEvery) - step) + to * step;
+  const uint64_t knot = step / kKnotEvery;
+  const auto offset = static_cast<int64_t>(step % kKnotEvery);
+  const int64_t from = Centered(Mix(walk_key ^ Mix(knot)), options_.walk_bps);
+  const int64_t to = Centered(Mix(walk_key ^ Mix(knot + 1)), options_.walk_bps);
+  const int64_t bps_x64 = from * (static_cast<int64_t>(kKnotEvery) - offset) + to * offset;
   return Decimal::FromUnits(base * (10'000 * 64 + bps_x64) / (10'000 * 64));
 }
 
 Book Market::BookAt(const std::string& symbol, uint64_t sequence, std::optional<events::Side> taker) const {
-  Book book;
   const uint64_t symbol_hash = Hash(options_.seed, symbol);
-  book.mid = MidOf(symbol_hash, sequence);
+  return BookOf(symbol_hash, symbol_hash, sequence, taker);
+}
+
+Book Market::TickBookAt(const std::string& symbol, uint64_t tick, std::optional<events::Side> taker) const {
+  const uint64_t symbol_hash = Hash(options_.seed, symbol);
+  return BookOf(symbol_hash, Mix(symbol_hash ^ kTickWalk), tick, taker);
+}
+
+Book Market::BookOf(uint64_t symbol_hash, uint64_t walk_key, uint64_t step, std::optional<events::Side> taker) const {
+  Book book;
+  book.mid = MidOf(symbol_hash, walk_key, step);
   const int64_t mid = book.mid.units();
   const int64_t half_spread = mid * options_.spread_bps / 20'000;
-  const int64_t step = std::max(kCent, RoundToCent(mid * options_.level_step_bps / 10'000));
+  const int64_t level_step = std::max(kCent, RoundToCent(mid * options_.level_step_bps / 10'000));
   const int64_t best_ask = RoundToCent(mid + half_spread);
   const int64_t best_bid = RoundToCent(mid - half_spread);
-  const uint64_t here = Mix(symbol_hash ^ Mix(sequence));
+  const uint64_t here = Mix(walk_key ^ Mix(step));
   auto size = [&](int side, int level) {
     // depth_qty × (level + 1) × a seeded 0.50 .. 1.50
     const auto factor = static_cast<int64_t>(50 + Mix(here ^ static_cast<uint64_t>(side * 64 + level)) % 101);
@@ -78,8 +76,8 @@ Book Market::BookAt(const std::string& symbol, uint64_t sequence, std::optional<
   const bool asks = taker != events::Side::kSell;
   const bool bids = taker != events::Side::kBuy;
   for (int i = 0; i < options_.levels; ++i) {
-    if (asks) book.asks.push_back({Decimal::FromUnits(best_ask + i * step), size(0, i)});
-    if (const int64_t bid = best_bid - i * step; bids && bid > 0) {
+    if (asks) book.asks.push_back({Decimal::FromUnits(best_ask + i * level_step), size(0, i)});
+    if (const int64_t bid = best_bid - i * level_step; bids && bid > 0) {
       book.bids.push_back({Decimal::FromUnits(bid), size(1, i)});
     }
   }
@@ -114,7 +112,7 @@ Match MatchOrder(const Book& book, events::Side side, Decimal qty, std::optional
 }
 
 Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, const Market& market, int64_t consumed_ns,
-                          int64_t filled_ns) {
+                          int64_t filled_ns, bool may_rest) {
   using R = Result<Execution>;
   if (order.type != events::kTypeOrder) return R::Error("not an order: " + order.type);
   auto payload = events::ParseOrderPayload(order.payload);
@@ -127,9 +125,7 @@ Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, cons
   const events::TimeInForce tif =
       payload->time_in_force.value_or(is_limit ? events::TimeInForce::kDay : events::TimeInForce::kIoc);
 
-  const bool rejected =
-      market.options().reject_bps > 0 &&
-      static_cast<int64_t>(Mix(Hash(market.options().seed + 2, order.id)) % 10'000) < market.options().reject_bps;
+  const bool rejected = seeded::Chance(Mix(Hash(market.options().seed + 2, order.id)), market.options().reject_bps);
   const Match match =
       rejected ? Match{{}, Decimal(), payload->qty}
                : MatchOrder(market.BookAt(order.symbol, sequence, payload->side), payload->side, payload->qty,
@@ -174,14 +170,25 @@ Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, cons
   ex.filled = match.leaves == Decimal();
   ex.status = "filled";
   if (!ex.filled) {
-    const bool rests = tif == events::TimeInForce::kDay || tif == events::TimeInForce::kGtc;
+    const bool can_rest =
+        !rejected && is_limit && (tif == events::TimeInForce::kDay || tif == events::TimeInForce::kGtc);
+    const bool rests = can_rest && may_rest;
+    ex.rest_refused = can_rest && !may_rest;
     events::ExecReportPayload r;
     r.order_id = order.id;
-    r.status = rejected ? "rejected" : rests ? "expired" : "cancelled";  // resting not built: a DAY/GTC rest expires
+    r.status = rejected ? "rejected" : rests ? "accepted" : "cancelled";
     r.filled_qty = cum;
     r.leaves_qty = match.leaves;
     if (cum > Decimal()) r.avg_price = ex.avg_price;
     events::Envelope event = child(events::kTypeExecReport, events::ReportId(order.id, 1));
+    if (rests) {
+      r.side = payload->side;
+      r.qty = payload->qty;
+      r.limit_price = payload->limit_price;
+      r.time_in_force = tif;
+      r.fills = static_cast<int>(ex.fills);
+      ex.rest = RestingFromReport(event, r);
+    }
     event.payload = events::ToJson(r);
     ex.messages.push_back({events::ReportSubject(order.symbol), event.id, events::Serialize(event)});
     ex.status = r.status;

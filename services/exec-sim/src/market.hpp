@@ -1,20 +1,22 @@
 // A seeded, reproducible simulated market (docs/trading-core.md "Exec-sim: a market").
 //
 // The book an order meets is a function of (seed, symbol, the order's sequence in ORDERS): the
-// mid wanders within ± walk_bps of a per-symbol base (seeded knots every 64 sequences, linearly
+// mid wanders within ± walk_bps of a per-symbol base (seeded knots every 64 steps, linearly
 // interpolated), the spread is fixed, and `levels` price levels per side, `level_step_bps` apart,
 // hold seeded sizes around depth_qty × (level + 1), regenerated at every sequence (depth refills
 // between orders). So an order executes the same way on every delivery and after a restart: its
-// events are duplicates by id, never new effects.
+// events are duplicates by id, never new effects. Resting orders meet the book of a timer tick
+// instead (TickBookAt: the same base, its own walk, a function of (seed, symbol, tick number)).
 //
 // Matching: a market order walks the book (one fill per level, slippage growing with size); a
 // limit order walks the levels within its price. What is left when the depth runs out: IOC (a
-// market order's default) cancels it, FOK executes nothing unless everything fills, DAY and GTC
-// (a limit order's default) expire it — resting orders are not built yet. Events: one fill per
-// level touched (`O/fill/<n>`, status partial then filled, with cum/leaves/avg price), then an
-// exec_report (`O/report/1`) when the order ends with quantity left. A seeded share of orders
-// (reject_bps, chosen by a hash of the seed and the order id) is rejected by the venue instead:
-// one exec_report `rejected`, nothing executed.
+// market order's default) and a market order's rest are cancelled, FOK executes nothing unless
+// everything fills, a DAY or GTC limit (a limit's default: DAY) rests (resting.hpp) — or, when
+// the resting book is full, is cancelled. Events: one fill per level touched (`O/fill/<n>`,
+// status partial then filled, with cum/leaves/avg price), then an exec_report (`O/report/1`)
+// when quantity is left: `accepted` (it rests; the report carries the order's terms) or its end.
+// A seeded share of orders (reject_bps, chosen by a hash of the seed and the order id) is
+// rejected by the venue instead: one exec_report `rejected`, nothing executed.
 // Thread-safety: pure functions over const state.
 #pragma once
 
@@ -23,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "resting.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/events/envelope.hpp"
 
@@ -56,10 +59,14 @@ class Market {
   events::Decimal Mid(const std::string& symbol, uint64_t sequence) const;
   // Both sides, or only the side an order of `taker` trades against (a buy: the asks).
   Book BookAt(const std::string& symbol, uint64_t sequence, std::optional<events::Side> taker = std::nullopt) const;
+  // The book resting orders meet at timer tick `tick` (wall time / tick interval).
+  Book TickBookAt(const std::string& symbol, uint64_t tick, std::optional<events::Side> taker = std::nullopt) const;
   const MarketOptions& options() const { return options_; }
 
  private:
-  events::Decimal MidOf(uint64_t symbol_hash, uint64_t sequence) const;
+  // `walk_key` picks the clock's walk: the symbol's hash for the ORDERS sequence, another for ticks.
+  events::Decimal MidOf(uint64_t symbol_hash, uint64_t walk_key, uint64_t step) const;
+  Book BookOf(uint64_t symbol_hash, uint64_t walk_key, uint64_t step, std::optional<events::Side> taker) const;
 
   MarketOptions options_;
 };
@@ -83,17 +90,20 @@ struct Execution {
   events::Side side = events::Side::kBuy;      // the order's
   events::Decimal qty;                         // the order's
   bool filled = false;                         // completely
-  std::string status;                          // the order's last state: filled, cancelled, expired, rejected
+  std::string status;                          // the order's last state: filled, accepted, cancelled, rejected
   events::Decimal filled_qty;                  // executed in all
   events::Decimal avg_price;                   // over filled_qty (0 when nothing executed)
   size_t fills = 0;                            // fill events among the messages
   std::vector<bus::OutgoingMessage> messages;  // the fills in order, then the report of an unfilled rest
+  std::optional<RestingOrder> rest;            // set when the order rests (status accepted)
+  bool rest_refused = false;                   // a DAY/GTC rest cancelled: the resting book was full
 };
 
 // `order` is a parsed order envelope, `sequence` its sequence in ORDERS (the market's clock).
+// `may_rest`: false when the resting book is full (a DAY/GTC rest is then cancelled).
 // Fails only for an unusable order (a poison message).
 Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, const Market& market, int64_t consumed_ns,
-                          int64_t filled_ns);
+                          int64_t filled_ns, bool may_rest = true);
 
 // {"symbol","sequence","mid","bids":[{"price","qty"}...],"asks":[...]}, written with a JSON writer.
 std::string BookJson(const std::string& symbol, uint64_t sequence, const Book& book);

@@ -5,6 +5,18 @@
 
 namespace tradepipe::execsim {
 
+OrderState RestingState(const RestingOrder& order, std::string status, uint64_t sequence) {
+  return {order.parent.symbol,
+          order.side,
+          order.qty,
+          std::move(status),
+          order.cum,
+          order.leaves(),
+          order.avg_price,
+          static_cast<size_t>(order.fills),
+          sequence};
+}
+
 void OrderStates::Record(const std::string& order_id, OrderState state) {
   std::lock_guard lock(mu_);
   auto [it, inserted] = states_.insert_or_assign(order_id, std::move(state));

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "resting.hpp"
 #include "tradepipe/events/envelope.hpp"
 
 namespace tradepipe::execsim {
@@ -18,13 +19,17 @@ struct OrderState {
   std::string symbol;
   events::Side side = events::Side::kBuy;
   events::Decimal qty;
-  std::string status;  // filled, cancelled, expired
+  std::string status;  // filled, accepted (resting), partial (resting), cancelled, expired, rejected
   events::Decimal filled_qty;
   events::Decimal leaves_qty;
   events::Decimal avg_price;
   size_t fills = 0;
   uint64_t sequence = 0;  // in ORDERS: the market it met
 };
+
+// The state of a resting order (after a tick: `status` partial, filled or expired); `sequence` the
+// ORDERS sequence it arrived at, 0 when not known (rebuilt after a restart).
+OrderState RestingState(const RestingOrder& order, std::string status, uint64_t sequence);
 
 class OrderStates {
  public:

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "order_states.hpp"
+#include "published.hpp"
 
 namespace tradepipe::execsim {
 namespace {
@@ -37,14 +38,7 @@ events::Envelope Order(const std::string& id, Side side, Decimal qty, std::optio
   return e;
 }
 
-std::vector<events::FillPayload> FillsOf(const Execution& ex) {
-  std::vector<events::FillPayload> fills;
-  for (const auto& m : ex.messages) {
-    auto e = events::ParseEnvelope(m.data);
-    if (e && e->type == events::kTypeFill) fills.push_back(*events::ParseFillPayload(e->payload));
-  }
-  return fills;
-}
+std::vector<events::FillPayload> FillsOf(const Execution& ex) { return FillsIn(ex.messages); }
 
 std::optional<events::ExecReportPayload> ReportOf(const Execution& ex) {
   for (const auto& m : ex.messages) {
@@ -109,7 +103,7 @@ TEST(Market, MarketOrderFillsCompletely) {
   EXPECT_EQ(fill->avg_price, fill->price);
 }
 
-TEST(Market, NonMarketableLimitExpires) {
+TEST(Market, NonMarketableLimitRests) {
   const Market m({.seed = 3});
   auto ex = Execute(Order("o2", Side::kBuy, D("3"), D("0.01")), 1, m, 0, 0);
   ASSERT_TRUE(ex);
@@ -117,7 +111,10 @@ TEST(Market, NonMarketableLimitExpires) {
   ASSERT_EQ(ex->messages.size(), 1u);
   EXPECT_EQ(ex->messages[0].subject, "exec.report.AAPL");
   EXPECT_EQ(ex->messages[0].msg_id, "o2/report/1");
-  EXPECT_NE(ex->messages[0].data.find("\"status\":\"expired\""), std::string::npos);
+  EXPECT_NE(ex->messages[0].data.find("\"status\":\"accepted\""), std::string::npos);
+  ASSERT_TRUE(ex->rest);  // a DAY limit (a limit's default) rests
+  EXPECT_EQ(ex->rest->leaves(), D("3"));
+  EXPECT_EQ(ex->rest->time_in_force, TimeInForce::kDay);
   auto marketable = Execute(Order("o3", Side::kBuy, D("3"), D("100000")), 1, m, 0, 0);
   ASSERT_TRUE(marketable);
   EXPECT_TRUE(marketable->filled);
@@ -197,8 +194,26 @@ TEST(Matching, ALimitTakesOnlyLevelsWithinItsPriceThenItsTimeInForceDecides) {
   auto day = Execute(Order("o/day", Side::kBuy, two_levels + D("1"), book.asks[1].price), 2, m, 1, 2);
   ASSERT_TRUE(day);
   EXPECT_EQ(FillsOf(*day).size(), 2u);
-  EXPECT_EQ(ReportOf(*day)->status, "expired");  // resting is not built: the rest expires
+  EXPECT_EQ(ReportOf(*day)->status, "accepted");  // the rest rests, with the order's terms
   EXPECT_EQ(ReportOf(*day)->leaves_qty.ToString(), "1");
+  EXPECT_EQ(ReportOf(*day)->fills, 2);
+  EXPECT_EQ(ReportOf(*day)->limit_price, book.asks[1].price);
+  ASSERT_TRUE(day->rest);
+  EXPECT_EQ(day->rest->fills, 2);
+  EXPECT_EQ(day->rest->cum, two_levels);
+  // A full resting book: the rest is cancelled instead, and said so.
+  auto full = Execute(Order("o/full", Side::kBuy, two_levels + D("1"), book.asks[1].price, TimeInForce::kGtc), 2, m, 1,
+                      2, /*may_rest=*/false);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(ReportOf(*full)->status, "cancelled");
+  EXPECT_FALSE(full->rest);
+  EXPECT_TRUE(full->rest_refused);
+  // A market order never rests, whatever its time in force.
+  auto market =
+      Execute(Order("o/mkt", Side::kBuy, Depth(book.asks) + D("1"), std::nullopt, TimeInForce::kGtc), 2, m, 1, 2);
+  ASSERT_TRUE(market);
+  EXPECT_EQ(ReportOf(*market)->status, "cancelled");
+  EXPECT_FALSE(market->rest || market->rest_refused);
 }
 
 TEST(Matching, TheMidWandersWithinItsBoundAndMovesSmoothly) {
@@ -265,7 +280,12 @@ TEST(Matching, PropertiesHoldForRandomBooksAndOrders) {
     EXPECT_EQ(report.has_value(), cum < qty);  // an end for what is left, and only then
     if (report) {
       EXPECT_EQ(report->filled_qty + report->leaves_qty, qty);
-      EXPECT_EQ(report->status, tif == TimeInForce::kDay || tif == TimeInForce::kGtc ? "expired" : "cancelled");
+      const bool rests = limit && (tif == TimeInForce::kDay || tif == TimeInForce::kGtc);
+      EXPECT_EQ(report->status, rests ? "accepted" : "cancelled");
+      EXPECT_EQ(ex->rest.has_value(), rests);
+      if (rests) {
+        EXPECT_EQ(ex->rest->leaves(), report->leaves_qty);
+      }
     }
   }
 }

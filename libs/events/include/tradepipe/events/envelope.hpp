@@ -144,6 +144,13 @@ struct ExecReportPayload {
   Decimal filled_qty;
   Decimal leaves_qty;
   std::optional<Decimal> avg_price;
+  // The order's terms, written only in an `accepted` report (FIX's ExecutionReport carries them
+  // too): a resting order is rebuilt from EXECUTIONS alone after a restart.
+  std::optional<Side> side;
+  std::optional<Decimal> qty;
+  std::optional<Decimal> limit_price;
+  std::optional<TimeInForce> time_in_force;
+  std::optional<int> fills;  // fills so far: a resting order's next fill is number fills + 1
 };
 
 // A fill is the execution report of a state change that executed quantity (FIX's ExecutionReport

@@ -1,0 +1,105 @@
+// Resting orders (docs/trading-core.md section 6, "Resting orders"): a DAY or GTC limit order
+// with quantity left after its arrival rests here and fills when the market of a timer tick
+// crosses its price (touching it: with a seeded probability), at its own price (a maker does not
+// get the taker's price improvement). A DAY order expires at the first tick of a later UTC day
+// than its decision's; a GTC order rests until filled. Resting orders trade only with the
+// simulated market: never with each other or with arriving orders.
+//
+// State and redelivery: resting orders are the only state exec-sim keeps. Each is rebuilt at
+// start from EXECUTIONS alone — its `accepted` report carries the order's terms and each later
+// fill its running state — and a tick's outcome is a function of (seed, symbol, tick, the resting
+// orders), published before it is applied: after a crash between the two, the rebuilt state is
+// what was published. A single exec-sim instance keeps the resting orders (two would both fill
+// them at their own ticks).
+//
+// Thread-safety: RestingBook is thread-safe (one mutex: the consumer thread adds, the ticker
+// matches, HTTP threads read); the free functions are pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tradepipe/bus/bus.hpp"
+#include "tradepipe/common/result.hpp"
+#include "tradepipe/events/envelope.hpp"
+
+namespace tradepipe::execsim {
+
+class Market;
+
+struct RestingOrder {
+  // The order's envelope as the parent of its later events (id, correlation, source, symbol, the
+  // stamps up to exec_consumed); its payload is not used.
+  events::Envelope parent;
+  events::Side side = events::Side::kBuy;
+  events::Decimal qty;  // ordered
+  events::Decimal limit;
+  events::TimeInForce time_in_force = events::TimeInForce::kDay;
+  events::Decimal cum;        // executed so far
+  events::Decimal avg_price;  // over cum (0 while nothing executed)
+  int fills = 0;              // fill numbers used so far
+  int64_t decided_ns = 0;     // the agent's decision (its `decided` stamp): time priority, a DAY order's day
+
+  events::Decimal leaves() const { return qty - cum; }
+};
+
+// The resting order an `accepted` report (envelope and parsed payload) describes; nullopt when
+// the report is not an accepted one or lacks the order's terms.
+std::optional<RestingOrder> RestingFromReport(const events::Envelope& report, const events::ExecReportPayload& payload);
+
+// What a tick did to one resting order.
+struct TickUpdate {
+  std::string order_id;
+  std::string status;  // partial (still resting), filled, expired
+  RestingOrder after;  // the order after the tick
+
+  bool rests() const { return status == "partial"; }
+};
+struct TickResult {
+  std::vector<bus::OutgoingMessage> messages;  // fills and expiry reports, in order
+  std::vector<TickUpdate> updates;
+  size_t fills = 0;
+  size_t expired = 0;
+};
+
+using RestingList = std::vector<std::pair<std::string, RestingOrder>>;  // by order id
+
+// What tick number `tick` (its wall time `tick_ns`, the fills stamped `filled_ns`) does to
+// `orders`: per symbol and side, the tick's book is shared out in price-time priority (a buy at
+// a higher limit first, then the earlier decided); an order whose limit the best level crosses takes the
+// depth within its limit, one whose limit it only touches does so with probability
+// touch_fill_bps / 10,000 (seeded by the order and the tick). Pure: same inputs, same bytes.
+TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
+                     int64_t touch_fill_bps);
+
+class RestingBook {
+ public:
+  explicit RestingBook(size_t capacity) : capacity_(capacity) {}
+
+  // Whether `more` orders can rest besides those here.
+  bool HasRoom(size_t more) const;
+  // Ignored when the order rests already (a repeated order must not reset its progress).
+  void Add(const std::string& order_id, RestingOrder order);
+  void Apply(const std::vector<TickUpdate>& updates);
+  // Rebuilding at start: one EXECUTIONS event, in stream order (an accepted report adds its order,
+  // a later fill moves it on, a fill without leaves or a final report removes it). Other events
+  // are ignored; an unusable one is an error (counted by the caller).
+  Status Replay(std::string_view event_json);
+
+  RestingList Snapshot() const;  // ordered by order id
+  std::optional<RestingOrder> Find(const std::string& order_id) const;
+  size_t size() const;
+  size_t capacity() const { return capacity_; }
+
+ private:
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::map<std::string, RestingOrder> orders_;
+};
+
+}  // namespace tradepipe::execsim

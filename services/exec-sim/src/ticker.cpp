@@ -1,0 +1,84 @@
+#include "ticker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "tradepipe/common/clock.hpp"
+
+namespace tradepipe::execsim {
+
+Ticker::Ticker(bus::Bus& bus, const Market& market, RestingBook& book, OrderStates& states, metrics::Metrics& metrics,
+               TickerOptions options)
+    : bus_(bus),
+      market_(market),
+      book_(book),
+      states_(states),
+      options_(options),
+      ticks_(metrics.Counter("tradepipe_execsim_ticks_total", "timer ticks that matched resting orders")),
+      fills_(metrics.Counter("tradepipe_execsim_resting_fills_total", "fills of resting orders, published")),
+      expired_(metrics.Counter("tradepipe_execsim_resting_expired_total",
+                               "resting DAY orders expired at the end of their UTC day, published")),
+      publish_failures_(metrics.Counter("tradepipe_execsim_tick_publish_failures_total",
+                                        "ticks whose events could not be published (published again next tick)")) {
+  auto& resting = metrics.Gauge("tradepipe_execsim_resting_orders", "limit orders resting in the simulated market");
+  metrics.OnCollect([&resting, &book] { resting.Set(static_cast<double>(book.size())); });
+}
+
+Ticker::~Ticker() { Stop(); }
+
+void Ticker::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Ticker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Ticker::Run() {
+  const int64_t interval = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.interval).count();
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    const int64_t now = WallNanos();
+    const int64_t next = (now / interval + 1) * interval;
+    wake_.wait_for(lock, std::chrono::nanoseconds(next - now), [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    const int64_t woke = WallNanos();
+    RunTick(static_cast<uint64_t>(woke / interval), woke / interval * interval);
+    lock.lock();
+  }
+}
+
+bool Ticker::RunTick(uint64_t tick, int64_t tick_ns) {
+  if (!pending_) {
+    if (tick <= last_tick_) return true;
+    last_tick_ = tick;
+    const RestingList resting = book_.Snapshot();
+    if (resting.empty()) return true;
+    ticks_.Increment();
+    TickResult result = MatchTick(market_, resting, tick, tick_ns, WallNanos(), options_.touch_fill_bps);
+    if (result.messages.empty()) return true;
+    pending_ = std::move(result);
+  }
+  if (const Status published = bus::PublishAll(bus_, pending_->messages); !published) {
+    publish_failures_.Increment();
+    spdlog::warn("resting orders: publishing a tick's {} events failed, published again at the next tick: {}",
+                 pending_->messages.size(), published.error());
+    return false;
+  }
+  book_.Apply(pending_->updates);
+  for (const TickUpdate& u : pending_->updates) {
+    const auto before = states_.Find(u.order_id);
+    states_.Record(u.order_id, RestingState(u.after, u.status, before ? before->sequence : 0));
+  }
+  fills_.Increment(static_cast<double>(pending_->fills));
+  expired_.Increment(static_cast<double>(pending_->expired));
+  pending_.reset();
+  return true;
+}
+
+}  // namespace tradepipe::execsim

@@ -1,0 +1,68 @@
+// The timer that matches the resting orders (resting.hpp): a thread of its own wakes at every
+// tick boundary (tick = wall time / interval), so no consumer thread ever sleeps for the market.
+// A tick's events are published and PubAcked before the tick is applied to the book; when the
+// publish fails, the same events are published again at the next wake (a later tick is not
+// computed until they are stored), so an event id never stands for two different effects.
+//
+// Thread-safety: Start/Stop from one thread; RunTick from the timer thread (or a test's, with the
+// timer not started).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "market.hpp"
+#include "order_states.hpp"
+#include "resting.hpp"
+#include "tradepipe/bus/bus.hpp"
+#include "tradepipe/metrics/metrics.hpp"
+
+namespace tradepipe::execsim {
+
+struct TickerOptions {
+  std::chrono::milliseconds interval{250};
+  int64_t touch_fill_bps = 10'000;  // probability that a touched (not crossed) limit fills, basis points
+};
+
+class Ticker {
+ public:
+  Ticker(bus::Bus& bus, const Market& market, RestingBook& book, OrderStates& states, metrics::Metrics& metrics,
+         TickerOptions options);
+  ~Ticker();
+  Ticker(const Ticker&) = delete;
+  Ticker& operator=(const Ticker&) = delete;
+
+  void Start();
+  void Stop();  // waits for a running tick to end
+
+  // Runs tick `tick` (whose wall time is `tick_ns`) unless it ran already; false when its publish
+  // failed (the next call publishes the same events again first).
+  bool RunTick(uint64_t tick, int64_t tick_ns);
+
+ private:
+  void Run();
+
+  bus::Bus& bus_;
+  const Market& market_;
+  RestingBook& book_;
+  OrderStates& states_;
+  const TickerOptions options_;
+  prometheus::Counter& ticks_;
+  prometheus::Counter& fills_;
+  prometheus::Counter& expired_;
+  prometheus::Counter& publish_failures_;
+
+  std::optional<TickResult> pending_;  // a tick's events not yet stored
+  uint64_t last_tick_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tradepipe::execsim

@@ -1,0 +1,262 @@
+// Resting orders: their report and rebuild, matching at the ticks' market (crossed, touched,
+// price-time priority, DAY expiry), determinism, and the rebuilt state equal to the live one.
+#include "resting.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "market.hpp"
+#include "published.hpp"
+
+namespace tradepipe::execsim {
+namespace {
+
+using events::Decimal;
+using events::Side;
+using events::TimeInForce;
+
+Decimal D(const char* text) { return *Decimal::Parse(text); }
+
+constexpr int64_t kDay = 86'400LL * 1'000'000'000LL;
+constexpr int64_t kNoon = 20'000 * kDay + kDay / 2;  // a UTC noon
+
+RestingOrder Resting(const std::string& id, Side side, Decimal qty, Decimal limit, TimeInForce tif = TimeInForce::kGtc,
+                     int64_t decided_ns = kNoon, const std::string& symbol = "AAPL") {
+  RestingOrder o;
+  o.parent.type = events::kTypeOrder;
+  o.parent.id = id;
+  o.parent.correlation_id = "demo:s";
+  o.parent.source = "demo";
+  o.parent.symbol = symbol;
+  o.parent.AddStamp("decided", decided_ns);
+  o.parent.AddStamp("exec_consumed", decided_ns + 1);
+  o.side = side;
+  o.qty = qty;
+  o.limit = limit;
+  o.time_in_force = tif;
+  o.decided_ns = decided_ns;
+  return o;
+}
+
+std::vector<events::FillPayload> FillsOf(const TickResult& r) { return FillsIn(r.messages); }
+
+const MarketOptions kOptions{.seed = 21, .levels = 3, .depth_qty = D("10")};
+
+TEST(Resting, TheAcceptedReportCarriesWhatRebuildsTheOrder) {
+  const Market m(kOptions);
+  events::Envelope order;
+  order.type = events::kTypeOrder;
+  order.id = "demo:r/order";
+  order.correlation_id = "demo:r";
+  order.causation_id = "demo:r";
+  order.source = "demo";
+  order.symbol = "AAPL";
+  order.AddStamp("decided", kNoon);
+  events::OrderPayload p;
+  p.order_id = order.id;
+  p.qty = D("2.5");
+  p.order_type = "limit";
+  p.limit_price = D("0.01");  // far below the book: nothing executes
+  p.time_in_force = TimeInForce::kGtc;
+  order.payload = events::ToJson(p);
+  auto ex = Execute(order, 7, m, kNoon + 10, kNoon + 20);
+  ASSERT_TRUE(ex) << ex.error();
+  ASSERT_TRUE(ex->rest);
+  ASSERT_EQ(ex->messages.size(), 1u);
+  auto report = events::ParseEnvelope(ex->messages[0].data);
+  ASSERT_TRUE(report);
+  auto payload = events::ParseExecReportPayload(report->payload);
+  ASSERT_TRUE(payload);
+  auto rebuilt = RestingFromReport(*report, *payload);
+  ASSERT_TRUE(rebuilt);
+  for (const RestingOrder* o : {&*ex->rest, &*rebuilt}) {
+    EXPECT_EQ(o->parent.id, order.id);
+    EXPECT_EQ(o->parent.symbol, "AAPL");
+    ASSERT_EQ(o->parent.ts.size(), 2u);  // the order's stamps and exec_consumed: not the report's "filled"
+    EXPECT_EQ(o->parent.ts[1].name, "exec_consumed");
+    EXPECT_EQ(o->side, Side::kBuy);
+    EXPECT_EQ(o->qty, D("2.5"));
+    EXPECT_EQ(o->limit, D("0.01"));
+    EXPECT_EQ(o->time_in_force, TimeInForce::kGtc);
+    EXPECT_EQ(o->cum, Decimal());
+    EXPECT_EQ(o->fills, 0);
+    EXPECT_EQ(o->decided_ns, kNoon);
+  }
+  payload->status = "cancelled";
+  EXPECT_FALSE(RestingFromReport(*report, *payload));  // only an accepted report rests
+  payload->status = "accepted";
+  payload->limit_price.reset();
+  EXPECT_FALSE(RestingFromReport(*report, *payload));  // nor without the order's terms
+}
+
+TEST(Resting, ACrossedLimitFillsAtItsOwnPriceWithTheDepthWithinIt) {
+  const Market m(kOptions);
+  const uint64_t tick = 1000;
+  const Book book = m.TickBookAt("AAPL", tick, Side::kBuy);
+  const Decimal limit = book.asks[1].price;  // crosses the best ask, takes two levels
+  const Decimal within = book.asks[0].qty + book.asks[1].qty;
+  const RestingList orders = {{"a", Resting("a", Side::kBuy, within + D("5"), limit)}};
+  const TickResult r = MatchTick(m, orders, tick, kNoon, kNoon + 1, 10'000);
+  const auto fills = FillsOf(r);
+  ASSERT_EQ(fills.size(), 1u);  // one fill per tick, at the order's price
+  EXPECT_EQ(fills[0].price, limit);
+  EXPECT_EQ(fills[0].qty, within);
+  EXPECT_EQ(fills[0].status, "partial");
+  EXPECT_EQ(fills[0].fill_no, 1);
+  EXPECT_EQ(r.messages[0].msg_id, "a/fill/1");
+  EXPECT_EQ(r.messages[0].subject, "exec.fill.AAPL");
+  ASSERT_EQ(r.updates.size(), 1u);
+  EXPECT_TRUE(r.updates[0].rests());
+  EXPECT_EQ(r.updates[0].after.leaves(), D("5"));
+  auto event = events::ParseEnvelope(r.messages[0].data);
+  EXPECT_EQ(event->causation_id, "a");  // caused by the order
+  EXPECT_EQ(event->StampOf("tick"), kNoon);
+
+  // A limit below the best ask: nothing; a sell limit above the best bid: nothing.
+  const RestingList away = {
+      {"b", Resting("b", Side::kBuy, D("1"), book.asks[0].price - D("0.01"))},
+      {"c", Resting("c", Side::kSell, D("1"), m.TickBookAt("AAPL", tick).bids[0].price + D("0.01"))}};
+  EXPECT_TRUE(MatchTick(m, away, tick, kNoon, kNoon, 10'000).messages.empty());
+}
+
+TEST(Resting, ATouchedLimitFillsWithTheSeededProbability) {
+  const Market m(kOptions);
+  auto touched_fills = [&](int64_t bps) {
+    int filled = 0;
+    for (uint64_t tick = 1; tick <= 400; ++tick) {
+      const Decimal best = m.TickBookAt("AAPL", tick, Side::kBuy).asks[0].price;
+      const RestingList orders = {{"t", Resting("t", Side::kBuy, D("1"), best)}};
+      filled += MatchTick(m, orders, tick, kNoon, kNoon, bps).fills > 0 ? 1 : 0;
+    }
+    return filled;
+  };
+  EXPECT_EQ(touched_fills(0), 0);
+  EXPECT_EQ(touched_fills(10'000), 400);
+  const int half = touched_fills(5'000);
+  EXPECT_GT(half, 140);
+  EXPECT_LT(half, 260);
+  EXPECT_EQ(half, touched_fills(5'000));  // seeded: the same ticks every time
+}
+
+TEST(Resting, TheTicksDepthGoesByPriceThenTime) {
+  const Market m(kOptions);
+  const uint64_t tick = 77;
+  const Book book = m.TickBookAt("AAPL", tick, Side::kBuy);
+  const Decimal limit = book.asks[0].price + D("0.01");  // crosses only the best level
+  const Decimal depth = book.asks[0].qty;
+  const RestingList orders = {
+      {"late", Resting("late", Side::kBuy, depth, limit, TimeInForce::kGtc, kNoon + 5)},
+      {"early", Resting("early", Side::kBuy, depth - D("1"), limit, TimeInForce::kGtc, kNoon)},
+      {"higher", Resting("higher", Side::kBuy, D("0.5"), limit + D("1"), TimeInForce::kGtc, kNoon + 9)},
+  };
+  const TickResult r = MatchTick(m, orders, tick, kNoon, kNoon, 10'000);
+  const auto fills = FillsOf(r);
+  ASSERT_EQ(fills.size(), 3u);
+  EXPECT_EQ(fills[0].order_id, "higher");  // the better price first
+  EXPECT_EQ(fills[0].qty, D("0.5"));
+  EXPECT_EQ(fills[1].order_id, "early");  // then the earlier decided
+  EXPECT_EQ(fills[1].qty, depth - D("1"));
+  EXPECT_EQ(fills[2].order_id, "late");  // what is left of the best level; the next is beyond its limit
+  EXPECT_EQ(fills[2].qty, D("0.5"));
+  Decimal taken;
+  for (const auto& f : fills) taken = taken + f.qty;
+  EXPECT_EQ(taken, depth);  // the level is shared, never taken twice
+}
+
+TEST(Resting, ADayOrderExpiresOnTheNextUtcDayAndAGtcOrderStays) {
+  const Market m(kOptions);
+  const RestingList orders = {{"d", Resting("d", Side::kBuy, D("1"), D("0.01"), TimeInForce::kDay)},
+                              {"g", Resting("g", Side::kBuy, D("1"), D("0.01"), TimeInForce::kGtc)}};
+  EXPECT_TRUE(MatchTick(m, orders, 5, kNoon + kDay / 2 - 1, kNoon, 10'000).messages.empty());  // 23:59:59.9
+  const TickResult next_day = MatchTick(m, orders, 6, kNoon + kDay / 2, kNoon, 10'000);
+  ASSERT_EQ(next_day.messages.size(), 1u);
+  EXPECT_EQ(next_day.messages[0].msg_id, "d/report/2");
+  EXPECT_EQ(next_day.messages[0].subject, "exec.report.AAPL");
+  EXPECT_NE(next_day.messages[0].data.find("\"status\":\"expired\""), std::string::npos);
+  EXPECT_EQ(next_day.expired, 1u);
+  ASSERT_EQ(next_day.updates.size(), 1u);
+  EXPECT_FALSE(next_day.updates[0].rests());
+}
+
+// Random resting orders through many ticks, twice: the same bytes; and the book rebuilt from the
+// published events equals the live one after every tick.
+TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
+  auto run = [](uint64_t seed, bool check_rebuild) {
+    const Market m({.seed = seed, .walk_bps = 80, .levels = 3, .depth_qty = D("4")});
+    std::mt19937_64 random(5);
+    RestingBook live(1000);
+    RestingBook rebuilt(1000);
+    std::string all;
+    for (uint64_t tick = 1; tick <= 300; ++tick) {
+      if (tick % 3 == 1) {  // a new resting order now and then, near the market
+        const std::string id = "o" + std::to_string(tick);
+        const Side side = random() % 2 == 0 ? Side::kBuy : Side::kSell;
+        const Decimal mid = m.TickBookAt("S", tick).mid;
+        const auto offset = static_cast<int64_t>(random() % 200) - 100;  // ± 1 %
+        const Decimal limit = Decimal::FromUnits(mid.units() / 10'000 * (10'000 + offset));
+        RestingOrder o = Resting(id, side, Decimal::FromUnits(static_cast<int64_t>(1 + random() % 1'000'000'000)),
+                                 limit, random() % 4 == 0 ? TimeInForce::kDay : TimeInForce::kGtc,
+                                 kNoon + static_cast<int64_t>(tick) * 1'000'000'000LL * 600, "S");
+        events::ExecReportPayload accepted;
+        accepted.order_id = id;
+        accepted.status = "accepted";
+        accepted.leaves_qty = o.qty;
+        accepted.side = o.side;
+        accepted.qty = o.qty;
+        accepted.limit_price = o.limit;
+        accepted.time_in_force = o.time_in_force;
+        accepted.fills = 0;
+        events::Envelope report = o.parent.Child(events::kTypeExecReport, id + "/report/1");
+        report.AddStamp("filled", o.decided_ns);
+        report.payload = events::ToJson(accepted);
+        EXPECT_TRUE(rebuilt.Replay(events::Serialize(report)));
+        live.Add(id, std::move(o));
+      }
+      const int64_t tick_ns = kNoon + static_cast<int64_t>(tick) * 1'000'000'000LL * 600;  // 10 minutes a tick
+      const TickResult r = MatchTick(m, live.Snapshot(), tick, tick_ns, tick_ns + 1, 5'000);
+      for (const auto& msg : r.messages) {
+        all += msg.msg_id + " " + msg.data + "\n";
+        EXPECT_TRUE(rebuilt.Replay(msg.data));
+      }
+      live.Apply(r.updates);
+      if (check_rebuild) {
+        const RestingList a = live.Snapshot();
+        const RestingList b = rebuilt.Snapshot();
+        EXPECT_EQ(a.size(), b.size()) << "tick " << tick;
+        for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+          EXPECT_EQ(a[i].first, b[i].first);
+          EXPECT_EQ(a[i].second.cum, b[i].second.cum);
+          EXPECT_EQ(a[i].second.avg_price, b[i].second.avg_price);
+          EXPECT_EQ(a[i].second.fills, b[i].second.fills);
+          EXPECT_EQ(a[i].second.leaves(), b[i].second.leaves());
+          EXPECT_LE(a[i].second.cum, a[i].second.qty);
+        }
+      }
+    }
+    return all;
+  };
+  const std::string first = run(42, true);
+  EXPECT_EQ(first, run(42, false));
+  EXPECT_NE(first, run(43, false));
+  EXPECT_NE(first.find("\"status\":\"partial\""), std::string::npos) << "some orders should fill in parts";
+  EXPECT_NE(first.find("\"status\":\"filled\""), std::string::npos) << "and some completely";
+  EXPECT_NE(first.find("\"status\":\"expired\""), std::string::npos) << "and DAY orders expire";
+}
+
+TEST(Resting, TheBookIsBoundedAndARepeatDoesNotResetProgress) {
+  RestingBook book(2);
+  EXPECT_TRUE(book.HasRoom(2));
+  book.Add("a", Resting("a", Side::kBuy, D("3"), D("1")));
+  RestingOrder progressed = Resting("b", Side::kBuy, D("3"), D("1"));
+  progressed.cum = D("1");
+  progressed.fills = 1;
+  book.Add("b", progressed);
+  EXPECT_FALSE(book.HasRoom(1));
+  book.Add("b", Resting("b", Side::kBuy, D("3"), D("1")));  // a repeated order
+  EXPECT_EQ(book.Find("b")->cum, D("1"));
+  EXPECT_EQ(book.size(), 2u);
+}
+
+}  // namespace
+}  // namespace tradepipe::execsim

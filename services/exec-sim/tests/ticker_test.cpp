@@ -1,0 +1,110 @@
+// The ticker's publish-then-apply rule, with a fake bus (the publish outcome is the only input):
+// a tick whose publish fails leaves the book as it was, and the next wake publishes the very same
+// events again before any later tick is computed. The real bus is exercised by e2e_resting_orders.
+#include "ticker.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tradepipe::execsim {
+namespace {
+
+using events::Decimal;
+using events::Side;
+
+class FakeBus final : public bus::Bus {
+ public:
+  int failures_left = 0;
+  std::vector<bus::OutgoingMessage> stored;
+  std::vector<std::string> attempts;  // every msg id offered, in order
+
+  void PublishAsync(std::string_view subject, std::string_view msg_id, std::string_view data, int64_t,
+                    bus::PublishCallback done) override {
+    attempts.emplace_back(msg_id);
+    if (failures_left > 0) {
+      --failures_left;
+      done(Result<bus::PublishAck>::Error("fake: no PubAck"));
+      return;
+    }
+    stored.push_back({std::string(subject), std::string(msg_id), std::string(data)});
+    done(bus::PublishAck{"EXECUTIONS", stored.size(), false});
+  }
+  Status Provision(const bus::Topology&) override { return Status::Error("fake"); }
+  Result<bus::StreamUsage> DescribeStream(const std::string&) override {
+    return Result<bus::StreamUsage>::Error("fake");
+  }
+  Result<bus::ConsumerSpec> DescribeConsumer(const std::string&, const std::string&) override {
+    return Result<bus::ConsumerSpec>::Error("fake");
+  }
+  Result<bus::PublishAck> Publish(std::string_view, std::string_view, std::string_view) override {
+    return Result<bus::PublishAck>::Error("fake");
+  }
+  Result<std::unique_ptr<bus::Consumer>> Subscribe(const bus::ConsumerSpec&) override {
+    return Result<std::unique_ptr<bus::Consumer>>::Error("fake");
+  }
+  Result<bus::StoredMessage> GetMessage(const std::string&, uint64_t) override {
+    return Result<bus::StoredMessage>::Error("fake");
+  }
+  Result<uint64_t> ReadStream(const std::string&, const std::string&, bool,
+                              const std::function<void(const bus::StreamEntry&)>&) override {
+    return Result<uint64_t>::Error("fake");
+  }
+  bool Connected() const override { return true; }
+  std::string NotReadyReason() const override { return {}; }
+};
+
+TEST(Ticker, AFailedPublishLeavesTheBookAndTheSameEventsArePublishedNext) {
+  const Market market({.seed = 4, .levels = 2, .depth_qty = *Decimal::Parse("1")});
+  FakeBus bus;
+  RestingBook book(10);
+  OrderStates states(10);
+  metrics::Metrics metrics;
+  Ticker ticker(bus, market, book, states, metrics, {});
+
+  RestingOrder order;
+  order.parent.type = events::kTypeOrder;
+  order.parent.id = "demo:t/order";
+  order.parent.correlation_id = "demo:t";
+  order.parent.source = "demo";
+  order.parent.symbol = "AAPL";
+  order.side = Side::kBuy;
+  order.qty = *Decimal::Parse("1000");  // more than any tick's depth: it keeps resting
+  order.limit = market.TickBookAt("AAPL", 10).asks[0].price + Decimal::FromInteger(1000);  // every tick crosses
+  order.time_in_force = events::TimeInForce::kGtc;
+  book.Add(order.parent.id, order);
+
+  bus.failures_left = 1;
+  EXPECT_FALSE(ticker.RunTick(10, 1'000));
+  EXPECT_TRUE(bus.stored.empty());
+  EXPECT_EQ(book.Find(order.parent.id)->fills, 0);  // not applied
+  const std::vector<std::string> first = bus.attempts;
+  ASSERT_EQ(first, std::vector<std::string>{"demo:t/order/fill/1"});
+
+  // The next wake names another tick: the stored events are still tick 10's.
+  EXPECT_TRUE(ticker.RunTick(11, 2'000));
+  ASSERT_EQ(bus.stored.size(), 1u);
+  EXPECT_EQ(bus.stored[0].msg_id, "demo:t/order/fill/1");
+  auto fill = events::ParseEnvelope(bus.stored[0].data);
+  ASSERT_TRUE(fill);
+  EXPECT_EQ(fill->StampOf("tick"), 1'000);  // tick 10's events, not 11's
+  const auto after = book.Find(order.parent.id);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->fills, 1);
+  EXPECT_EQ(after->cum, market.TickBookAt("AAPL", 10, Side::kBuy).asks[0].qty +
+                            market.TickBookAt("AAPL", 10, Side::kBuy).asks[1].qty);
+  EXPECT_EQ(states.Find(order.parent.id)->status, "partial");
+
+  // Then the ticks go on from the applied state, each once.
+  EXPECT_TRUE(ticker.RunTick(11, 2'000));
+  ASSERT_EQ(bus.stored.size(), 2u);
+  EXPECT_EQ(bus.stored[1].msg_id, "demo:t/order/fill/2");
+  EXPECT_TRUE(ticker.RunTick(11, 2'000));
+  EXPECT_TRUE(ticker.RunTick(9, 500));
+  EXPECT_EQ(bus.stored.size(), 2u);
+  EXPECT_EQ(book.Find(order.parent.id)->fills, 2);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("tradepipe_execsim_tick_publish_failures_total 1"), std::string::npos);
+  EXPECT_NE(text.find("tradepipe_execsim_resting_fills_total 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tradepipe::execsim
