@@ -45,23 +45,33 @@ class RestingOrders(unittest.TestCase):
 
     def run_crash_scenario(self, stack):
         # Three symbols, a buy and a sell each, every tick crossing them, each needing many ticks
-        # (about 3 units of depth per tick against 200 ordered); exec-sim killed twice meanwhile.
+        # (about 3 units of depth per tick against 600 ordered); exec-sim killed twice meanwhile.
         orders = {}
         for symbol in ("AAA", "BBB", "CCC"):
             mid = D(json.loads(stack.get("exec-sim", f"/book/{symbol}")[1])["mid"])
             for action, factor in (("buy", D("1.03")), ("sell", D("0.97"))):
                 msg_id = f"crash_{symbol}_{action}"
-                body = {"symbol": symbol, "action": action, "qty": 200, "price": str((mid * factor).quantize(D("0.01"))),
+                body = {"symbol": symbol, "action": action, "qty": 600, "price": str((mid * factor).quantize(D("0.01"))),
                         "order_type": "limit", "time_in_force": "gtc"}
                 status, _, text = stack.post_webhook(msg_id, json.dumps(body).encode())
                 self.assertEqual(status, 202, text)
                 orders[f"demo:{msg_id}/order"] = symbol
+        def tick_fills():
+            events, _ = self.events_of(stack, None)
+            counts = dict.fromkeys(orders, 0)
+            for e in events:
+                if e["type"] == "fill" and "tick" in e["ts"] and e["payload"]["order_id"] in counts:
+                    counts[e["payload"]["order_id"]] += 1
+            return counts
+
         for _ in range(2):
-            time.sleep(0.3)
-            # Mid-stream: some of the orders have filled in part at the ticks, none completely.
-            filled = [self.position(stack, s).get("qty", "0") for s in ("AAA", "BBB", "CCC")]
-            open_qty = [self.position(stack, s).get("open_qty", "0") for s in ("AAA", "BBB", "CCC")]
-            self.assertNotIn("0", open_qty, (filled, open_qty))
+            # Killed mid-stream: only once every order has filled at a tick since the last start.
+            before = tick_fills()
+            deadline = time.time() + 30
+            while time.time() < deadline and not all(n > before[o] for o, n in tick_fills().items()):
+                time.sleep(0.02)
+            now = tick_fills()
+            self.assertTrue(all(n > before[o] for o, n in now.items()), (before, now))
             stack.kill("exec-sim")
             stack.restart("exec-sim")
         deadline = time.time() + 60
@@ -84,12 +94,56 @@ class RestingOrders(unittest.TestCase):
             for f in fills:
                 cum += D(f["qty"])
                 self.assertEqual(D(f["cum_qty"]), cum, (order_id, f))
-                self.assertEqual(D(f["leaves_qty"]), D(200) - cum, (order_id, f))
-            self.assertEqual(cum, D(200), order_id)
+                self.assertEqual(D(f["leaves_qty"]), D(600) - cum, (order_id, f))
+            self.assertEqual(cum, D(600), order_id)
             self.assertEqual(fills[-1]["status"], "filled")
         for symbol in ("AAA", "BBB", "CCC"):
             p = self.position(stack, symbol)
             self.assertEqual((p.get("qty"), p.get("open_qty")), ("0", "0"), (symbol, p))
+
+    def test_take_profit_and_stop_loss_close_the_entry_one_cancelling_the_other(self):
+        with Stack(BIN_DIR, exec_args=["--tick-ms", "50"]) as stack:
+            try:
+                self.run_exits_scenario(stack)
+            except BaseException:
+                stack.dump_logs()
+                raise
+
+    def run_exits_scenario(self, stack):
+        # No price known to the agent (market entries on fresh symbols), so only the order of the
+        # two exits is checked; the prices are chosen so the tick's market reaches one at once:
+        # on TPX a take-profit below the bids, on SLX a stop-loss above them.
+        cases = {"TPX": ("0.97", "0.5", "tp", "sl"), "SLX": ("2", "1.5", "sl", "tp")}
+        for symbol, (tp, sl, _, _) in cases.items():
+            mid = D(json.loads(stack.get("exec-sim", f"/book/{symbol}")[1])["mid"])
+            body = {"symbol": symbol, "action": "buy", "qty": 3, "take_profit": str((mid * D(tp)).quantize(D("0.01"))),
+                    "stop_loss": {"stop_price": str((mid * D(sl)).quantize(D("0.01")))}}
+            status, _, text = stack.post_webhook(f"exits_{symbol}", json.dumps(body).encode())
+            self.assertEqual(status, 202, text)
+        # A wrong-sided pair is refused by the agent with its reason.
+        status, _, text = stack.post_webhook("exits_wrong", b'{"symbol":"TPX","action":"buy","qty":1,'
+                                                            b'"take_profit":90,"stop_loss":95}')
+        self.assertEqual(status, 202, text)
+        for symbol in cases:
+            self.wait_position(stack, symbol, "0", "0")
+        events, _ = self.events_of(stack, None)
+        for symbol, (_, _, hit, other) in cases.items():
+            entry = f"demo:exits_{symbol}/order"
+            mine = [(e["type"], e["id"], e["payload"].get("status")) for e in events
+                    if e["payload"].get("order_id", "").startswith(entry + "/")]
+            self.assertIn(("exec_report", f"{entry}/tp/report/1", "accepted"), mine)
+            self.assertIn(("exec_report", f"{entry}/sl/report/1", "accepted"), mine)
+            hit_fills = [m for m in mine if m[0] == "fill" and m[1].startswith(f"{entry}/{hit}/fill/")]
+            self.assertTrue(hit_fills and hit_fills[-1][2] == "filled", mine)
+            self.assertIn(("exec_report", f"{entry}/{other}/report/2", "cancelled"), mine)
+            self.assertFalse([m for m in mine if m[1].startswith(f"{entry}/{other}/fill/")], mine)
+        rejected = [e for e in events if e["type"] == "order_rejected" and e["correlation_id"] == "demo:exits_wrong"]
+        self.assertEqual([r["payload"]["reason"] for r in rejected], ["exit_prices"])
+        self.assertEqual(stack.metrics("exec-sim")["tradepipe_execsim_resting_orders"], 0)
+        validators = schema_validators()
+        for e in events:
+            errors = sorted(validators[e["type"]].iter_errors(e), key=str)
+            self.assertEqual(errors, [], f"{e['type']} {e['id']}: {[x.message for x in errors[:3]]}")
 
     def position(self, stack, symbol):
         return json.loads(stack.get("agent", "/positions")[1])["symbols"].get(symbol, {})

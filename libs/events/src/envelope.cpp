@@ -236,6 +236,8 @@ std::string ToJson(const SignalPayload& p) {
   if (p.prev_market_position) Field(w, "prev_market_position", ToName(*p.prev_market_position));
   if (!p.strategy.empty()) Field(w, "strategy", p.strategy);
   if (!p.comment.empty()) Field(w, "comment", p.comment);
+  if (p.take_profit) DecimalField(w, "take_profit", *p.take_profit);
+  if (p.stop_loss) DecimalField(w, "stop_loss", *p.stop_loss);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -250,6 +252,8 @@ std::string ToJson(const OrderPayload& p) {
   Field(w, "order_type", p.order_type);
   OptionalDecimalField(w, "limit_price", p.limit_price);
   if (p.time_in_force) Field(w, "time_in_force", ToName(*p.time_in_force));
+  if (p.take_profit) DecimalField(w, "take_profit", *p.take_profit);
+  if (p.stop_loss) DecimalField(w, "stop_loss", *p.stop_loss);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -282,6 +286,10 @@ std::string ToJson(const ExecReportPayload& p) {
     Key(w, "fills");
     w.Int(*p.fills);
   }
+  if (p.stop_price) DecimalField(w, "stop_price", *p.stop_price);
+  if (p.take_profit) DecimalField(w, "take_profit", *p.take_profit);
+  if (p.stop_loss) DecimalField(w, "stop_loss", *p.stop_loss);
+  if (!p.oco.empty()) Field(w, "oco", p.oco);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -317,6 +325,8 @@ Result<SignalPayload> ParseSignalPayload(std::string_view json) {
     if (key == "prev_market_position") return ReadOptionalName(value, p.prev_market_position, key);
     if (key == "strategy") return ReadString(value, p.strategy, key);
     if (key == "comment") return ReadString(value, p.comment, key);
+    if (key == "take_profit") return ReadOptionalDecimal(value, p.take_profit, key);
+    if (key == "stop_loss") return ReadOptionalDecimal(value, p.stop_loss, key);
     return {};
   });
   if (problem.empty() && !p.qty && (p.action == SignalAction::kBuy || p.action == SignalAction::kSell)) {
@@ -334,6 +344,8 @@ Result<OrderPayload> ParseOrderPayload(std::string_view json) {
     if (key == "order_type") return ReadString(value, p.order_type, key);
     if (key == "limit_price") return ReadOptionalDecimal(value, p.limit_price, key);
     if (key == "time_in_force") return ReadOptionalName(value, p.time_in_force, key);
+    if (key == "take_profit") return ReadOptionalDecimal(value, p.take_profit, key);
+    if (key == "stop_loss") return ReadOptionalDecimal(value, p.stop_loss, key);
     return {};
   });
   if (problem.empty() && p.order_id.empty()) problem = "order_id: required";
@@ -361,6 +373,10 @@ Result<ExecReportPayload> ParseExecReportPayload(std::string_view json) {
       p.fills = static_cast<int>(n);
       return {};
     }
+    if (key == "stop_price") return ReadOptionalDecimal(value, p.stop_price, key);
+    if (key == "take_profit") return ReadOptionalDecimal(value, p.take_profit, key);
+    if (key == "stop_loss") return ReadOptionalDecimal(value, p.stop_loss, key);
+    if (key == "oco") return ReadString(value, p.oco, key);
     return {};
   });
   if (problem.empty() && p.order_id.empty()) problem = "order_id: required";

@@ -181,10 +181,19 @@ TEST(Envelope, RejectsMalformedInput) {
 }
 
 TEST(Payloads, OrderAndFillRoundTrip) {
-  OrderPayload o{"demo:1/order", Side::kBuy,       *Decimal::Parse("5"), *Decimal::Parse("101.25"),
-                 "limit",        TimeInForce::kGtc};
+  OrderPayload o;
+  o.order_id = "demo:1/order";
+  o.qty = *Decimal::Parse("5");
+  o.limit_price = *Decimal::Parse("101.25");
+  o.order_type = "limit";
+  o.time_in_force = TimeInForce::kGtc;
+  EXPECT_EQ(ToJson(o).find("take_profit"), std::string::npos);  // only when the signal set them
+  o.take_profit = *Decimal::Parse("110");
+  o.stop_loss = *Decimal::Parse("95.5");
   auto parsed = ParseOrderPayload(ToJson(o));
   ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->take_profit, *Decimal::Parse("110"));
+  EXPECT_EQ(parsed->stop_loss, *Decimal::Parse("95.5"));
   EXPECT_EQ(parsed->order_id, o.order_id);
   EXPECT_EQ(parsed->limit_price->ToString(), "101.25");
   EXPECT_EQ(parsed->time_in_force, TimeInForce::kGtc);

@@ -261,6 +261,31 @@ std::optional<Refusal> CheckSignal(const events::Envelope& signal, const Decisio
   return std::nullopt;
 }
 
+// An entry's exits must lie on their sides: a long's take-profit above its price and its
+// stop-loss below (a short's the other way), and the take-profit beyond the stop-loss.
+std::optional<Refusal> CheckExitPrices(events::Side entry, const events::SignalPayload& s,
+                                       const std::optional<Decimal>& reference_price) {
+  const bool is_long = entry == events::Side::kBuy;
+  auto beyond = [&](Decimal a, Decimal b) { return is_long ? a > b : a < b; };  // a on the profit side of b
+  const char* above = is_long ? "above" : "below";
+  const char* below = is_long ? "below" : "above";
+  const std::string side = is_long ? "a long entry" : "a short entry";
+  if (s.take_profit && s.stop_loss && !beyond(*s.take_profit, *s.stop_loss)) {
+    return Refusal{reason::kExitPrices, "take_profit " + s.take_profit->ToString() + " must be " + above +
+                                            " stop_loss " + s.stop_loss->ToString() + " for " + side};
+  }
+  if (!reference_price) return std::nullopt;
+  if (s.take_profit && !beyond(*s.take_profit, *reference_price)) {
+    return Refusal{reason::kExitPrices, "take_profit " + s.take_profit->ToString() + " must be " + above +
+                                            " the entry's price " + reference_price->ToString() + " for " + side};
+  }
+  if (s.stop_loss && !beyond(*reference_price, *s.stop_loss)) {
+    return Refusal{reason::kExitPrices, "stop_loss " + s.stop_loss->ToString() + " must be " + below +
+                                            " the entry's price " + reference_price->ToString() + " for " + side};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& ctx, OrderThrottle& throttle) {
@@ -289,11 +314,18 @@ Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& c
   // Each order against the account the orders before it leave; the first order refused refuses
   // the decision, a reverse's open refused leaves its close.
   std::optional<Refusal> open_refused;
+  std::vector<bool> opens(plan.orders.size(), false);  // grows the position: carries the signal's exits
   if (!refused) {
     Running running{held, ctx.account.gross_exposure, ctx.account.open_positions};
     for (size_t i = 0; i < plan.orders.size(); ++i) {
       const PlannedOrder& order = plan.orders[i];
-      if (auto r = CheckOrder(order, running, *payload, strategy, ctx, reference_price)) {
+      opens[i] = (running.position + Signed(order.side, order.qty)).Abs() > running.position.Abs();
+      std::optional<Refusal> exits_refused;
+      if (opens[i] && (payload->take_profit || payload->stop_loss)) {
+        exits_refused = CheckExitPrices(order.side, *payload, reference_price);
+      }
+      if (auto r =
+              exits_refused ? exits_refused : CheckOrder(order, running, *payload, strategy, ctx, reference_price)) {
         (i == 0 ? refused : open_refused) = std::move(r);
         plan.orders.resize(i);
         break;
@@ -343,6 +375,10 @@ Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& c
     order.order_type = payload->order_type;
     if (payload->order_type == "limit") order.limit_price = payload->price;
     order.time_in_force = payload->time_in_force;
+    if (opens[i]) {
+      order.take_profit = payload->take_profit;
+      order.stop_loss = payload->stop_loss;
+    }
     event.payload = events::ToJson(order);
     emit(std::move(event), events::OrderSubject(signal.symbol));
     d.placed.push_back({order_id(i), plan.orders[i]});

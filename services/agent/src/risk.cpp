@@ -39,7 +39,8 @@ const std::vector<std::string_view>& AllReasons() {
                                                     reason::kPriceBand,
                                                     reason::kMaxPosition,
                                                     reason::kMaxGrossExposure,
-                                                    reason::kOrderRate};
+                                                    reason::kOrderRate,
+                                                    reason::kExitPrices};
   return all;
 }
 

@@ -44,6 +44,8 @@ inline constexpr std::string_view kPriceBand = "price_band";
 inline constexpr std::string_view kMaxPosition = "max_position";
 inline constexpr std::string_view kMaxGrossExposure = "max_gross_exposure";
 inline constexpr std::string_view kOrderRate = "order_rate";
+// A take-profit or stop-loss on the wrong side of the entry (or of each other).
+inline constexpr std::string_view kExitPrices = "exit_prices";
 }  // namespace reason
 
 // Every reason code, for documentation and metrics (each is exported at 0 from the start).

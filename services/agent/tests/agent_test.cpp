@@ -286,7 +286,10 @@ TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
   order.correlation_id = "demo:x";
   order.source = "demo";
   order.symbol = "AAPL";
-  order.payload = events::ToJson(events::OrderPayload{"demo:x/order", Side::kBuy, D("10"), std::nullopt, "market", {}});
+  events::OrderPayload placed;
+  placed.order_id = "demo:x/order";
+  placed.qty = D("10");
+  order.payload = events::ToJson(placed);
   ASSERT_TRUE(OpenOrderEvent(p, events::Serialize(order)));
   events::Envelope fill = order.Child(events::kTypeFill, "demo:x/order/fill/1");
   fill.AddStamp("filled", 5);

@@ -512,6 +512,53 @@ TEST(Risk, EveryCheckRefusesWithItsReasonAndLetsTheRestPass) {
          w.signal.price = D("100");
        },
        "buy 1"},
+      {"a long's exits on their sides",
+       [](World& w) {
+         w.signal.price = D("100");
+         w.signal.take_profit = D("110");
+         w.signal.stop_loss = D("90");
+       },
+       "buy 1"},
+      {"a long's take-profit below its price",
+       [](World& w) {
+         w.signal.price = D("100");
+         w.signal.take_profit = D("95");
+       },
+       "exit_prices"},
+      {"a long's stop-loss above its price",
+       [](World& w) {
+         w.signal.price = D("100");
+         w.signal.stop_loss = D("100");
+       },
+       "exit_prices"},
+      {"the last fill is the price when the signal has none",
+       [](World& w) {
+         Hold(w, "0", "100");
+         w.signal.stop_loss = D("101");
+       },
+       "exit_prices"},
+      {"a take-profit under the stop-loss, no price known",
+       [](World& w) {
+         w.signal.take_profit = D("90");
+         w.signal.stop_loss = D("95");
+       },
+       "exit_prices"},
+      {"a short's exits on their sides",
+       [](World& w) {
+         w.signal.action = SignalAction::kSell;
+         w.signal.price = D("100");
+         w.signal.take_profit = D("90");
+         w.signal.stop_loss = D("110");
+       },
+       "sell 1"},
+      {"a close does not check exits (it opens nothing)",
+       [](World& w) {
+         Hold(w, "2", "100");
+         w.signal.action = SignalAction::kClose;
+         w.signal.qty.reset();
+         w.signal.take_profit = D("50");
+       },
+       "sell 2"},
   };
   for (const auto& c : cases) EXPECT_EQ(Outcome(c), c.expected) << c.name;
 }
@@ -520,13 +567,37 @@ TEST(Risk, EveryReasonCodeIsListedOnceAndEveryCheckUsesAListedOne) {
   const auto& all = AllReasons();
   std::set<std::string_view> seen(all.begin(), all.end());
   EXPECT_EQ(seen.size(), all.size());
-  for (const char* code :
-       {"trading_halted", "reducing_only", "outside_trading_window", "stale_signal", "symbol_not_allowed",
-        "max_order_qty", "max_order_notional", "price_band", "max_position", "max_gross_exposure", "max_open_positions",
-        "reduce_only_would_grow", "order_rate", "daily_loss_limit", "size_zero", "no_price", "no_sizing", "no_position",
-        "position_mismatch"}) {
+  for (const char* code : {"trading_halted",     "reducing_only",      "outside_trading_window",
+                           "stale_signal",       "symbol_not_allowed", "max_order_qty",
+                           "max_order_notional", "price_band",         "max_position",
+                           "max_gross_exposure", "max_open_positions", "reduce_only_would_grow",
+                           "order_rate",         "daily_loss_limit",   "size_zero",
+                           "no_price",           "no_sizing",          "no_position",
+                           "position_mismatch",  "exit_prices"}) {
     EXPECT_TRUE(seen.contains(code)) << code;
   }
+}
+
+// A reverse's exits go with its open, not with its close.
+TEST(Risk, OnlyTheOrderThatOpensCarriesTheExits) {
+  World w;
+  Hold(w, "2", "100");
+  w.signal.action = SignalAction::kReverse;
+  w.signal.take_profit = D("80");
+  w.signal.stop_loss = D("120");
+  w.context.decided_ns = kMonday1400;
+  w.context.config = &w.config;
+  OrderThrottle throttle;
+  auto d = Decide(SignalEvent(w.signal, w.received), w.context, throttle);
+  ASSERT_TRUE(d) << d.error();
+  ASSERT_EQ(d->messages.size(), 2u);
+  auto close = events::ParseOrderPayload(events::ParseEnvelope(d->messages[0].data)->payload);
+  auto open = events::ParseOrderPayload(events::ParseEnvelope(d->messages[1].data)->payload);
+  ASSERT_TRUE(close && open);
+  EXPECT_FALSE(close->take_profit || close->stop_loss);
+  EXPECT_EQ(open->side, events::Side::kSell);
+  EXPECT_EQ(open->take_profit, D("80"));
+  EXPECT_EQ(open->stop_loss, D("120"));
 }
 
 TEST(Risk, TheOrderRateIsCountedPerStrategyOverAnyMinute) {

@@ -187,11 +187,40 @@ Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, cons
       r.limit_price = payload->limit_price;
       r.time_in_force = tif;
       r.fills = static_cast<int>(ex.fills);
+      r.take_profit = payload->take_profit;  // its exits, placed when it ends
+      r.stop_loss = payload->stop_loss;
       ex.rest = RestingFromReport(event, r);
     }
     event.payload = events::ToJson(r);
     ex.messages.push_back({events::ReportSubject(order.symbol), event.id, events::Serialize(event)});
     ex.status = r.status;
+  }
+  if (!ex.rest && cum > Decimal() && (payload->take_profit || payload->stop_loss)) {
+    // The order ended having executed: its exits rest (or, with no room, are cancelled at once).
+    RestingOrder entry;
+    entry.parent = order;
+    entry.parent.payload = "{}";
+    entry.parent.AddStamp("exec_consumed", consumed_ns);
+    entry.side = payload->side;
+    entry.take_profit = payload->take_profit;
+    entry.stop_loss = payload->stop_loss;
+    entry.decided_ns = order.StampOf("decided").value_or(consumed_ns);
+    Exits exits = PlaceExits(order.id, entry, cum, child);
+    if (may_rest) {
+      for (auto& m : exits.messages) ex.messages.push_back(std::move(m));
+      ex.exits = std::move(exits.orders);
+    } else {
+      for (const auto& [id, exit] : exits.orders) {
+        events::ExecReportPayload r;
+        r.order_id = id;
+        r.status = "cancelled";
+        r.leaves_qty = exit.qty;
+        events::Envelope event = child(events::kTypeExecReport, events::ReportId(id, 1));
+        event.payload = events::ToJson(r);
+        ex.messages.push_back({events::ReportSubject(order.symbol), event.id, events::Serialize(event)});
+      }
+      ex.rest_refused = true;
+    }
   }
   return ex;
 }

@@ -96,7 +96,8 @@ struct Execution {
   size_t fills = 0;                            // fill events among the messages
   std::vector<bus::OutgoingMessage> messages;  // the fills in order, then the report of an unfilled rest
   std::optional<RestingOrder> rest;            // set when the order rests (status accepted)
-  bool rest_refused = false;                   // a DAY/GTC rest cancelled: the resting book was full
+  RestingList exits;                           // its take-profit/stop-loss, placed now (it ended having executed)
+  bool rest_refused = false;                   // a rest or exits cancelled: the resting book was full
 };
 
 // `order` is a parsed order envelope, `sequence` its sequence in ORDERS (the market's clock).

@@ -53,12 +53,17 @@ Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
         auto order = events::ParseEnvelope(m.data());
         if (!order) return R::Error(order.error());
         const uint64_t sequence = m.stream_sequence();
-        const bool may_rest = resting_.HasRoom(rests.size() + 1);
+        const bool may_rest = resting_.HasRoom(rests.size() + 2);  // itself, or its two exits
         auto ex = Execute(*order, sequence, market_, consumed, WallNanos(), may_rest);
         if (!ex) return R::Error(ex.error());
         stages_->Worked(start, WallNanos());
         if (ex->rest && !published_.Contains(bus::SeenIds::Digest(events::ReportId(order->id, 1)))) {
           rests.emplace_back(order->id, std::move(*ex->rest));
+        }
+        for (auto& [exit_id, exit] : ex->exits) {
+          if (!published_.Contains(bus::SeenIds::Digest(events::ReportId(exit_id, 1)))) {
+            rests.emplace_back(exit_id, std::move(exit));
+          }
         }
         if (ex->rest_refused) ++full;
         states.emplace_back(order->id, OrderState{order->symbol, ex->side, ex->qty, ex->status, ex->filled_qty,

@@ -1,8 +1,8 @@
 // exec-sim's handling of one batch of orders: each is executed against the market (market.hpp),
 // its fills and report published and PubAcked before the order is acked (bus::ForwardBatch, with
-// the durable de-duplication of EXECUTIONS), and an order that rests is added to the resting book
-// only then — and only when its `accepted` report was published now: a repeated order that rests
-// already, or rested and ended, is not put back.
+// the durable de-duplication of EXECUTIONS), and an order that rests (or the exits of one that
+// ended) is added to the resting book only then — and only when its `accepted` report was
+// published now: a repeated order that rests already, or rested and ended, is not put back.
 //
 // Thread-safety: OnBatch from the consumer's thread.
 #pragma once

@@ -1,6 +1,7 @@
 #include "resting.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "market.hpp"
 #include "seeded.hpp"
@@ -23,37 +24,35 @@ int64_t UtcDay(int64_t ns) { return ns >= 0 ? ns / kNanosPerDay : (ns - kNanosPe
 bool Ahead(const std::pair<std::string, RestingOrder>* a, const std::pair<std::string, RestingOrder>* b) {
   const RestingOrder& x = a->second;
   const RestingOrder& y = b->second;
-  if (x.limit != y.limit) return x.side == Side::kBuy ? x.limit > y.limit : x.limit < y.limit;
+  if (x.stop.has_value() != y.stop.has_value()) return x.stop.has_value();  // a triggered stop is a market order
+  if (!x.stop && x.limit != y.limit) return x.side == Side::kBuy ? x.limit > y.limit : x.limit < y.limit;
   if (x.decided_ns != y.decided_ns) return x.decided_ns < y.decided_ns;
   return a->first < b->first;
-}
-
-events::Envelope Event(const RestingOrder& order, std::string_view type, std::string id, int64_t tick_ns,
-                       int64_t filled_ns) {
-  events::Envelope event = order.parent.Child(type, std::move(id));
-  event.AddStamp("tick", tick_ns);
-  event.AddStamp("filled", filled_ns);
-  return event;
 }
 
 }  // namespace
 
 std::optional<RestingOrder> RestingFromReport(const events::Envelope& report,
                                               const events::ExecReportPayload& payload) {
-  if (payload.status != "accepted" || !payload.side || !payload.qty || !payload.limit_price ||
+  if (payload.status != "accepted" || !payload.side || !payload.qty || !(payload.limit_price || payload.stop_price) ||
       (payload.time_in_force != events::TimeInForce::kDay && payload.time_in_force != events::TimeInForce::kGtc)) {
     return std::nullopt;
   }
   RestingOrder order;
   order.parent = report;
   order.parent.type = events::kTypeOrder;
-  order.parent.id = payload.order_id;
+  // The parent of its events: the order (an exit's: its entry), the report's cause.
+  order.parent.id = report.causation_id.empty() ? payload.order_id : report.causation_id;
   order.parent.payload = "{}";
   // The order's stamps: the report's without the one it added.
   std::erase_if(order.parent.ts, [](const events::Stamp& s) { return s.name == "filled" || s.name == "tick"; });
   order.side = *payload.side;
   order.qty = *payload.qty;
-  order.limit = *payload.limit_price;
+  order.limit = payload.limit_price.value_or(Decimal());
+  order.stop = payload.stop_price;
+  order.take_profit = payload.take_profit;
+  order.stop_loss = payload.stop_loss;
+  order.oco = payload.oco;
   order.time_in_force = *payload.time_in_force;
   order.cum = payload.filled_qty;
   order.avg_price = payload.avg_price.value_or(Decimal());
@@ -62,9 +61,166 @@ std::optional<RestingOrder> RestingFromReport(const events::Envelope& report,
   return order;
 }
 
+Exits PlaceExits(const std::string& entry_id, const RestingOrder& entry, Decimal executed,
+                 const MakeEvent& make_event) {
+  Exits exits;
+  if (executed <= Decimal() || (!entry.take_profit && !entry.stop_loss)) return exits;
+  const std::string tp_id = entry_id + "/tp";
+  const std::string sl_id = entry_id + "/sl";
+  auto place = [&](const std::string& id, const std::string& other, bool is_stop, Decimal price) {
+    RestingOrder exit;
+    exit.parent = entry.parent;
+    exit.side = entry.side == Side::kBuy ? Side::kSell : Side::kBuy;
+    exit.qty = executed;
+    if (is_stop) {
+      exit.stop = price;
+    } else {
+      exit.limit = price;
+    }
+    exit.time_in_force = events::TimeInForce::kGtc;
+    exit.decided_ns = entry.decided_ns;
+    exit.oco = other;
+    events::ExecReportPayload r;
+    r.order_id = id;
+    r.status = "accepted";
+    r.leaves_qty = executed;
+    r.side = exit.side;
+    r.qty = executed;
+    if (is_stop) {
+      r.stop_price = price;
+    } else {
+      r.limit_price = price;
+    }
+    r.time_in_force = events::TimeInForce::kGtc;
+    r.fills = 0;
+    r.oco = other;
+    events::Envelope event = make_event(events::kTypeExecReport, events::ReportId(id, 1));
+    event.payload = events::ToJson(r);
+    exits.messages.push_back({events::ReportSubject(entry.parent.symbol), event.id, events::Serialize(event)});
+    exits.orders.emplace_back(id, std::move(exit));
+  };
+  const bool pair = entry.take_profit && entry.stop_loss;
+  if (entry.take_profit) place(tp_id, pair ? sl_id : std::string(), false, *entry.take_profit);
+  if (entry.stop_loss) place(sl_id, pair ? tp_id : std::string(), true, *entry.stop_loss);
+  return exits;
+}
+
+namespace {
+
+// One tick's work: the orders as they change during it, and what it publishes.
+class TickRun {
+ public:
+  TickRun(const RestingList& orders, int64_t tick_ns, int64_t filled_ns, TickResult& result)
+      : tick_ns_(tick_ns), filled_ns_(filled_ns), result_(result) {
+    for (const auto& [id, order] : orders) working_.emplace(id, order);
+  }
+
+  RestingOrder* Live(const std::string& id) {
+    auto it = working_.find(id);
+    return it == working_.end() || ended_.count(id) ? nullptr : &it->second;
+  }
+
+  void Fill(const std::string& id, RestingOrder& order, Decimal qty, Decimal price) {
+    const Wide notional =
+        static_cast<Wide>(order.avg_price.units()) * order.cum.units() + static_cast<Wide>(qty.units()) * price.units();
+    order.fills += 1;
+    order.cum = order.cum + qty;
+    // The running average from the last event's values, so a rebuilt order continues exactly.
+    order.avg_price = Decimal::FromUnits(static_cast<int64_t>(notional / order.cum.units()));
+    events::FillPayload f;
+    f.order_id = id;
+    f.fill_no = order.fills;
+    f.side = order.side;
+    f.qty = qty;
+    f.price = price;
+    f.cum_qty = order.cum;
+    f.leaves_qty = order.leaves();
+    f.status = f.leaves_qty == Decimal() ? "filled" : "partial";
+    f.avg_price = order.avg_price;
+    Publish(order, events::kTypeFill, events::FillId(id, f.fill_no), events::ToJson(f), events::FillSubject);
+    ++result_.fills;
+    Update(id, f.status, order);
+  }
+
+  // Ends `order` with an exec_report (its second: the first was its acceptance).
+  void End(const std::string& id, RestingOrder& order, const char* status) {
+    events::ExecReportPayload r;
+    r.order_id = id;
+    r.status = status;
+    r.filled_qty = order.cum;
+    r.leaves_qty = order.leaves() < Decimal() ? Decimal() : order.leaves();
+    if (order.cum > Decimal()) r.avg_price = order.avg_price;
+    Publish(order, events::kTypeExecReport, events::ReportId(id, 2), events::ToJson(r), events::ReportSubject);
+    Update(id, status, order);
+  }
+
+  // After `id` executed `qty` this tick: the other of its pair shrinks by it, and is cancelled
+  // when `id` is done or nothing is left of it; an entry done places its exits.
+  void AfterExecution(const std::string& id, RestingOrder& order, Decimal qty) {
+    if (RestingOrder* other = order.oco.empty() ? nullptr : Live(order.oco)) {
+      other->qty = other->qty - qty;
+      if (order.leaves() == Decimal() || other->leaves() <= Decimal()) {
+        End(order.oco, *other, "cancelled");
+      } else {
+        Update(order.oco, other->cum > Decimal() ? "partial" : "accepted", *other);
+      }
+    }
+    if (order.leaves() == Decimal()) PlaceExitsOf(id, order, order.cum);
+  }
+
+  void PlaceExitsOf(const std::string& id, const RestingOrder& order, Decimal executed) {
+    Exits exits = PlaceExits(id, order, executed, [&](std::string_view type, std::string event_id) {
+      return Stamped(order.parent.Child(type, std::move(event_id)));
+    });
+    for (auto& m : exits.messages) result_.messages.push_back(std::move(m));
+    for (auto& [exit_id, exit] : exits.orders) Update(exit_id, "accepted", exit);
+  }
+
+  void Expire(const std::string& id, RestingOrder& order) {
+    End(id, order, "expired");
+    ++result_.expired;
+    if (order.cum > Decimal()) PlaceExitsOf(id, order, order.cum);
+  }
+
+ private:
+  events::Envelope Stamped(events::Envelope event) const {
+    event.AddStamp("tick", tick_ns_);
+    event.AddStamp("filled", filled_ns_);
+    return event;
+  }
+
+  void Publish(const RestingOrder& order, std::string_view type, std::string id, std::string payload,
+               std::string (*subject)(std::string_view)) {
+    events::Envelope event = Stamped(order.parent.Child(type, std::move(id)));
+    event.payload = std::move(payload);
+    result_.messages.push_back({subject(order.parent.symbol), event.id, events::Serialize(event)});
+  }
+
+  void Update(const std::string& id, std::string status, const RestingOrder& order) {
+    if (status != "accepted" && status != "partial") ended_.insert(id);
+    auto [it, inserted] = index_.try_emplace(id, result_.updates.size());
+    if (inserted) {
+      result_.updates.push_back({id, std::move(status), order});
+    } else {
+      result_.updates[it->second].status = std::move(status);
+      result_.updates[it->second].after = order;
+    }
+  }
+
+  const int64_t tick_ns_;
+  const int64_t filled_ns_;
+  TickResult& result_;
+  std::map<std::string, RestingOrder> working_;
+  std::set<std::string> ended_;
+  std::map<std::string, size_t> index_;  // order id → its update
+};
+
+}  // namespace
+
 TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
                      int64_t touch_fill_bps) {
   TickResult result;
+  TickRun run(orders, tick_ns, filled_ns, result);
   const int64_t today = UtcDay(tick_ns);
   using Entry = std::pair<std::string, RestingOrder>;
   std::map<std::pair<std::string, Side>, std::vector<const Entry*>> sides;
@@ -77,19 +233,10 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
     bool have_book = false;
     for (const Entry* e : queue) {
       const std::string& id = e->first;
-      const RestingOrder& order = e->second;
-      if (order.time_in_force == events::TimeInForce::kDay && today > UtcDay(order.decided_ns)) {
-        events::ExecReportPayload r;
-        r.order_id = id;
-        r.status = "expired";
-        r.filled_qty = order.cum;
-        r.leaves_qty = order.leaves();
-        if (order.cum > Decimal()) r.avg_price = order.avg_price;
-        events::Envelope event = Event(order, events::kTypeExecReport, events::ReportId(id, 2), tick_ns, filled_ns);
-        event.payload = events::ToJson(r);
-        result.messages.push_back({events::ReportSubject(symbol), event.id, events::Serialize(event)});
-        result.updates.push_back({id, "expired", order});
-        ++result.expired;
+      RestingOrder* order = run.Live(id);
+      if (order == nullptr) continue;  // ended this tick (the other of its pair filled)
+      if (order->time_in_force == events::TimeInForce::kDay && today > UtcDay(order->decided_ns)) {
+        run.Expire(id, *order);
         continue;
       }
       if (!have_book) {
@@ -97,46 +244,38 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
         levels = std::move(side == Side::kBuy ? book.asks : book.bids);
         have_book = true;
       }
-      auto within = [&](const Level& l) {
-        return side == Side::kBuy ? l.price <= order.limit : l.price >= order.limit;
-      };
       auto best = std::find_if(levels.begin(), levels.end(), [](const Level& l) { return l.qty > Decimal(); });
-      if (best == levels.end() || !within(*best)) continue;
-      if (best->price == order.limit &&
-          !seeded::Chance(seeded::Mix(seeded::Hash(market.options().seed + 3, id) ^ seeded::Mix(tick)),
-                          touch_fill_bps)) {
-        continue;  // touched, not crossed: the seeded fill model says no this tick
+      if (best == levels.end()) continue;
+      const Decimal before = order->cum;
+      if (order->stop) {
+        // A buy stop triggers when the best ask reaches it from below, a sell stop when the best bid does from above.
+        if (side == Side::kBuy ? best->price < *order->stop : best->price > *order->stop) continue;
+        for (auto l = best; l != levels.end() && order->leaves() > Decimal(); ++l) {
+          const Decimal part = std::min(l->qty, order->leaves());
+          if (part <= Decimal()) continue;
+          l->qty = l->qty - part;
+          run.Fill(id, *order, part, l->price);
+        }
+      } else {
+        auto within = [&](const Level& l) {
+          return side == Side::kBuy ? l.price <= order->limit : l.price >= order->limit;
+        };
+        if (!within(*best)) continue;
+        if (best->price == order->limit &&
+            !seeded::Chance(seeded::Mix(seeded::Hash(market.options().seed + 3, id) ^ seeded::Mix(tick)),
+                            touch_fill_bps)) {
+          continue;  // touched, not crossed: the seeded fill model says no this tick
+        }
+        Decimal take;
+        for (auto l = best; l != levels.end() && within(*l) && take < order->leaves(); ++l) {
+          const Decimal part = std::min(l->qty, order->leaves() - take);
+          l->qty = l->qty - part;
+          take = take + part;
+        }
+        if (take <= Decimal()) continue;
+        run.Fill(id, *order, take, order->limit);  // a maker fills at its own price
       }
-      Decimal take;
-      for (auto l = best; l != levels.end() && within(*l) && take < order.leaves(); ++l) {
-        const Decimal part = std::min(l->qty, order.leaves() - take);
-        l->qty = l->qty - part;
-        take = take + part;
-      }
-      if (take <= Decimal()) continue;
-
-      RestingOrder after = order;
-      after.fills += 1;
-      after.cum = order.cum + take;
-      // The running average from the last event's values, so a rebuilt order continues exactly.
-      const Wide notional = static_cast<Wide>(order.avg_price.units()) * order.cum.units() +
-                            static_cast<Wide>(take.units()) * order.limit.units();
-      after.avg_price = Decimal::FromUnits(static_cast<int64_t>(notional / after.cum.units()));
-      events::FillPayload f;
-      f.order_id = id;
-      f.fill_no = after.fills;
-      f.side = side;
-      f.qty = take;
-      f.price = order.limit;  // a maker fills at its own price
-      f.cum_qty = after.cum;
-      f.leaves_qty = after.leaves();
-      f.status = f.leaves_qty == Decimal() ? "filled" : "partial";
-      f.avg_price = after.avg_price;
-      events::Envelope event = Event(order, events::kTypeFill, events::FillId(id, f.fill_no), tick_ns, filled_ns);
-      event.payload = events::ToJson(f);
-      result.messages.push_back({events::FillSubject(symbol), event.id, events::Serialize(event)});
-      ++result.fills;
-      result.updates.push_back({id, f.status, std::move(after)});
+      if (order->cum > before) run.AfterExecution(id, *order, order->cum - before);
     }
   }
   return result;
@@ -185,6 +324,11 @@ Status RestingBook::Replay(std::string_view event_json) {
   std::lock_guard lock(mu_);
   auto it = orders_.find(f->order_id);
   if (it == orders_.end() || f->fill_no <= it->second.fills) return {};  // not resting, or from before it rested
+  if (!it->second.oco.empty()) {  // an exit's fill shrinks the other of its pair (its end is a report)
+    if (auto other = orders_.find(it->second.oco); other != orders_.end()) {
+      other->second.qty = other->second.qty - f->qty;
+    }
+  }
   if (f->leaves_qty <= Decimal()) {
     orders_.erase(it);
     return {};

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -37,9 +38,13 @@ struct RestingOrder {
   // stamps up to exec_consumed); its payload is not used.
   events::Envelope parent;
   events::Side side = events::Side::kBuy;
-  events::Decimal qty;  // ordered
-  events::Decimal limit;
+  events::Decimal qty;                  // ordered (an exit: its entry's executed quantity, less its pair's fills)
+  events::Decimal limit;                // a limit order's price
+  std::optional<events::Decimal> stop;  // a stop order (a stop-loss): a market order once the market reaches it
   events::TimeInForce time_in_force = events::TimeInForce::kDay;
+  std::optional<events::Decimal> take_profit;  // an entry's exits, placed when it ends having executed
+  std::optional<events::Decimal> stop_loss;
+  std::string oco;            // an exit: the other order of its one-cancels-the-other pair (empty: none)
   events::Decimal cum;        // executed so far
   events::Decimal avg_price;  // over cum (0 while nothing executed)
   int fills = 0;              // fill numbers used so far
@@ -55,11 +60,23 @@ std::optional<RestingOrder> RestingFromReport(const events::Envelope& report, co
 // What a tick did to one resting order.
 struct TickUpdate {
   std::string order_id;
-  std::string status;  // partial (still resting), filled, expired
+  std::string status;  // accepted or partial (resting), filled, expired, cancelled
   RestingOrder after;  // the order after the tick
 
-  bool rests() const { return status == "partial"; }
+  bool rests() const { return status == "accepted" || status == "partial"; }
 };
+
+// The exits of an entry that ended having executed `executed` (`entry` holds its terms, parent and
+// take_profit/stop_loss): a take-profit limit `<id>/tp` and a stop-loss stop `<id>/sl` on the
+// other side, each for `executed`, one cancelling the other; their accepted reports made by
+// `make_event(type, event id)` (stamped as the caller's other events).
+struct Exits {
+  std::vector<bus::OutgoingMessage> messages;
+  std::vector<std::pair<std::string, RestingOrder>> orders;
+};
+using MakeEvent = std::function<events::Envelope(std::string_view type, std::string id)>;
+Exits PlaceExits(const std::string& entry_id, const RestingOrder& entry, events::Decimal executed,
+                 const MakeEvent& make_event);
 struct TickResult {
   std::vector<bus::OutgoingMessage> messages;  // fills and expiry reports, in order
   std::vector<TickUpdate> updates;
@@ -70,10 +87,13 @@ struct TickResult {
 using RestingList = std::vector<std::pair<std::string, RestingOrder>>;  // by order id
 
 // What tick number `tick` (its wall time `tick_ns`, the fills stamped `filled_ns`) does to
-// `orders`: per symbol and side, the tick's book is shared out in price-time priority (a buy at
-// a higher limit first, then the earlier decided); an order whose limit the best level crosses takes the
-// depth within its limit, one whose limit it only touches does so with probability
-// touch_fill_bps / 10,000 (seeded by the order and the tick). Pure: same inputs, same bytes.
+// `orders`: per symbol and side, the tick's book is shared out in priority — triggered stops
+// first, then limits by price and time (a buy at a higher limit first, then the earlier decided).
+// An order whose limit the best level crosses takes the depth within its limit in one fill at its
+// price, one whose limit it only touches does so with probability touch_fill_bps / 10,000 (seeded
+// by the order and the tick). A stop the best level reaches walks the levels like a market order
+// (a fill per level). An exit's fill shrinks the other of its pair; an exit done cancels the
+// other; an entry done (or expired having executed) places its exits. Pure: same inputs, same bytes.
 TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
                      int64_t touch_fill_bps);
 

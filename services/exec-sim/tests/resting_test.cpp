@@ -198,6 +198,11 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
         RestingOrder o = Resting(id, side, Decimal::FromUnits(static_cast<int64_t>(1 + random() % 1'000'000'000)),
                                  limit, random() % 4 == 0 ? TimeInForce::kDay : TimeInForce::kGtc,
                                  kNoon + static_cast<int64_t>(tick) * 1'000'000'000LL * 600, "S");
+        if (random() % 2 == 0) {  // an entry with exits around its price
+          const int64_t sign = side == Side::kBuy ? 1 : -1;
+          o.take_profit = Decimal::FromUnits(limit.units() / 10'000 * (10'000 + sign * 40));
+          o.stop_loss = Decimal::FromUnits(limit.units() / 10'000 * (10'000 - sign * 40));
+        }
         events::ExecReportPayload accepted;
         accepted.order_id = id;
         accepted.status = "accepted";
@@ -207,6 +212,8 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
         accepted.limit_price = o.limit;
         accepted.time_in_force = o.time_in_force;
         accepted.fills = 0;
+        accepted.take_profit = o.take_profit;
+        accepted.stop_loss = o.stop_loss;
         events::Envelope report = o.parent.Child(events::kTypeExecReport, id + "/report/1");
         report.AddStamp("filled", o.decided_ns);
         report.payload = events::ToJson(accepted);
@@ -229,7 +236,10 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
           EXPECT_EQ(a[i].second.cum, b[i].second.cum);
           EXPECT_EQ(a[i].second.avg_price, b[i].second.avg_price);
           EXPECT_EQ(a[i].second.fills, b[i].second.fills);
+          EXPECT_EQ(a[i].second.qty, b[i].second.qty);
           EXPECT_EQ(a[i].second.leaves(), b[i].second.leaves());
+          EXPECT_EQ(a[i].second.oco, b[i].second.oco);
+          EXPECT_EQ(a[i].second.stop, b[i].second.stop);
           EXPECT_LE(a[i].second.cum, a[i].second.qty);
         }
       }
@@ -242,6 +252,142 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
   EXPECT_NE(first.find("\"status\":\"partial\""), std::string::npos) << "some orders should fill in parts";
   EXPECT_NE(first.find("\"status\":\"filled\""), std::string::npos) << "and some completely";
   EXPECT_NE(first.find("\"status\":\"expired\""), std::string::npos) << "and DAY orders expire";
+  EXPECT_NE(first.find("/tp/fill/1 "), std::string::npos) << "take-profits fill";
+  EXPECT_NE(first.find("/sl/fill/1 "), std::string::npos) << "stop-losses trigger";
+  EXPECT_NE(first.find("/sl/report/2 "), std::string::npos) << "and the other of a pair is cancelled";
+}
+
+// Take-profit and stop-loss: placed when an entry has executed, one cancelling the other.
+TEST(Exits, AnEntryFilledOnArrivalPlacesItsTakeProfitAndStopLoss) {
+  const Market m(kOptions);
+  events::Envelope order;
+  order.type = events::kTypeOrder;
+  order.id = "demo:e/order";
+  order.correlation_id = "demo:e";
+  order.source = "demo";
+  order.symbol = "AAPL";
+  order.AddStamp("decided", kNoon);
+  events::OrderPayload p;
+  p.order_id = order.id;
+  p.qty = D("3");
+  p.take_profit = D("1000");
+  p.stop_loss = D("1");
+  order.payload = events::ToJson(p);
+  auto ex = Execute(order, 3, m, kNoon + 1, kNoon + 2);
+  ASSERT_TRUE(ex) << ex.error();
+  ASSERT_TRUE(ex->filled);
+  ASSERT_EQ(ex->exits.size(), 2u);
+  EXPECT_EQ(ex->exits[0].first, "demo:e/order/tp");
+  EXPECT_EQ(ex->exits[0].second.limit, D("1000"));
+  EXPECT_EQ(ex->exits[0].second.oco, "demo:e/order/sl");
+  EXPECT_EQ(ex->exits[1].first, "demo:e/order/sl");
+  EXPECT_EQ(ex->exits[1].second.stop, D("1"));
+  for (const auto& [id, exit] : ex->exits) {
+    EXPECT_EQ(exit.side, Side::kSell);
+    EXPECT_EQ(exit.qty, D("3"));
+    EXPECT_EQ(exit.time_in_force, TimeInForce::kGtc);
+  }
+  // Their accepted reports follow the fills and rebuild them.
+  const auto& last = ex->messages.back();
+  EXPECT_EQ(last.msg_id, "demo:e/order/sl/report/1");
+  auto report = events::ParseEnvelope(last.data);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->causation_id, order.id);
+  auto rebuilt = RestingFromReport(*report, *events::ParseExecReportPayload(report->payload));
+  ASSERT_TRUE(rebuilt);
+  EXPECT_EQ(rebuilt->stop, D("1"));
+  EXPECT_EQ(rebuilt->oco, "demo:e/order/tp");
+  EXPECT_EQ(rebuilt->parent.id, order.id);
+  // With no room in the resting book they are cancelled at once, never silently dropped.
+  auto full = Execute(order, 3, m, kNoon + 1, kNoon + 2, /*may_rest=*/false);
+  ASSERT_TRUE(full);
+  EXPECT_TRUE(full->exits.empty());
+  EXPECT_TRUE(full->rest_refused);
+  EXPECT_NE(full->messages.back().data.find("\"status\":\"cancelled\""), std::string::npos);
+  // No exits for an order that executed nothing.
+  p.order_type = "limit";
+  p.limit_price = D("0.01");
+  p.time_in_force = TimeInForce::kIoc;
+  order.payload = events::ToJson(p);
+  EXPECT_TRUE(Execute(order, 3, m, 0, 0)->exits.empty());
+}
+
+RestingList Pair(const std::string& entry, Decimal qty, Decimal take_profit, Decimal stop_loss) {
+  RestingOrder tp = Resting(entry + "/tp", Side::kSell, qty, take_profit);
+  tp.parent.id = entry;
+  tp.oco = entry + "/sl";
+  RestingOrder sl = Resting(entry + "/sl", Side::kSell, qty, Decimal());
+  sl.parent.id = entry;
+  sl.stop = stop_loss;
+  sl.oco = entry + "/tp";
+  return {{entry + "/sl", sl}, {entry + "/tp", tp}};
+}
+
+TEST(Exits, TheTakeProfitFillsAndCancelsTheStopLoss) {
+  const Market m(kOptions);
+  const uint64_t tick = 40;
+  const Book book = m.TickBookAt("AAPL", tick, Side::kSell);
+  const RestingList pair = Pair("x", D("1"), book.bids[0].price - D("0.01"), D("0.01"));
+  const TickResult r = MatchTick(m, pair, tick, kNoon, kNoon, 10'000);
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[0].msg_id, "x/tp/fill/1");
+  EXPECT_EQ(FillsOf(r)[0].price, book.bids[0].price - D("0.01"));
+  EXPECT_EQ(r.messages[1].msg_id, "x/sl/report/2");
+  EXPECT_NE(r.messages[1].data.find("\"status\":\"cancelled\""), std::string::npos);
+  RestingBook live(10);
+  for (const auto& [id, o] : pair) live.Add(id, o);
+  live.Apply(r.updates);
+  EXPECT_EQ(live.size(), 0u);
+}
+
+TEST(Exits, TheStopTriggersAsAMarketOrderAndShrinksTheTakeProfit) {
+  const Market m(kOptions);
+  const uint64_t tick = 41;
+  const Book book = m.TickBookAt("AAPL", tick, Side::kSell);
+  const Decimal depth = book.bids[0].qty + book.bids[1].qty + book.bids[2].qty;
+  // A sell stop the best bid has reached, larger than the bids: a fill per level, the rest waits.
+  const RestingList pair = Pair("y", depth + D("2"), D("100000"), book.bids[0].price + D("0.01"));
+  const TickResult r = MatchTick(m, pair, tick, kNoon, kNoon, 10'000);
+  const auto fills = FillsOf(r);
+  ASSERT_EQ(fills.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(fills[i].order_id, "y/sl");
+    EXPECT_EQ(fills[i].price, book.bids[i].price);  // the book's prices: slippage
+  }
+  RestingBook live(10);
+  RestingBook rebuilt(10);
+  for (const auto& [id, o] : pair) live.Add(id, o);
+  for (const auto& [id, o] : pair) rebuilt.Add(id, o);
+  live.Apply(r.updates);
+  for (const auto& msg : r.messages) EXPECT_TRUE(rebuilt.Replay(msg.data));
+  EXPECT_EQ(live.Find("y/sl")->leaves(), D("2"));
+  EXPECT_EQ(live.Find("y/tp")->qty, D("2"));  // shrunk by what the stop executed
+  EXPECT_EQ(rebuilt.Find("y/tp")->qty, D("2"));
+  EXPECT_EQ(rebuilt.Find("y/sl")->leaves(), D("2"));
+  // A stop the market has not reached does nothing.
+  const RestingList away = Pair("z", D("1"), D("100000"), book.bids[0].price - D("0.01"));
+  EXPECT_TRUE(MatchTick(m, away, tick, kNoon, kNoon, 10'000).messages.empty());
+}
+
+TEST(Exits, ARestingEntryDonePlacesItsExits) {
+  const Market m(kOptions);
+  const uint64_t tick = 42;
+  const Book book = m.TickBookAt("AAPL", tick, Side::kBuy);
+  RestingOrder entry = Resting("w", Side::kBuy, D("1"), book.asks[0].price + D("0.01"));
+  entry.take_profit = D("100000");
+  entry.stop_loss = D("0.01");
+  const TickResult r = MatchTick(m, {{"w", entry}}, tick, kNoon, kNoon, 10'000);
+  ASSERT_EQ(r.messages.size(), 3u);
+  EXPECT_EQ(r.messages[0].msg_id, "w/fill/1");
+  EXPECT_EQ(r.messages[1].msg_id, "w/tp/report/1");
+  EXPECT_EQ(r.messages[2].msg_id, "w/sl/report/1");
+  RestingBook live(10);
+  live.Add("w", entry);
+  live.Apply(r.updates);
+  EXPECT_FALSE(live.Find("w"));
+  ASSERT_TRUE(live.Find("w/tp"));
+  EXPECT_EQ(live.Find("w/tp")->qty, D("1"));
+  EXPECT_EQ(live.Find("w/sl")->stop, D("0.01"));
 }
 
 TEST(Resting, TheBookIsBoundedAndARepeatDoesNotResetProgress) {

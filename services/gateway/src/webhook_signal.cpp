@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <tuple>
 
 #include "tradepipe/events/json_read.hpp"
 #include "tradepipe/events/subject.hpp"
@@ -21,6 +22,34 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
+}
+
+// A take-profit's or stop-loss's price: a number or decimal string, or TradersPost's object form
+// ({"limitPrice": ..} / {"stopPrice": .., "type": "stop"}, also snake_case). Relative forms
+// (percent, amount) and other stop types are refused: a sender must not believe an exit is in
+// place that is not. Empty when read; else what is wrong.
+std::string ExitPrice(od::value& value, std::string_view price_key, std::string& out) {
+  od::json_type type;
+  if (value.type().get(type)) return "unreadable";
+  if (type != od::json_type::object) return events::ScalarText(value, out) ? "" : "not a price";
+  od::object object;
+  if (value.get_object().get(object)) return "unreadable";
+  const std::string camel = price_key == "limit_price" ? "limitprice" : "stopprice";
+  for (auto field : object) {
+    std::string_view raw_key;
+    od::value inner;
+    if (field.unescaped_key().get(raw_key) || field.value().get(inner)) return "unreadable";
+    const std::string key = Lower(raw_key);
+    std::string text;
+    if (key == price_key || key == camel || key == "price") {
+      if (!events::ScalarText(inner, out)) return "not a price";
+    } else if (key == "type") {
+      if (!events::ScalarText(inner, text) || Lower(text) != "stop") return "only a plain stop";
+    } else {
+      return "unknown key";  // percent, amount, limit of a stop-limit...
+    }
+  }
+  return out.empty() ? "no price" : "";
 }
 
 }  // namespace
@@ -57,7 +86,7 @@ SignalParse ParseWebhookSignal(std::string_view body) {
                                              : malformed("body is not valid JSON");
   }
   std::string symbol, action, qty, qty_type, price, order_type = "market", strategy, comment, time_in_force;
-  std::string market_position, prev_market_position, sentiment;
+  std::string market_position, prev_market_position, sentiment, take_profit, stop_loss;
   bool have_qty = false, have_price = false;
   // A field of the wrong type is noted and the walk goes on, so a `token` after it is still read
   // (a token source must authenticate before being told what is wrong with its signal).
@@ -129,9 +158,14 @@ SignalParse ParseWebhookSignal(std::string_view body) {
       time_in_force = Lower(text);
     } else if (key == "comment") {
       if (!events::ScalarText(value, comment)) note("comment", "expected a string");
-    } else if (key == "take_profit" || key == "takeprofit" || key == "stop_loss" || key == "stoploss") {
-      // Refused rather than ignored: a sender must not believe a stop is in place (docs/trading-core.md).
-      note("take_profit/stop_loss", "not supported yet: contingent orders are not built");
+    } else if (key == "take_profit" || key == "takeprofit") {
+      if (auto problem = ExitPrice(value, "limit_price", take_profit); !problem.empty()) {
+        note("take_profit", "expected a price, or an object with limit_price (an absolute price)");
+      }
+    } else if (key == "stop_loss" || key == "stoploss") {
+      if (auto problem = ExitPrice(value, "stop_price", stop_loss); !problem.empty()) {
+        note("stop_loss", "expected a price, or an object with stop_price (an absolute price; a plain stop)");
+      }
     } else if (key == "price") {
       od::json_type type;
       if (value.type().get(type)) return malformed("body is not valid JSON");
@@ -238,6 +272,21 @@ SignalParse ParseWebhookSignal(std::string_view body) {
   if (order_type == "limit" && !have_price) return invalid("price", "required for a limit order");
   result.signal.payload.order_type = order_type;
   result.signal.payload.strategy = strategy;
+  // An entry's exits: a position to protect comes only from buy, sell or reverse.
+  if (!take_profit.empty() || !stop_loss.empty()) {
+    if (payload.action == events::SignalAction::kClose || payload.action == events::SignalAction::kCloseAll) {
+      return invalid(take_profit.empty() ? "stop_loss" : "take_profit",
+                     "attached to an entry only (buy, sell, reverse)");
+    }
+    for (auto [name, text, out] : {std::tuple{"take_profit", &take_profit, &payload.take_profit},
+                                   std::tuple{"stop_loss", &stop_loss, &payload.stop_loss}}) {
+      if (text->empty()) continue;
+      auto exit_price = events::Decimal::Parse(*text);
+      if (!exit_price) return invalid(name, exit_price.error());
+      if (*exit_price <= events::Decimal()) return invalid(name, "must be positive");
+      *out = *exit_price;
+    }
+  }
   return result;
 }
 

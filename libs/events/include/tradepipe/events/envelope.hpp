@@ -120,6 +120,10 @@ struct SignalPayload {
   std::optional<MarketPosition> prev_market_position;  // before it
   std::string strategy;                                // optional, empty when absent
   std::string comment;                                 // optional, empty when absent (the sender's text)
+  // Optional, an entry's exits: a take-profit limit price and a stop-loss stop price, kept by
+  // exec-sim as a one-cancels-the-other pair once the entry has executed.
+  std::optional<Decimal> take_profit;
+  std::optional<Decimal> stop_loss;
 };
 
 struct OrderPayload {
@@ -130,6 +134,8 @@ struct OrderPayload {
   std::string order_type = "market";
   // Since v3, optional: the signal's. Absent: a market order is IOC, a limit order DAY.
   std::optional<TimeInForce> time_in_force;
+  std::optional<Decimal> take_profit;  // the signal's, on an entry (SignalPayload)
+  std::optional<Decimal> stop_loss;
 };
 
 struct RejectionPayload {
@@ -150,7 +156,11 @@ struct ExecReportPayload {
   std::optional<Decimal> qty;
   std::optional<Decimal> limit_price;
   std::optional<TimeInForce> time_in_force;
-  std::optional<int> fills;  // fills so far: a resting order's next fill is number fills + 1
+  std::optional<int> fills;            // fills so far: a resting order's next fill is number fills + 1
+  std::optional<Decimal> stop_price;   // a stop order (a stop-loss): no limit_price
+  std::optional<Decimal> take_profit;  // an entry's exits, placed when it ends having executed
+  std::optional<Decimal> stop_loss;
+  std::string oco;  // a contingent order: the other of its one-cancels-the-other pair (empty: none)
 };
 
 // A fill is the execution report of a state change that executed quantity (FIX's ExecutionReport
