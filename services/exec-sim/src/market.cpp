@@ -112,7 +112,7 @@ Match MatchOrder(const Book& book, events::Side side, Decimal qty, std::optional
 }
 
 Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, const Market& market, int64_t consumed_ns,
-                          int64_t filled_ns, bool may_rest) {
+                          int64_t filled_ns, size_t room) {
   using R = Result<Execution>;
   if (order.type != events::kTypeOrder) return R::Error("not an order: " + order.type);
   auto payload = events::ParseOrderPayload(order.payload);
@@ -172,8 +172,8 @@ Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, cons
   if (!ex.filled) {
     const bool can_rest =
         !rejected && is_limit && (tif == events::TimeInForce::kDay || tif == events::TimeInForce::kGtc);
-    const bool rests = can_rest && may_rest;
-    ex.rest_refused = can_rest && !may_rest;
+    const bool rests = can_rest && room >= 1;
+    ex.rest_refused = can_rest && room < 1;
     events::ExecReportPayload r;
     r.order_id = order.id;
     r.status = rejected ? "rejected" : rests ? "accepted" : "cancelled";
@@ -206,7 +206,7 @@ Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, cons
     entry.stop_loss = payload->stop_loss;
     entry.decided_ns = order.StampOf("decided").value_or(consumed_ns);
     Exits exits = PlaceExits(order.id, entry, cum, child);
-    if (may_rest) {
+    if (exits.orders.size() <= room) {
       for (auto& m : exits.messages) ex.messages.push_back(std::move(m));
       ex.exits = std::move(exits.orders);
     } else {

@@ -101,10 +101,11 @@ struct Execution {
 };
 
 // `order` is a parsed order envelope, `sequence` its sequence in ORDERS (the market's clock).
-// `may_rest`: false when the resting book is full (a DAY/GTC rest is then cancelled).
+// `room`: how many more orders may rest (RestingBook::Room); a DAY/GTC rest needs one, an entry's
+// exits one each — without it they are cancelled at once.
 // Fails only for an unusable order (a poison message).
 Result<Execution> Execute(const events::Envelope& order, uint64_t sequence, const Market& market, int64_t consumed_ns,
-                          int64_t filled_ns, bool may_rest = true);
+                          int64_t filled_ns, size_t room = SIZE_MAX);
 
 // {"symbol","sequence","mid","bids":[{"price","qty"}...],"asks":[...]}, written with a JSON writer.
 std::string BookJson(const std::string& symbol, uint64_t sequence, const Book& book);

@@ -53,8 +53,8 @@ Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
         auto order = events::ParseEnvelope(m.data());
         if (!order) return R::Error(order.error());
         const uint64_t sequence = m.stream_sequence();
-        const bool may_rest = resting_.HasRoom(rests.size() + 2);  // itself, or its two exits
-        auto ex = Execute(*order, sequence, market_, consumed, WallNanos(), may_rest);
+        const size_t room = resting_.Room() - std::min(resting_.Room(), rests.size());  // this batch's take theirs
+        auto ex = Execute(*order, sequence, market_, consumed, WallNanos(), room);
         if (!ex) return R::Error(ex.error());
         stages_->Worked(start, WallNanos());
         if (ex->rest && !published_.Contains(bus::SeenIds::Digest(events::ReportId(order->id, 1)))) {

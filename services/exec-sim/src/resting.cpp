@@ -281,9 +281,9 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
   return result;
 }
 
-bool RestingBook::HasRoom(size_t more) const {
+size_t RestingBook::Room() const {
   std::lock_guard lock(mu_);
-  return orders_.size() + more <= capacity_;
+  return orders_.size() >= capacity_ ? 0 : capacity_ - orders_.size();
 }
 
 void RestingBook::Add(const std::string& order_id, RestingOrder order) {

@@ -101,8 +101,8 @@ class RestingBook {
  public:
   explicit RestingBook(size_t capacity) : capacity_(capacity) {}
 
-  // Whether `more` orders can rest besides those here.
-  bool HasRoom(size_t more) const;
+  // How many more orders can rest.
+  size_t Room() const;
   // Ignored when the order rests already (a repeated order must not reset its progress).
   void Add(const std::string& order_id, RestingOrder order);
   void Apply(const std::vector<TickUpdate>& updates);

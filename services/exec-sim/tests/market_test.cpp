@@ -203,11 +203,15 @@ TEST(Matching, ALimitTakesOnlyLevelsWithinItsPriceThenItsTimeInForceDecides) {
   EXPECT_EQ(day->rest->cum, two_levels);
   // A full resting book: the rest is cancelled instead, and said so.
   auto full = Execute(Order("o/full", Side::kBuy, two_levels + D("1"), book.asks[1].price, TimeInForce::kGtc), 2, m, 1,
-                      2, /*may_rest=*/false);
+                      2, /*room=*/0);
   ASSERT_TRUE(full);
   EXPECT_EQ(ReportOf(*full)->status, "cancelled");
   EXPECT_FALSE(full->rest);
   EXPECT_TRUE(full->rest_refused);
+  auto last_room = Execute(Order("o/last", Side::kBuy, two_levels + D("1"), book.asks[1].price, TimeInForce::kGtc), 2,
+                           m, 1, 2, /*room=*/1);
+  ASSERT_TRUE(last_room);
+  EXPECT_EQ(ReportOf(*last_room)->status, "accepted");  // one place left is enough for a rest
   // A market order never rests, whatever its time in force.
   auto market =
       Execute(Order("o/mkt", Side::kBuy, Depth(book.asks) + D("1"), std::nullopt, TimeInForce::kGtc), 2, m, 1, 2);

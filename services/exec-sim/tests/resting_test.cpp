@@ -299,7 +299,7 @@ TEST(Exits, AnEntryFilledOnArrivalPlacesItsTakeProfitAndStopLoss) {
   EXPECT_EQ(rebuilt->oco, "demo:e/order/tp");
   EXPECT_EQ(rebuilt->parent.id, order.id);
   // With no room in the resting book they are cancelled at once, never silently dropped.
-  auto full = Execute(order, 3, m, kNoon + 1, kNoon + 2, /*may_rest=*/false);
+  auto full = Execute(order, 3, m, kNoon + 1, kNoon + 2, /*room=*/1);  // two are needed
   ASSERT_TRUE(full);
   EXPECT_TRUE(full->exits.empty());
   EXPECT_TRUE(full->rest_refused);
@@ -392,13 +392,13 @@ TEST(Exits, ARestingEntryDonePlacesItsExits) {
 
 TEST(Resting, TheBookIsBoundedAndARepeatDoesNotResetProgress) {
   RestingBook book(2);
-  EXPECT_TRUE(book.HasRoom(2));
+  EXPECT_EQ(book.Room(), 2u);
   book.Add("a", Resting("a", Side::kBuy, D("3"), D("1")));
   RestingOrder progressed = Resting("b", Side::kBuy, D("3"), D("1"));
   progressed.cum = D("1");
   progressed.fills = 1;
   book.Add("b", progressed);
-  EXPECT_FALSE(book.HasRoom(1));
+  EXPECT_EQ(book.Room(), 0u);
   book.Add("b", Resting("b", Side::kBuy, D("3"), D("1")));  // a repeated order
   EXPECT_EQ(book.Find("b")->cum, D("1"));
   EXPECT_EQ(book.size(), 2u);
