@@ -41,6 +41,8 @@ OrderHandler::~OrderHandler() = default;
 
 Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
   const int64_t consumed = WallNanos();
+  // Read once per batch: the ticker only frees places meanwhile, so this errs on the safe side.
+  const size_t room_at_start = resting_.Room();
   std::vector<std::pair<std::string, OrderState>> states;
   std::vector<std::pair<std::string, RestingOrder>> rests;  // added once the batch is published
   size_t full = 0;
@@ -53,7 +55,7 @@ Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
         auto order = events::ParseEnvelope(m.data());
         if (!order) return R::Error(order.error());
         const uint64_t sequence = m.stream_sequence();
-        const size_t room = resting_.Room() - std::min(resting_.Room(), rests.size());  // this batch's take theirs
+        const size_t room = room_at_start - std::min(room_at_start, rests.size());  // this batch's take theirs
         auto ex = Execute(*order, sequence, market_, consumed, WallNanos(), room);
         if (!ex) return R::Error(ex.error());
         stages_->Worked(start, WallNanos());
