@@ -181,7 +181,7 @@ double BareDrain(const std::string& service, int n, int batch) {
   return seconds;
 }
 
-double ServiceDrain(const std::string& service, const std::string& bin_dir, int n) {
+double ServiceDrain(const std::string& service, const std::string& bin_dir, int n, int batch) {
   tp::testing::NatsServer server;
   {
     auto bus = Connect(server.url());
@@ -192,8 +192,9 @@ double ServiceDrain(const std::string& service, const std::string& bin_dir, int 
   const std::string binary = bin_dir + "/" + t.binary;
   const std::string port = std::to_string(tp::testing::FreePort());
   const std::string url = server.url();
-  std::vector<const char*> argv = {binary.c_str(), "--nats-url",  url.c_str(), "--http-port",
-                                   port.c_str(),   "--log-level", "warn",      nullptr};
+  const std::string batch_text = std::to_string(batch);
+  std::vector<const char*> argv = {binary.c_str(), "--nats-url", url.c_str(), "--http-port",      port.c_str(),
+                                   "--log-level",  "warn",       "--batch",   batch_text.c_str(), nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
@@ -233,7 +234,7 @@ int main(int argc, char** argv) {
   app.add_option("--bin-dir", bin_dir, "where services/<name>/<binary> were built")->check(CLI::ExistingDirectory);
   app.add_option("--messages", messages, "messages pre-loaded per drain")->check(CLI::Range(1000, 10'000'000));
   app.add_option("--rounds", rounds, "rounds (medians over them)")->check(CLI::Range(1, 50));
-  app.add_option("--batch", batch, "the bare drain's fetch batch (the services' default: 256)")
+  app.add_option("--batch", batch, "the fetch batch of both drains (the services' default: 256)")
       ->check(CLI::Range(1, 4096));
   CLI11_PARSE(app, argc, argv);
 
@@ -241,7 +242,7 @@ int main(int argc, char** argv) {
   try {
     for (int r = 1; r <= rounds; ++r) {
       const double b = messages / BareDrain(service, messages, batch);
-      const double s = messages / ServiceDrain(service, bin_dir, messages);
+      const double s = messages / ServiceDrain(service, bin_dir, messages, batch);
       bare.push_back(b);
       real.push_back(s);
       ratio.push_back(s / b);

@@ -76,6 +76,12 @@ class PullConsumer final : public Consumer {
     return out;
   }
 
+  std::vector<Message> TakeArrived(int limit) override {
+    std::vector<Message> out;
+    for (natsMsg* m : pull_.TakeArrived(limit)) out.emplace_back(m, nc_);
+    return out;
+  }
+
   int64_t ack_wait_ms() const override { return ack_wait_ms_; }
 
  private:
@@ -718,6 +724,8 @@ void ConsumerLoop::Handle(std::vector<Message>& batch) {
       return;
     }
     backoff_ms = std::min(max_backoff_ms, backoff_ms * 2);
+    // Deliveries of the batch asked for ahead wait with the held ones (bounded: one batch).
+    for (Message& m : consumer_->TakeArrived(batch_)) batch.push_back(std::move(m));
     for (Message& m : batch) (void)m.InProgress();
   }
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "tradepipe/common/clock.hpp"
 
@@ -53,7 +54,15 @@ PullRequests::PullRequests(natsConnection* nc, const std::string& stream, const 
 }
 
 PullRequests::~PullRequests() {
-  if (sub_ != nullptr) natsSubscription_Destroy(sub_);  // unconsumed messages: redelivered after ack wait
+  // Deliveries never handed over go back at once (a nak), not after the ack wait. What the server
+  // sends after this still waits out the ack wait.
+  for (natsMsg* msg : TakeArrived(std::numeric_limits<int>::max())) {
+    if (const char* reply = natsMsg_GetReply(msg); reply != nullptr && *reply != '\0') {
+      (void)natsConnection_PublishString(nc_, reply, "-NAK");
+    }
+    natsMsg_Destroy(msg);
+  }
+  if (sub_ != nullptr) natsSubscription_Destroy(sub_);
   if (stats_ != nullptr) natsStatistics_Destroy(stats_);
 }
 
@@ -96,6 +105,42 @@ Status PullRequests::Request(int batch, bool no_wait, int64_t expires_ms) {
   return {};
 }
 
+PullRequests::Read PullRequests::ReadOne(int64_t wait_ms, std::vector<natsMsg*>& out, std::string& error) {
+  natsMsg* msg = nullptr;
+  const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<int64_t>(wait_ms, 0));
+  if (s == NATS_TIMEOUT) return Read::kNothing;
+  if (s != NATS_OK) {
+    error = std::string("pull: ") + natsStatus_GetText(s);
+    return Read::kEnded;
+  }
+  const std::string_view status = StatusOf(msg);
+  if (status.empty()) {
+    out.push_back(msg);
+    if (open_ && --open_remaining_ <= 0) open_ = false;
+    return Read::kDelivery;
+  }
+  // A control message. 100: an idle heartbeat (not asked for); the others end the request.
+  const std::string_view code = status.substr(0, 3);
+  if (code == "100" || code == "404" || code == "408") {  // heartbeat / nothing (more) there / expired
+    if (code != "100") open_ = false;
+    natsMsg_Destroy(msg);
+    return Read::kControl;
+  }
+  open_ = false;
+  const bool no_responders = code == "503";
+  const std::string why = std::string(code) + " " + Description(msg);
+  natsMsg_Destroy(msg);  // `status` and `code` point into it
+  if (no_responders) {
+    error = "pull " + next_subject_ + ": no JetStream responders";
+    return Read::kEnded;
+  }
+  // 409 and the like: the server refused or cut the request (consumer deleted, too many
+  // waiting requests, leadership change...). The next call asks again.
+  spdlog::warn("pull request ended by the server subject={} status={}", next_subject_, why);
+  error = "pull " + next_subject_ + ": " + why;
+  return Read::kEnded;
+}
+
 Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
   using R = Result<std::vector<natsMsg*>>;
   if (!status_) return R::Error(status_.error());
@@ -128,33 +173,24 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
     // A no-wait request is read to its end (its 404 comes right after what it delivers); a
     // waiting one until its first message, then only what has already arrived.
     const bool wait = out.empty() || (open_ && open_no_wait_);
-    const int64_t wait_ms = wait ? end_ms - SteadyMillis() : 0;
-    natsMsg* msg = nullptr;
-    const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<int64_t>(wait_ms, 0));
-    if (s == NATS_TIMEOUT) break;
-    if (s != NATS_OK) return end_with(std::string("pull: ") + natsStatus_GetText(s));
-    const std::string_view status = StatusOf(msg);
-    if (status.empty()) {
-      out.push_back(msg);
-      if (open_ && --open_remaining_ <= 0) open_ = false;
-      continue;
-    }
-    // A control message. 100: an idle heartbeat (not asked for); the others end the request.
-    const std::string_view code = status.substr(0, 3);
-    if (code == "100" || code == "404" || code == "408") {  // heartbeat / nothing (more) there / expired
-      if (code != "100") open_ = false;
-      natsMsg_Destroy(msg);
-      continue;
-    }
-    open_ = false;
-    const bool no_responders = code == "503";
-    const std::string why = std::string(code) + " " + Description(msg);
-    natsMsg_Destroy(msg);  // `status` and `code` point into it
-    if (no_responders) return end_with("pull " + next_subject_ + ": no JetStream responders");
-    // 409 and the like: the server refused or cut the request (consumer deleted, too many
-    // waiting requests, leadership change...). The next call asks again.
-    spdlog::warn("pull request ended by the server subject={} status={}", next_subject_, why);
-    return end_with("pull " + next_subject_ + ": " + why);
+    std::string error;
+    const Read read = ReadOne(wait ? end_ms - SteadyMillis() : 0, out, error);
+    if (read == Read::kNothing) break;
+    if (read == Read::kEnded) return end_with(std::move(error));
+  }
+  // A full batch: the next one is asked for now, to arrive while the caller works on this one.
+  if (static_cast<int>(out.size()) == batch && !open_ && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED) {
+    (void)Request(batch, false, std::max(timeout_ms, 1));  // if it fails, the next call asks again
+  }
+  return out;
+}
+
+std::vector<natsMsg*> PullRequests::TakeArrived(int limit) {
+  std::vector<natsMsg*> out;
+  if (sub_ == nullptr) return out;
+  std::string error;
+  while (static_cast<int>(out.size()) < limit && Queued() > 0) {
+    if (ReadOne(0, out, error) == Read::kNothing) break;
   }
   return out;
 }

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "nats_server.hpp"
@@ -200,6 +202,74 @@ TEST_F(BusTest, ConsumerLoopHoldsItsBatchWhileTheSinkFailsAndUsesNoDeliveries) {
   auto after = (*rival)->Fetch(10, 1500);          // past the ack wait: acked, so nothing comes back
   ASSERT_TRUE(after) << after.error();
   EXPECT_TRUE(after->empty());
+}
+
+// A full batch asks for the next one at once (delivered while the first is worked on). If the sink
+// then fails, what was delivered ahead joins the held batch: marked in progress with it, never
+// redelivered, handled (and acked) when the sink recovers.
+TEST_F(BusTest, ConsumerLoopKeepsTheBatchAskedForAheadWithTheHeldOne) {
+  std::vector<OutgoingMessage> out;
+  for (int i = 0; i < 25; ++i) out.push_back({"t.ahead", "ahead" + std::to_string(i), "m" + std::to_string(i)});
+  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer) << consumer.error();
+
+  constexpr int kFailures = 7;  // ~1.6 s of back-off: past the ack wait (1 s)
+  std::atomic<int> attempts{0};
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  std::map<std::string, uint64_t> handled;  // data -> deliveries when acked
+  ConsumerLoop loop(std::move(*consumer), "reader", 10, [&](std::vector<Message>& batch) -> Status {
+    std::lock_guard lock(mu);
+    sizes.push_back(batch.size());
+    if (attempts++ < kFailures) return Status::Error("disk full");
+    for (auto& m : batch) {
+      EXPECT_TRUE(handled.emplace(std::string(m.data()), m.num_delivered()).second) << "twice: " << m.data();
+      EXPECT_TRUE(m.Ack().ok());
+    }
+    return {};
+  });
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (handled.size() == 25) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  loop.Stop();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(handled.size(), 25u);
+  for (const auto& [data, deliveries] : handled) EXPECT_EQ(deliveries, 1u) << data << " was redelivered";
+  ASSERT_GE(sizes.size(), static_cast<size_t>(kFailures + 1));
+  EXPECT_EQ(sizes.front(), 10u);
+  EXPECT_EQ(sizes[kFailures], 20u) << "the batch asked for ahead did not join the held one";
+}
+
+// What was delivered ahead and never handed over goes back when the consumer closes: the next
+// consumer gets it at once (the ack wait is 1 s), as its second delivery.
+TEST_F(BusTest, ClosingAConsumerHandsBackTheBatchAskedForAhead) {
+  std::vector<OutgoingMessage> out;
+  for (int i = 0; i < 20; ++i) out.push_back({"t.back", "back" + std::to_string(i), "m" + std::to_string(i)});
+  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  {
+    auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
+    ASSERT_TRUE(consumer) << consumer.error();
+    auto first = (*consumer)->Fetch(10, 1000);
+    ASSERT_TRUE(first) << first.error();
+    ASSERT_EQ(first->size(), 10u);
+    for (auto& m : *first) ASSERT_TRUE(m.Ack().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the next ten arrive meanwhile
+  }
+  auto again = bus_->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(again) << again.error();
+  auto batch = (*again)->Fetch(10, 400);
+  ASSERT_TRUE(batch) << batch.error();
+  ASSERT_EQ(batch->size(), 10u);
+  for (auto& m : *batch) {
+    EXPECT_EQ(m.num_delivered(), 2u) << m.data();
+    EXPECT_TRUE(m.Ack().ok());
+  }
+  EXPECT_EQ((*batch)[0].data(), "m10");
 }
 
 TEST_F(BusTest, ConsumerLoopStoppedWhileTheSinkFailsHandsItsBatchBack) {

@@ -119,7 +119,10 @@ class Consumer {
  public:
   virtual ~Consumer() = default;
   // Up to `batch` messages, waiting at most `timeout_ms` for the first. Empty on timeout.
+  // A full batch asks for the next one at once, delivered while the caller works on this one.
   virtual Result<std::vector<Message>> Fetch(int batch, int timeout_ms) = 0;
+  // What has been delivered and not fetched yet (at most `limit`), without asking for more.
+  virtual std::vector<Message> TakeArrived(int limit) = 0;
   // How long the server waits for an ack before redelivering (the durable's AckWait).
   virtual int64_t ack_wait_ms() const = 0;
 };
@@ -194,8 +197,9 @@ struct ConsumerHealth {
 // unsettled messages, fetches nothing more, marks them in progress (so the server does not
 // redeliver them elsewhere) and calls the handler again with them after a back-off of 100 ms
 // doubling to 5 s (at most a third of the ack wait, so that the marks keep coming in time), for as
-// long as the sink fails. A failing sink therefore uses up no deliveries:
-// nothing reaches max_deliver because a disk is full or the bus is restarting. On Stop() while the
+// long as the sink fails. What the consumer had already been delivered (the batch asked for
+// ahead) joins the held messages, marked with them. A failing sink therefore uses up no
+// deliveries: nothing reaches max_deliver because a disk is full or the bus is restarting. On Stop() while the
 // sink fails, the held messages are nak'ed: redelivered at once, to whoever consumes next.
 class ConsumerLoop {
  public:
