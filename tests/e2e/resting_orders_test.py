@@ -28,7 +28,9 @@ D = decimal.Decimal
 
 class RestingOrders(unittest.TestCase):
     def test_a_limit_rests_fills_at_the_ticks_and_survives_a_restart(self):
-        with Stack(BIN_DIR, exec_args=["--tick-ms", "50", "--levels", "3", "--depth-qty", "2"]) as stack:
+        # With the venue's latency on: the orders meet the market 30 ms after exec-sim fetches them.
+        with Stack(BIN_DIR, exec_args=["--tick-ms", "50", "--levels", "3", "--depth-qty", "2",
+                                       "--order-latency-ms", "30"]) as stack:
             try:
                 self.run_scenario(stack)
             except BaseException:
@@ -188,6 +190,9 @@ class RestingOrders(unittest.TestCase):
                          ("buy", "40", str(limit), "gtc"))
         arrival = accepted["fills"]
         self.assertGreaterEqual(arrival, 1, "the arrival walks the book within the limit")
+        # It met the market the venue's latency (30 ms) after exec-sim fetched it.
+        ts = reports[0]["ts"]
+        self.assertGreaterEqual(ts["filled"] - ts["exec_consumed"], 30_000_000, ts)
         self.assertGreater(len(fills), arrival, "the rest fills at the ticks")
         self.assertEqual([f["fill_no"] for f in fills], list(range(1, len(fills) + 1)))
         self.assertEqual(sum(D(f["qty"]) for f in fills), D("40"))

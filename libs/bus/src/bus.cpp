@@ -72,13 +72,15 @@ class PullConsumer final : public Consumer {
     if (!got) return Result<std::vector<Message>>::Error("fetch: " + got.error());
     std::vector<Message> out;
     out.reserve(got->size());
-    for (natsMsg* m : *got) out.emplace_back(m, nc_);
+    const int64_t received = WallNanos();
+    for (natsMsg* m : *got) out.emplace_back(m, nc_, received);
     return out;
   }
 
   std::vector<Message> TakeArrived(int limit) override {
     std::vector<Message> out;
-    for (natsMsg* m : pull_.TakeArrived(limit)) out.emplace_back(m, nc_);
+    const int64_t received = WallNanos();
+    for (natsMsg* m : pull_.TakeArrived(limit)) out.emplace_back(m, nc_, received);
     return out;
   }
 
@@ -501,6 +503,7 @@ Message& Message::operator=(Message&& other) noexcept {
     natsMsg_Destroy(Raw(msg_));
     msg_ = std::exchange(other.msg_, nullptr);
     connection_ = other.connection_;
+    received_ns_ = other.received_ns_;
     settled_ = std::exchange(other.settled_, false);
   }
   return *this;

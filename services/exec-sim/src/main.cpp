@@ -5,11 +5,16 @@
 
 #include "endpoints.hpp"
 #include "order_handler.hpp"
+#include "order_latency.hpp"
 #include "ticker.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/service/runtime.hpp"
 
 namespace tp = tradepipe;
+
+// Orders waiting out the venue's latency at once; the consumer's max_ack_pending (20,000,
+// proto/streams.json) bounds them first.
+constexpr size_t kMaxOrdersInTransit = 20'000;
 
 int main(int argc, char** argv) {
   tp::BlockShutdownSignals();
@@ -20,6 +25,7 @@ int main(int argc, char** argv) {
   int64_t remembered_orders = 100'000;
   int64_t max_resting = 100'000;
   int tick_ms = 250;
+  int order_latency_ms = 0;
   tp::execsim::TickerOptions ticker_options;
   std::string depth_qty = "1000";
   bool send_asap = false;
@@ -44,6 +50,10 @@ int main(int argc, char** argv) {
       .Add("reject-bps", market_options.reject_bps,
            "share of orders the simulated venue rejects (seeded by order id), basis points")
       ->check(CLI::Range(0, 10'000));
+  settings
+      .Add("order-latency-ms", order_latency_ms,
+           "the simulated venue's latency: an order meets the market this long after it is fetched, ms")
+      ->check(CLI::Range(0, 10'000));  // a third of the consumer's ack wait (30 s): held orders are never redelivered
   settings.Add("tick-ms", tick_ms, "interval of the timer that matches resting orders against the market, ms")
       ->check(CLI::Range(10, 60'000));
   settings
@@ -101,7 +111,11 @@ int main(int argc, char** argv) {
     spdlog::critical("subscribe failed: {}", consumer.error());
     return 1;
   }
-  tp::bus::ConsumerLoop loop(std::move(*consumer), "exec-sim-orders", batch,
+  auto in_venue_transit = std::make_unique<tp::execsim::LatencyConsumer>(
+      std::move(*consumer), std::chrono::milliseconds(order_latency_ms), kMaxOrdersInTransit,
+      metrics.Gauge("tradepipe_execsim_orders_in_transit",
+                    "orders fetched and waiting out the venue's latency (--order-latency-ms)"));
+  tp::bus::ConsumerLoop loop(std::move(in_venue_transit), "exec-sim-orders", batch,
                              [&](std::vector<tp::bus::Message>& orders) { return handler.OnBatch(orders); });
   rt->ExportConsumer(loop);
   ticker.Start();

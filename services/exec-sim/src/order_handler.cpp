@@ -40,7 +40,6 @@ OrderHandler::OrderHandler(bus::Bus& bus, const Market& market, OrderStates& sta
 OrderHandler::~OrderHandler() = default;
 
 Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
-  const int64_t consumed = WallNanos();
   // Read once per batch: the ticker only frees places meanwhile, so this errs on the safe side.
   const size_t room_at_start = resting_.Room();
   std::vector<std::pair<std::string, OrderState>> states;
@@ -50,6 +49,8 @@ Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
       bus_, batch,
       [&](bus::Message& m) -> Result<std::vector<bus::OutgoingMessage>> {
         using R = Result<std::vector<bus::OutgoingMessage>>;
+        // Fetched then; it meets the market now (later by the venue's latency, order_latency.hpp).
+        const int64_t consumed = m.received_ns() != 0 ? m.received_ns() : WallNanos();
         stages_->Consumed(m.stored_ns(), consumed);
         const int64_t start = WallNanos();
         auto order = events::ParseEnvelope(m.data());

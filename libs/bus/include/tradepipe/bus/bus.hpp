@@ -58,11 +58,13 @@ struct StreamUsage {
 class Message {
  public:
   // `msg` (a natsMsg, owned from here on) was delivered on `connection` (a natsConnection), which
-  // carries its acks: it must outlive the message.
-  Message(void* msg, void* connection) : msg_(msg), connection_(connection) {}
+  // carries its acks: it must outlive the message. `received_ns`: when it was fetched (wall clock).
+  Message(void* msg, void* connection, int64_t received_ns = 0)
+      : msg_(msg), connection_(connection), received_ns_(received_ns) {}
   Message(Message&& other) noexcept
       : msg_(std::exchange(other.msg_, nullptr)),
         connection_(other.connection_),
+        received_ns_(other.received_ns_),
         settled_(std::exchange(other.settled_, false)) {}
   Message& operator=(Message&& other) noexcept;
   Message(const Message&) = delete;
@@ -83,6 +85,8 @@ class Message {
   Placement placement() const;
   // Messages of the stream not yet delivered to this consumer after this one (its lag).
   uint64_t num_pending() const;
+  // When this process fetched it (wall clock, ns since the epoch; 0 if not known).
+  int64_t received_ns() const { return received_ns_; }
 
   // Ack, Nak and Term settle the message (sent to the server: it is no longer ours to decide).
   Status Ack();
@@ -97,6 +101,7 @@ class Message {
 
   void* msg_;
   void* connection_;
+  int64_t received_ns_ = 0;
   bool settled_ = false;
 };
 
