@@ -117,7 +117,7 @@ class GoldenPath(unittest.TestCase):
                          {"SIGNALS": DISTINCT, "ORDERS": DISTINCT, "EXECUTIONS": MAX_QTY, "DEADLETTERS": 0})
         self.assertEqual({name: s["messages"] for name, s in streams.items()},
                          {"SIGNALS": 0, "ORDERS": DISTINCT, "EXECUTIONS": MAX_QTY, "DEADLETTERS": 0})
-        self.assertEqual(len(consumers), 8)  # 6 on the event streams, 2 recording give-up advisories
+        self.assertEqual(len(consumers), 9)  # 7 on the event streams, 2 recording give-up advisories
         for name, c in consumers.items():
             self.assertEqual((c["num_pending"], c["num_ack_pending"]), (0, 0), f"consumer {name} not drained")
 
@@ -203,8 +203,8 @@ class GoldenPath(unittest.TestCase):
                               if k.startswith("tradepipe_consumer_pending_messages")})
             return found
         drained = {f'tradepipe_consumer_pending_messages{{durable="{d}"}}': 0 for d in
-                   ("agent-signals", "agent-fills", "exec-sim-orders", "audit-signals", "audit-orders",
-                    "audit-executions", "audit-max-deliveries", "audit-terminated")}
+                   ("agent-signals", "agent-fills", "exec-sim-orders", "exec-sim-cancels", "audit-signals",
+                    "audit-orders", "audit-executions", "audit-max-deliveries", "audit-terminated")}
         deadline = time.time() + 10
         while lags() != drained and time.time() < deadline:
             time.sleep(0.1)

@@ -45,6 +45,68 @@ class RestingOrders(unittest.TestCase):
                 stack.dump_logs()
                 raise
 
+    def test_a_cancel_signal_cancels_the_resting_orders_of_its_symbol(self):
+        with Stack(BIN_DIR, exec_args=["--tick-ms", "50", "--cancel-latency-ms", "80"]) as stack:
+            try:
+                self.run_cancel_scenario(stack)
+            except BaseException:
+                stack.dump_logs()
+                raise
+
+    def run_cancel_scenario(self, stack):
+        # Two buys far below the market (they rest, never filled), one in another symbol; TradersPost's
+        # cancel for CXL reaches exec-sim 80 ms later (the venue's cancel latency) and cancels both of
+        # CXL's; the other symbol's order rests on. A second cancel finds nothing open.
+        orders = []
+        for key, symbol in (("cxl_a", "CXL"), ("cxl_b", "CXL"), ("cxl_other", "KEEP")):
+            mid = D(json.loads(stack.get("exec-sim", f"/book/{symbol}")[1])["mid"])
+            body = {"symbol": symbol, "action": "buy", "qty": 2, "price": str((mid * D("0.9")).quantize(D("0.01"))),
+                    "order_type": "limit", "time_in_force": "gtc"}
+            status, _, text = stack.post_webhook(key, json.dumps(body).encode())
+            self.assertEqual(status, 202, text)
+            orders.append(f"demo:{key}/order")
+        self.wait_position(stack, "CXL", "0", "4")
+        deadline = time.time() + 10
+        while stack.metrics("exec-sim")["tradepipe_execsim_resting_orders"] < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(stack.metrics("exec-sim")["tradepipe_execsim_resting_orders"], 3)
+
+        status, _, text = stack.post_webhook("cxl_cancel", json.dumps({"ticker": "CXL", "action": "cancel"}).encode())
+        self.assertEqual(status, 202, text)
+        self.wait_position(stack, "CXL", "0", "0")
+        # The audit records behind the agent: wait for the two requests and the two reports.
+        events = self.wait_audit(lambda: self.events_of(stack, None)[0], lambda found: sum(
+            1 for e in found if e["type"] == "order_cancel" or e["payload"].get("status") == "cancelled") >= 4)
+        requests = {e["id"]: e for e in events if e["type"] == "order_cancel"}
+        self.assertEqual(set(requests), {"demo:cxl_cancel/cancel/1", "demo:cxl_cancel/cancel/2"})
+        self.assertEqual(sorted(r["payload"]["order_id"] for r in requests.values()), orders[:2])
+        reports = {e["payload"]["order_id"]: e for e in events
+                   if e["type"] == "exec_report" and e["payload"]["status"] == "cancelled"}
+        self.assertEqual(set(reports), set(orders[:2]))
+        for r in requests.values():
+            report = reports[r["payload"]["order_id"]]
+            self.assertEqual((report["id"], report["payload"]["leaves_qty"]), (report["payload"]["order_id"] + "/report/2", "2"))
+            # It took effect the cancel latency after the agent decided it.
+            self.assertGreaterEqual(report["ts"]["filled"] - r["ts"]["decided"], 80_000_000, (r["ts"], report["ts"]))
+        status, text = stack.get("exec-sim", f"/orders/{orders[0]}")
+        self.assertEqual((status, json.loads(text)["status"]), (200, "cancelled"))
+        cancelled = 'tradepipe_execsim_cancel_requests_total{result="cancelled"}'
+        exec_metrics = self.wait_audit(lambda: stack.metrics("exec-sim"), lambda m: m[cancelled] == 2, timeout=5)
+        self.assertEqual(exec_metrics["tradepipe_execsim_resting_orders"], 1)  # KEEP's
+        self.assertEqual(exec_metrics[cancelled], 2)
+        self.assertEqual(self.position(stack, "KEEP")["open_qty"], "2")
+
+        status, _, text = stack.post_webhook("cxl_again", json.dumps({"symbol": "CXL", "action": "cancel"}).encode())
+        self.assertEqual(status, 202, text)
+        events = self.wait_audit(lambda: self.events_of(stack, None)[0],
+                                 lambda found: any(e["id"] == "demo:cxl_again/order" for e in found), timeout=10)
+        refused = [e for e in events if e["id"] == "demo:cxl_again/order"]
+        self.assertEqual([(e["type"], e["payload"]["reason"]) for e in refused], [("order_rejected", "no_open_orders")])
+        validators = schema_validators()
+        for e in events:
+            errors = sorted(validators[e["type"]].iter_errors(e), key=str)
+            self.assertEqual(errors, [], f"{e['type']} {e['id']}: {[x.message for x in errors[:3]]}")
+
     def run_crash_scenario(self, stack):
         # Three symbols, a buy and a sell each, every tick crossing them, each needing many ticks
         # (about 3 units of depth per tick against 600 ordered); exec-sim killed twice meanwhile.
@@ -82,11 +144,16 @@ class RestingOrders(unittest.TestCase):
             if len(done) == 3:
                 break
             time.sleep(0.1)
-        events, _ = self.events_of(stack, None)
-        by_order = {}
-        for e in events:
-            if e["type"] == "fill" and e["payload"]["order_id"] in orders:
-                by_order.setdefault(e["payload"]["order_id"], []).append(e["payload"])
+        # The audit records behind the agent: wait until it holds every order's last fill.
+        def fills_by_order():
+            events, _ = self.events_of(stack, None)
+            found = {}
+            for e in events:
+                if e["type"] == "fill" and e["payload"]["order_id"] in orders:
+                    found.setdefault(e["payload"]["order_id"], []).append(e["payload"])
+            return found
+        by_order = self.wait_audit(fills_by_order, lambda found: set(found) == set(orders) and all(
+            sum(D(f["qty"]) for f in fills) >= D(600) for fills in found.values()))
         self.assertEqual(set(by_order), set(orders))
         for order_id, fills in by_order.items():
             fills.sort(key=lambda f: f["fill_no"])
@@ -128,7 +195,11 @@ class RestingOrders(unittest.TestCase):
         self.assertEqual(status, 202, text)
         for symbol in cases:
             self.wait_position(stack, symbol, "0", "0")
-        events, _ = self.events_of(stack, None)
+        # The audit records behind the agent: wait for each pair's end and the refusal.
+        ends = {f"demo:exits_{symbol}/order/{other}/report/2" for symbol, (_, _, _, other) in cases.items()}
+        ends.add("demo:exits_wrong/order")
+        events = self.wait_audit(lambda: self.events_of(stack, None)[0],
+                                 lambda found: ends <= {e["id"] for e in found})
         for symbol, (_, _, hit, other) in cases.items():
             entry = f"demo:exits_{symbol}/order"
             mine = [(e["type"], e["id"], e["payload"].get("status")) for e in events
@@ -141,11 +212,22 @@ class RestingOrders(unittest.TestCase):
             self.assertFalse([m for m in mine if m[1].startswith(f"{entry}/{other}/fill/")], mine)
         rejected = [e for e in events if e["type"] == "order_rejected" and e["correlation_id"] == "demo:exits_wrong"]
         self.assertEqual([r["payload"]["reason"] for r in rejected], ["exit_prices"])
-        self.assertEqual(stack.metrics("exec-sim")["tradepipe_execsim_resting_orders"], 0)
+        resting = self.wait_audit(lambda: stack.metrics("exec-sim")["tradepipe_execsim_resting_orders"],
+                                  lambda n: n == 0, timeout=5)
+        self.assertEqual(resting, 0)
         validators = schema_validators()
         for e in events:
             errors = sorted(validators[e["type"]].iter_errors(e), key=str)
             self.assertEqual(errors, [], f"{e['type']} {e['id']}: {[x.message for x in errors[:3]]}")
+
+    def wait_audit(self, read, done, timeout=20):
+        """read() until done(what it read) or the timeout; the last read."""
+        deadline = time.time() + timeout
+        found = read()
+        while not done(found) and time.time() < deadline:
+            time.sleep(0.05)
+            found = read()
+        return found
 
     def position(self, stack, symbol):
         return json.loads(stack.get("agent", "/positions")[1])["symbols"].get(symbol, {})

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <map>
 #include <mutex>
@@ -89,7 +90,9 @@ TEST_F(BusTest, AsyncPublishesAreAckedAndConsumedWithExplicitAck) {
   auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
   ASSERT_TRUE(consumer) << consumer.error();
   int seen = 0;
-  for (int round = 0; round < 20 && seen < 100; ++round) {
+  // Until all came: a fetch hands over what has arrived (a batch asked for ahead comes in parts).
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       seen < 100 && std::chrono::steady_clock::now() < until;) {
     auto batch = (*consumer)->Fetch(64, 500);
     ASSERT_TRUE(batch) << batch.error();
     for (auto& m : *batch) {
@@ -387,7 +390,9 @@ TEST(BusFullStream, InterestStreamFullWhileItsConsumerIsAwayRefusesThenFreesWhen
   auto consumer = (*bus)->Subscribe(topology->Consumer("r"));
   ASSERT_TRUE(consumer) << consumer.error();
   int read = 0;
-  for (int round = 0; round < 50 && read < accepted; ++round) {
+  // Until all came: a fetch hands over what has arrived (a batch asked for ahead comes in parts).
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       read < accepted && std::chrono::steady_clock::now() < until;) {
     auto batch = (*consumer)->Fetch(64, 200);
     ASSERT_TRUE(batch) << batch.error();
     for (auto& m : *batch) {
@@ -429,7 +434,9 @@ TEST(BusFullStream, RefusesNewMessagesAndKeepsEveryAcceptedOne) {
   ASSERT_TRUE(consumer) << consumer.error();
   int seen = 0;
   uint64_t first_seq = 0;
-  for (int round = 0; round < 20 && seen < accepted; ++round) {
+  // Until all came: a fetch hands over what has arrived (a batch asked for ahead comes in parts).
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       seen < accepted && std::chrono::steady_clock::now() < until;) {
     auto batch = (*consumer)->Fetch(256, 500);
     ASSERT_TRUE(batch) << batch.error();
     for (auto& m : *batch) {

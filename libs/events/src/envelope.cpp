@@ -269,6 +269,15 @@ std::string ToJson(const RejectionPayload& p) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+std::string ToJson(const OrderCancelPayload& p) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Field(w, "order_id", p.order_id);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
 std::string ToJson(const ExecReportPayload& p) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
@@ -377,6 +386,16 @@ Result<ExecReportPayload> ParseExecReportPayload(std::string_view json) {
     if (key == "take_profit") return ReadOptionalDecimal(value, p.take_profit, key);
     if (key == "stop_loss") return ReadOptionalDecimal(value, p.stop_loss, key);
     if (key == "oco") return ReadString(value, p.oco, key);
+    return {};
+  });
+  if (problem.empty() && p.order_id.empty()) problem = "order_id: required";
+  return Finish(std::move(problem), std::move(p));
+}
+
+Result<OrderCancelPayload> ParseOrderCancelPayload(std::string_view json) {
+  OrderCancelPayload p;
+  auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+    if (key == "order_id") return ReadString(value, p.order_id, key);
     return {};
   });
   if (problem.empty() && p.order_id.empty()) problem = "order_id: required";

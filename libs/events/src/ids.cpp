@@ -24,6 +24,10 @@ std::string ReportId(std::string_view decision_id, int n) {
   return std::string(decision_id) + "/report/" + std::to_string(n);
 }
 
+std::string CancelId(std::string_view signal_id, int n) {
+  return std::string(signal_id) + "/cancel/" + std::to_string(n);
+}
+
 std::string FillId(std::string_view decision_id, int n) {
   return std::string(decision_id) + "/fill/" + std::to_string(n);
 }

@@ -49,4 +49,6 @@ std::string RejectionSubject(std::string_view symbol) { return "orders.rejected.
 std::string FillSubject(std::string_view symbol) { return "exec.fill." + EncodeToken(symbol); }
 std::string ReportSubject(std::string_view symbol) { return "exec.report." + EncodeToken(symbol); }
 
+std::string CancelSubject(std::string_view symbol) { return "orders.cancel." + EncodeToken(symbol); }
+
 }  // namespace tradepipe::events

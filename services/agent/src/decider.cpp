@@ -5,7 +5,8 @@ namespace tradepipe::agent {
 Result<Decision> Decider::Decide(std::string_view data, int64_t consumed_ns, int64_t now_ns) {
   auto signal = events::ParseEnvelope(data);
   if (!signal) return Result<Decision>::Error(signal.error());
-  const DecisionContext context{&config_, positions_.View(signal->symbol, now_ns), state_.Get(), consumed_ns, now_ns};
+  DecisionContext context{&config_, positions_.View(signal->symbol, now_ns), state_.Get(), consumed_ns, now_ns, {}};
+  context.open_orders = [&] { return positions_.OpenOrdersOf(signal->symbol); };
   auto d = agent::Decide(*signal, context, throttle_);
   if (!d) return d;
   // Open before published, so that no fill can come first; not again for a decision already in

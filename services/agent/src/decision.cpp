@@ -80,6 +80,8 @@ Intent ResolveIntent(const events::SignalPayload& s) {
       return {IntentKind::kClose, std::nullopt, true};
     case SignalAction::kReverse:
       return {IntentKind::kReverse, std::nullopt, false};
+    case SignalAction::kCancel:
+      return {IntentKind::kCancel, std::nullopt, false};
     case SignalAction::kBuy:
     case SignalAction::kSell:
       break;
@@ -149,6 +151,8 @@ Plan PlanOrders(const events::SignalPayload& s, const StrategyConfig& strategy, 
       if (orders.empty()) return Refuse(reason::kNoPosition, "nothing to reverse");
       return Plan{std::move(orders), {}, {}};
     }
+    case IntentKind::kCancel:  // places no order (Decide)
+      return Refuse(reason::kNoOpenOrders, "a cancel places no order");
   }
   return Refuse(reason::kNoPosition, "unknown intent");
 }
@@ -288,12 +292,52 @@ std::optional<Refusal> CheckExitPrices(events::Side entry, const events::SignalP
 
 }  // namespace
 
+namespace {
+
+void Emit(Decision& d, const DecisionContext& ctx, events::Envelope event, std::string subject) {
+  event.AddStamp("agent_consumed", ctx.consumed_ns);
+  event.AddStamp("decided", ctx.decided_ns);
+  d.messages.push_back({std::move(subject), event.id, events::Serialize(event)});
+}
+
+void EmitRejection(Decision& d, const DecisionContext& ctx, const events::Envelope& signal,
+                   const std::string& rejection_id, const Refusal& r) {
+  events::Envelope event = signal.Child(events::kTypeOrderRejected, rejection_id);
+  event.payload = events::ToJson(events::RejectionPayload{rejection_id, std::string(r.reason), r.detail});
+  Emit(d, ctx, std::move(event), events::RejectionSubject(signal.symbol));
+}
+
+// A cancel signal: a cancel request for each open order of the symbol, or no_open_orders.
+Decision DecideCancel(const events::Envelope& signal, const DecisionContext& ctx) {
+  Decision d;
+  const std::vector<std::string> open = ctx.open_orders ? ctx.open_orders() : std::vector<std::string>{};
+  if (open.empty()) {
+    d.rejected = true;
+    d.reason = reason::kNoOpenOrders;
+    EmitRejection(d, ctx, signal, events::DecisionId(signal.id),
+                  Refusal{reason::kNoOpenOrders, "no open order of " + signal.symbol + " to cancel"});
+    return d;
+  }
+  for (size_t i = 0; i < open.size(); ++i) {
+    events::Envelope event =
+        signal.Child(events::kTypeOrderCancel, events::CancelId(signal.id, static_cast<int>(i + 1)));
+    event.payload = events::ToJson(events::OrderCancelPayload{open[i]});
+    Emit(d, ctx, std::move(event), events::CancelSubject(signal.symbol));
+  }
+  d.cancels = open.size();
+  return d;
+}
+
+}  // namespace
+
 Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& ctx, OrderThrottle& throttle) {
   if (signal.type != events::kTypeSignal) return Result<Decision>::Error("not a signal: " + signal.type);
   if (signal.symbol.empty()) return Result<Decision>::Error("signal without symbol");
   auto payload = events::ParseSignalPayload(signal.payload);
   if (!payload) return Result<Decision>::Error("signal payload: " + payload.error());
   if (payload->qty && *payload->qty <= Decimal()) return Result<Decision>::Error("signal qty must be positive");
+
+  if (payload->action == SignalAction::kCancel) return DecideCancel(signal, ctx);
 
   const TradingConfig& config = *ctx.config;
   const std::string_view strategy_name = config.StrategyNameFor(payload->strategy);
@@ -349,15 +393,9 @@ Result<Decision> Decide(const events::Envelope& signal, const DecisionContext& c
 
   Decision d;
   const std::string id = events::DecisionId(signal.id);
-  auto emit = [&](events::Envelope event, std::string subject) {
-    event.AddStamp("agent_consumed", ctx.consumed_ns);
-    event.AddStamp("decided", ctx.decided_ns);
-    d.messages.push_back({std::move(subject), event.id, events::Serialize(event)});
-  };
+  auto emit = [&](events::Envelope event, std::string subject) { Emit(d, ctx, std::move(event), std::move(subject)); };
   auto emit_rejection = [&](const std::string& rejection_id, const Refusal& r) {
-    events::Envelope event = signal.Child(events::kTypeOrderRejected, rejection_id);
-    event.payload = events::ToJson(events::RejectionPayload{rejection_id, std::string(r.reason), r.detail});
-    emit(std::move(event), events::RejectionSubject(signal.symbol));
+    EmitRejection(d, ctx, signal, rejection_id, r);
   };
   if (refused) {
     d.rejected = true;

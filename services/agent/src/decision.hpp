@@ -14,12 +14,17 @@
 // realised P&L, ÷ the reference price) or percent of the position; rounded down to the symbol's
 // quantity step. The reference price is the signal's `price`, else the symbol's last fill.
 //
+// Cancel (TradersPost's `cancel`): one cancel request per open order of the symbol, ids
+// "S/cancel/1", "S/cancel/2"...; none open is refused (no_open_orders). A cancel passes in every
+// trading state and every check (it only takes risk away); exec-sim cancels what still rests.
+//
 // Ids are deterministic: the decision for signal S has id "S/order" (an order or a rejection), a
 // reverse's second order "S/order/2" (or its rejection, when only the open is refused); a
 // redelivered signal produces the same events and the re-publish is dropped as a duplicate.
 // Thread-safety: Decide mutates the throttle it is given; one deciding thread per throttle.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,7 +37,7 @@
 
 namespace tradepipe::agent {
 
-enum class IntentKind { kEntry, kClose, kReverse };
+enum class IntentKind { kEntry, kClose, kReverse, kCancel };
 
 // What a signal means before the position is looked at. `side` is the side of the order that
 // opens (entry, reverse) or closes (close); unset when only the position can tell (close,
@@ -74,6 +79,9 @@ struct DecisionContext {
   TradingState state = TradingState::kActive;
   int64_t consumed_ns = 0;
   int64_t decided_ns = 0;  // also "now" for the clock-bound checks
+  // The signal symbol's open orders, oldest first: what a `cancel` signal cancels (asked only
+  // then: it walks every open order).
+  std::function<std::vector<std::string>()> open_orders;
 };
 
 struct Decision {
@@ -81,6 +89,7 @@ struct Decision {
   std::string reason;                                        // when rejected
   std::string partial_reason;                                // a reverse whose open was refused (its close goes out)
   size_t orders = 0;                                         // orders published (0, 1, or 2 for a reverse)
+  size_t cancels = 0;                                        // cancel requests published (a cancel signal)
   std::vector<bus::OutgoingMessage> messages;                // the orders in execution order, then any rejection
   std::vector<std::pair<std::string, PlannedOrder>> placed;  // the orders' ids, sides and quantities
 };

@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   auto& metrics = rt->metrics();
   auto& signals = metrics.Counter("tradepipe_agent_signals_total", "signals decided (acked)");
   auto& orders = metrics.Counter("tradepipe_agent_orders_total", "orders published");
+  auto& cancel_requests = metrics.Counter("tradepipe_agent_cancel_requests_total",
+                                          "cancel requests published (cancel signals: one per open order)");
   auto& rejections = metrics.CounterFamily("tradepipe_agent_rejections_total",
                                            "signals (or a reverse's open order) rejected, by reason code");
   for (const auto reason : tp::agent::AllReasons()) rejections.Add({{"reason", std::string(reason)}});
@@ -115,6 +117,7 @@ int main(int argc, char** argv) {
     const int64_t consumed = tp::WallNanos();
     std::vector<std::string> reasons;  // per decided signal, empty for orders
     size_t order_count = 0;
+    size_t cancel_count = 0;
     decider.BeginAttempt();
     const auto result = tp::bus::ForwardBatch(
         rt->bus(), batch_msgs,
@@ -127,6 +130,7 @@ int main(int argc, char** argv) {
           stages.Worked(start, tp::WallNanos());
           reasons.push_back(d->reason.empty() ? d->partial_reason : d->reason);
           order_count += d->orders;
+          cancel_count += d->cancels;
           return std::move(d->messages);
         },
         &decided);
@@ -138,6 +142,7 @@ int main(int argc, char** argv) {
     }
     stages.Durable(result.publish_ns, result.forwarded);
     orders.Increment(static_cast<double>(order_count));
+    cancel_requests.Increment(static_cast<double>(cancel_count));
     for (const auto& reason : reasons) {
       signals.Increment();
       if (!reason.empty()) rejections.Add({{"reason", reason}}).Increment();

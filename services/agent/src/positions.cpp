@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "tradepipe/common/clock.hpp"
 
@@ -163,6 +164,17 @@ void Positions::TakeFromOpenOrder(const std::string& order_id, Decimal qty) {
   order.remaining = order.remaining - signed_take;
   symbols_[order.symbol].open_qty = symbols_[order.symbol].open_qty - signed_take;
   if (order.remaining == Decimal()) open_.erase(it);
+}
+
+std::vector<std::string> Positions::OpenOrdersOf(const std::string& symbol) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  std::unordered_set<std::string_view> listed;  // an order registered again is in open_order_ twice
+  for (const std::string& id : open_order_) {
+    auto it = open_.find(id);
+    if (it != open_.end() && it->second.symbol == symbol && listed.insert(id).second) ids.push_back(id);
+  }
+  return ids;
 }
 
 size_t Positions::open_orders() const {

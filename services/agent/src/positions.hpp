@@ -71,6 +71,8 @@ class Positions {
   // A final report, or a publish that failed: what is left of the order is no longer open.
   void CloseOrder(const std::string& order_id);
   size_t open_orders() const;
+  // The ids of `symbol`'s open orders, oldest first (walks every open order).
+  std::vector<std::string> OpenOrdersOf(const std::string& symbol) const;
   uint64_t forgotten_open_orders() const;
   events::Decimal Of(const std::string& symbol) const;
   AccountView View(const std::string& symbol, int64_t now_ns) const;

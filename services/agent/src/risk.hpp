@@ -46,6 +46,7 @@ inline constexpr std::string_view kMaxGrossExposure = "max_gross_exposure";
 inline constexpr std::string_view kOrderRate = "order_rate";
 // A take-profit or stop-loss on the wrong side of the entry (or of each other).
 inline constexpr std::string_view kExitPrices = "exit_prices";
+inline constexpr std::string_view kNoOpenOrders = "no_open_orders";  // a cancel with no open order of its symbol
 }  // namespace reason
 
 // Every reason code, for documentation and metrics (each is exported at 0 from the start).

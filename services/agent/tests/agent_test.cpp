@@ -40,7 +40,7 @@ TradingConfig WithMaxQty(const char* max_order_qty) {
 Result<Decision> DecideAt(const events::Envelope& signal, const TradingConfig& config, Decimal position,
                           int64_t consumed = 0, int64_t decided = 0) {
   OrderThrottle throttle;
-  DecisionContext context{&config, {}, TradingState::kActive, consumed, decided};
+  DecisionContext context{&config, {}, TradingState::kActive, consumed, decided, {}};
   context.account.symbol.qty = position;
   return Decide(signal, context, throttle);
 }
@@ -322,6 +322,63 @@ TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
   EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "0");
   EXPECT_EQ(p.View("AAPL", 0).symbol.qty.ToString(), "4");
   EXPECT_FALSE(ApplyExecutionEvent(p, events::Serialize(order), 0));  // an order is not an execution
+}
+
+events::Envelope CancelSignal() {
+  events::Envelope e = Signal("1");
+  events::SignalPayload p;
+  p.action = SignalAction::kCancel;
+  e.payload = events::ToJson(p);
+  return e;
+}
+
+// A cancel asks exec-sim to cancel each open order of its symbol, in every trading state (it only
+// takes risk away), with deterministic ids; with none open it is refused (no_open_orders).
+TEST(Decide, ACancelRequestsEachOpenOrderOfItsSymbolInEveryState) {
+  const TradingConfig config;
+  OrderThrottle throttle;
+  for (const TradingState state : {TradingState::kActive, TradingState::kReducing, TradingState::kHalted}) {
+    DecisionContext context{&config, {}, state, 10, 20, {}};
+    context.open_orders = [] { return std::vector<std::string>{"demo:a/order", "demo:b/order/2"}; };
+    auto d = Decide(CancelSignal(), context, throttle);
+    ASSERT_TRUE(d) << d.error();
+    EXPECT_FALSE(d->rejected);
+    EXPECT_EQ(d->orders, 0u);
+    EXPECT_EQ(d->cancels, 2u);
+    ASSERT_EQ(d->messages.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      const auto& m = d->messages[i];
+      EXPECT_EQ(m.subject, "orders.cancel.BRK%2EB");
+      EXPECT_EQ(m.msg_id, "demo:s1/cancel/" + std::to_string(i + 1));
+      auto e = events::ParseEnvelope(m.data);
+      ASSERT_TRUE(e);
+      EXPECT_EQ(e->type, events::kTypeOrderCancel);
+      EXPECT_EQ(e->causation_id, "demo:s1");
+      EXPECT_EQ(e->StampOf("decided"), 20);
+      EXPECT_EQ(events::ParseOrderCancelPayload(e->payload)->order_id, i == 0 ? "demo:a/order" : "demo:b/order/2");
+    }
+  }
+  DecisionContext none{&config, {}, TradingState::kActive, 10, 20, {}};
+  none.open_orders = [] { return std::vector<std::string>{}; };
+  auto refused = Decide(CancelSignal(), none, throttle);
+  ASSERT_TRUE(refused) << refused.error();
+  EXPECT_TRUE(refused->rejected);
+  EXPECT_EQ(refused->reason, "no_open_orders");
+  ASSERT_EQ(refused->messages.size(), 1u);
+  EXPECT_EQ(refused->messages[0].msg_id, "demo:s1/order");
+}
+
+TEST(Positions, OpenOrdersOfASymbolOldestFirstEachOnce) {
+  Positions p;
+  p.OpenOrder("s1/order", "BTC", Side::kBuy, D("2"));
+  p.OpenOrder("s2/order", "ETH", Side::kBuy, D("1"));
+  p.OpenOrder("s3/order", "BTC", Side::kSell, D("1"));
+  p.OpenOrder("s4/order", "BTC", Side::kSell, D("1"));
+  p.CloseOrder("s3/order");
+  p.OpenOrder("s1/order", "BTC", Side::kBuy, D("2"));  // registered again: listed once
+  EXPECT_EQ(p.OpenOrdersOf("BTC"), (std::vector<std::string>{"s1/order", "s4/order"}));
+  EXPECT_EQ(p.OpenOrdersOf("ETH"), std::vector<std::string>{"s2/order"});
+  EXPECT_TRUE(p.OpenOrdersOf("SOL").empty());
 }
 
 }  // namespace

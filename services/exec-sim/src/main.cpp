@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "cancel_handler.hpp"
 #include "endpoints.hpp"
 #include "order_handler.hpp"
 #include "order_latency.hpp"
@@ -12,9 +13,9 @@
 
 namespace tp = tradepipe;
 
-// Orders waiting out the venue's latency at once; the consumer's max_ack_pending (20,000,
+// Orders (and, separately, cancels) waiting out the venue's latency at once; max_ack_pending (20,000,
 // proto/streams.json) bounds them first.
-constexpr size_t kMaxOrdersInTransit = 20'000;
+constexpr size_t kMaxHeldInTransit = 20'000;
 
 int main(int argc, char** argv) {
   tp::BlockShutdownSignals();
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   int64_t max_resting = 100'000;
   int tick_ms = 250;
   int order_latency_ms = 0;
+  int cancel_latency_ms = 0;
   tp::execsim::TickerOptions ticker_options;
   std::string depth_qty = "1000";
   bool send_asap = false;
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
       .Add("order-latency-ms", order_latency_ms,
            "the simulated venue's latency: an order meets the market this long after it is fetched, ms")
       ->check(CLI::Range(0, 10'000));  // a third of the consumer's ack wait (30 s): held orders are never redelivered
+  settings
+      .Add("cancel-latency-ms", cancel_latency_ms,
+           "the simulated venue's latency for cancel requests: a cancel takes effect this long after it is fetched, ms")
+      ->check(CLI::Range(0, 10'000));
   settings.Add("tick-ms", tick_ms, "interval of the timer that matches resting orders against the market, ms")
       ->check(CLI::Range(10, 60'000));
   settings
@@ -112,14 +118,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto in_venue_transit = std::make_unique<tp::execsim::LatencyConsumer>(
-      std::move(*consumer), std::chrono::milliseconds(order_latency_ms), kMaxOrdersInTransit,
+      std::move(*consumer), std::chrono::milliseconds(order_latency_ms), kMaxHeldInTransit,
       metrics.Gauge("tradepipe_execsim_orders_in_transit",
                     "orders fetched and waiting out the venue's latency (--order-latency-ms)"));
   tp::bus::ConsumerLoop loop(std::move(in_venue_transit), "exec-sim-orders", batch,
                              [&](std::vector<tp::bus::Message>& orders) { return handler.OnBatch(orders); });
   rt->ExportConsumer(loop);
+
+  tp::execsim::CancelHandler cancels(ticker, metrics);
+  auto cancel_consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-cancels"));
+  if (!cancel_consumer) {
+    spdlog::critical("subscribe failed: {}", cancel_consumer.error());
+    return 1;
+  }
+  auto cancels_in_transit = std::make_unique<tp::execsim::LatencyConsumer>(
+      std::move(*cancel_consumer), std::chrono::milliseconds(cancel_latency_ms), kMaxHeldInTransit,
+      metrics.Gauge("tradepipe_execsim_cancels_in_transit",
+                    "cancel requests fetched and waiting out the venue's latency (--cancel-latency-ms)"));
+  tp::bus::ConsumerLoop cancel_loop(std::move(cancels_in_transit), "exec-sim-cancels", batch,
+                                    [&](std::vector<tp::bus::Message>& requests) { return cancels.OnBatch(requests); });
+  rt->ExportConsumer(cancel_loop);
   ticker.Start();
   return rt->ServeUntilSignal([&] {
+    cancel_loop.Stop();
     ticker.Stop();
     loop.Stop();
   });

@@ -281,6 +281,18 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
   return result;
 }
 
+TickResult CancelResting(const RestingList& orders, int64_t now_ns) {
+  TickResult result;
+  TickRun run(orders, now_ns, now_ns, result);
+  for (const auto& [id, unused] : orders) {
+    RestingOrder* order = run.Live(id);
+    if (order == nullptr) continue;
+    run.End(id, *order, "cancelled");
+    if (order->cum > Decimal()) run.PlaceExitsOf(id, *order, order->cum);  // as an expiry: what executed is protected
+  }
+  return result;
+}
+
 size_t RestingBook::Room() const {
   std::lock_guard lock(mu_);
   return orders_.size() >= capacity_ ? 0 : capacity_ - orders_.size();

@@ -97,6 +97,11 @@ using RestingList = std::vector<std::pair<std::string, RestingOrder>>;  // by or
 TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
                      int64_t touch_fill_bps);
 
+// Cancels `orders` (resting, found in the book): each one's report 2 `cancelled` (stamped `tick`
+// and `filled` with `now_ns`), and for an entry that executed in part its exits, placed as an
+// expiry places them. Pure.
+TickResult CancelResting(const RestingList& orders, int64_t now_ns);
+
 class RestingBook {
  public:
   explicit RestingBook(size_t capacity) : capacity_(capacity) {}

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "tradepipe/common/clock.hpp"
 
 namespace tradepipe::execsim {
@@ -18,7 +20,9 @@ Ticker::Ticker(bus::Bus& bus, const Market& market, RestingBook& book, OrderStat
       expired_(metrics.Counter("tradepipe_execsim_resting_expired_total",
                                "resting DAY orders expired at the end of their UTC day, published")),
       publish_failures_(metrics.Counter("tradepipe_execsim_tick_publish_failures_total",
-                                        "ticks whose events could not be published (published again next tick)")) {
+                                        "ticks whose events could not be published (published again next tick)")),
+      cancelled_(metrics.Counter("tradepipe_execsim_resting_cancelled_total",
+                                 "resting orders cancelled by a cancel request, published")) {
   auto& resting = metrics.Gauge("tradepipe_execsim_resting_orders", "limit orders resting in the simulated market");
   metrics.OnCollect([&resting, &book] { resting.Set(static_cast<double>(book.size())); });
 }
@@ -54,6 +58,7 @@ void Ticker::Run() {
 }
 
 bool Ticker::RunTick(uint64_t tick, int64_t tick_ns) {
+  std::lock_guard run(run_mu_);
   if (!pending_) {
     if (tick <= last_tick_) return true;
     last_tick_ = tick;
@@ -70,15 +75,37 @@ bool Ticker::RunTick(uint64_t tick, int64_t tick_ns) {
                  pending_->messages.size(), published.error());
     return false;
   }
-  book_.Apply(pending_->updates);
-  for (const TickUpdate& u : pending_->updates) {
-    const auto before = states_.Find(u.order_id);
-    states_.Record(u.order_id, RestingState(u.after, u.status, before ? before->sequence : 0));
-  }
+  Applied(*pending_);
   fills_.Increment(static_cast<double>(pending_->fills));
   expired_.Increment(static_cast<double>(pending_->expired));
   pending_.reset();
   return true;
+}
+
+void Ticker::Applied(const TickResult& result) {
+  book_.Apply(result.updates);
+  for (const TickUpdate& u : result.updates) {
+    const auto before = states_.Find(u.order_id);
+    states_.Record(u.order_id, RestingState(u.after, u.status, before ? before->sequence : 0));
+  }
+}
+
+Result<size_t> Ticker::Cancel(const std::vector<std::string>& order_ids) {
+  std::lock_guard run(run_mu_);
+  // A tick published in part must be stored before anything else changes these orders.
+  if (pending_) return Result<size_t>::Error("a tick's events are not stored yet");
+  RestingList targets;
+  for (const std::string& id : std::set<std::string>(order_ids.begin(), order_ids.end())) {
+    if (auto order = book_.Find(id)) targets.emplace_back(id, std::move(*order));
+  }
+  if (targets.empty()) return size_t{0};
+  const TickResult result = CancelResting(targets, WallNanos());
+  if (const Status published = bus::PublishAll(bus_, result.messages); !published) {
+    return Result<size_t>::Error("publishing cancels: " + published.error());
+  }
+  Applied(result);
+  cancelled_.Increment(static_cast<double>(targets.size()));
+  return targets.size();
 }
 
 }  // namespace tradepipe::execsim

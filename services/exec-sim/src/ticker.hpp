@@ -5,7 +5,7 @@
 // computed until they are stored), so an event id never stands for two different effects.
 //
 // Thread-safety: Start/Stop from one thread; RunTick from the timer thread (or a test's, with the
-// timer not started).
+// timer not started); Cancel from any thread (the cancel consumer's).
 #pragma once
 
 #include <chrono>
@@ -43,8 +43,17 @@ class Ticker {
   // failed (the next call publishes the same events again first).
   bool RunTick(uint64_t tick, int64_t tick_ns);
 
+  // Cancels those of `order_ids` that rest now, between two ticks (never during one): their
+  // reports are published and PubAcked, then the book moves on. Returns how many were cancelled
+  // (the others rest no more, or never did: filled, ended, unknown); an error when the publish
+  // failed, or a tick's events are not stored yet — nothing changed, the caller tries again.
+  // Any thread.
+  Result<size_t> Cancel(const std::vector<std::string>& order_ids);
+
  private:
   void Run();
+  // The book and the order states after `result` was stored.
+  void Applied(const TickResult& result);
 
   bus::Bus& bus_;
   const Market& market_;
@@ -56,8 +65,10 @@ class Ticker {
   prometheus::Counter& expired_;
   prometheus::Counter& publish_failures_;
 
+  std::mutex run_mu_;                  // a tick or a cancel at a time: each sees the other's effect
   std::optional<TickResult> pending_;  // a tick's events not yet stored
   uint64_t last_tick_ = 0;
+  prometheus::Counter& cancelled_;
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -208,7 +208,8 @@ SignalParse ParseWebhookSignal(std::string_view body) {
   if (action == "exit") action = "close";  // TradersPost
   const auto parsed_action = events::FromName<events::SignalAction>(action);
   if (!parsed_action) {
-    return invalid("action", action.empty() ? "required" : "expected buy, sell, close, close_all, reverse or exit");
+    return invalid("action",
+                   action.empty() ? "required" : "expected buy, sell, close, close_all, reverse, exit or cancel");
   }
   payload.action = *parsed_action;
   const bool sized_from_position =
@@ -274,7 +275,8 @@ SignalParse ParseWebhookSignal(std::string_view body) {
   result.signal.payload.strategy = strategy;
   // An entry's exits: a position to protect comes only from buy, sell or reverse.
   if (!take_profit.empty() || !stop_loss.empty()) {
-    if (payload.action == events::SignalAction::kClose || payload.action == events::SignalAction::kCloseAll) {
+    if (payload.action == events::SignalAction::kClose || payload.action == events::SignalAction::kCloseAll ||
+        payload.action == events::SignalAction::kCancel) {
       return invalid(take_profit.empty() ? "stop_loss" : "take_profit",
                      "attached to an entry only (buy, sell, reverse)");
     }

@@ -33,6 +33,7 @@ inline constexpr std::string_view kTypeOrder = "order";
 inline constexpr std::string_view kTypeOrderRejected = "order_rejected";
 inline constexpr std::string_view kTypeExecReport = "exec_report";
 inline constexpr std::string_view kTypeFill = "fill";
+inline constexpr std::string_view kTypeOrderCancel = "order_cancel";
 
 struct Stamp {
   std::string name;
@@ -66,7 +67,7 @@ std::string_view ToString(Side side);
 
 // What a signal asks for (docs/events.md "signal"). buy/sell may still mean a close or a reverse:
 // the market positions say so (the agent resolves the intent).
-enum class SignalAction { kBuy, kSell, kClose, kCloseAll, kReverse };
+enum class SignalAction { kBuy, kSell, kClose, kCloseAll, kReverse, kCancel };
 // How a signal's qty is meant: units of the symbol, a percent of equity, an amount of money, or a
 // percent of the current position.
 enum class QtyKind { kUnits, kPercentEquity, kNotional, kPercentPosition };
@@ -80,7 +81,7 @@ template <typename E>
 struct EnumNames;
 template <>
 struct EnumNames<SignalAction> {
-  static constexpr std::string_view kNames[] = {"buy", "sell", "close", "close_all", "reverse"};
+  static constexpr std::string_view kNames[] = {"buy", "sell", "close", "close_all", "reverse", "cancel"};
 };
 template <>
 struct EnumNames<QtyKind> {
@@ -138,6 +139,12 @@ struct OrderPayload {
   std::optional<Decimal> stop_loss;
 };
 
+// A request to cancel a resting order (a `cancel` signal's decision: one per open order of the
+// symbol). exec-sim cancels it if it still rests when the request reaches the venue.
+struct OrderCancelPayload {
+  std::string order_id;  // the order to cancel
+};
+
 struct RejectionPayload {
   std::string order_id;
   std::string reason;  // stable code, e.g. "max_order_qty"
@@ -182,11 +189,13 @@ struct FillPayload {
 std::string ToJson(const SignalPayload& p);
 std::string ToJson(const OrderPayload& p);
 std::string ToJson(const RejectionPayload& p);
+std::string ToJson(const OrderCancelPayload& p);
 std::string ToJson(const ExecReportPayload& p);
 std::string ToJson(const FillPayload& p);
 
 Result<SignalPayload> ParseSignalPayload(std::string_view json);
 Result<OrderPayload> ParseOrderPayload(std::string_view json);
+Result<OrderCancelPayload> ParseOrderCancelPayload(std::string_view json);
 Result<FillPayload> ParseFillPayload(std::string_view json);
 Result<ExecReportPayload> ParseExecReportPayload(std::string_view json);
 

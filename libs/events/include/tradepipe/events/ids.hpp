@@ -4,6 +4,7 @@
 //   decision  {signal}/order          an order or a rejection: one decision per signal
 //   report    {decision}/report/{n}
 //   fill      {decision}/fill/{n}
+//   cancel    {signal}/cancel/{n}    a cancel signal's decision: its n-th cancel request
 //
 // Source names have no ':' and a signal id no '/', so the first ':' ends the source and the
 // number of '/' tells the kind: a sender's key (say "X/order") can never produce another event's
@@ -19,5 +20,6 @@ std::string SignalId(std::string_view source, std::string_view key);
 std::string DecisionId(std::string_view signal_id);
 std::string ReportId(std::string_view decision_id, int n);
 std::string FillId(std::string_view decision_id, int n);
+std::string CancelId(std::string_view signal_id, int n);
 
 }  // namespace tradepipe::events

@@ -22,6 +22,7 @@ std::string DecodeToken(std::string_view token);
 std::string SignalSubject(std::string_view source, std::string_view symbol);
 std::string OrderSubject(std::string_view symbol);
 std::string RejectionSubject(std::string_view symbol);
+std::string CancelSubject(std::string_view symbol);  // orders.cancel.{symbol}
 std::string FillSubject(std::string_view symbol);
 std::string ReportSubject(std::string_view symbol);
 
