@@ -1,6 +1,7 @@
 // Google Benchmark of the trading core's per-message logic, as the services run it: one decision
 // (the agent: parse the signal's envelope, decide, serialise the order) and one market-order match
-// (exec-sim: parse the order's envelope, execute, serialise the fill). Issue 12's target is a p99
+// (exec-sim: parse the order's envelope, execute, serialise the fill), and one timer tick over
+// the resting orders (exec-sim's MatchTick, by book size). Issue 12's target is a p99
 // under 20 µs each; Google Benchmark reports means, so every iteration is also timed on its own
 // and the p50/p99 of those times are reported as counters (µs).
 //   build/release/services/bench/trading_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -13,6 +14,7 @@
 
 #include "decision.hpp"
 #include "market.hpp"
+#include "resting.hpp"
 #include "tradepipe/events/envelope.hpp"
 
 namespace {
@@ -124,6 +126,56 @@ void BM_MarketOrderMatch(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_MarketOrderMatch);
+
+// One timer tick over `state.range(0)` resting limits (8 symbols, buys and sells), their limits
+// spread through and around the tick's book (range(1) = 1: about half fill each tick) or all away
+// from it (0: nobody fills, the matching alone). A tick should stay inside its interval (--tick-ms,
+// 250 by default) up to --max-resting (100,000).
+void BM_TickMatch(benchmark::State& state) {
+  const tradepipe::execsim::Market market({});
+  tradepipe::execsim::RestingList orders;
+  const auto n = static_cast<size_t>(state.range(0));
+  orders.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string symbol = "SYM" + std::to_string(i % 8);
+    const std::string id = "demo:r" + std::to_string(i) + "/order";
+    const auto book = market.TickBookAt(symbol, 1000);
+    tradepipe::execsim::RestingOrder order;
+    order.parent.type = ev::kTypeOrder;
+    order.parent.id = id;
+    order.parent.correlation_id = "demo:r" + std::to_string(i);
+    order.parent.source = "demo";
+    order.parent.symbol = symbol;
+    order.side = i % 2 == 0 ? ev::Side::kBuy : ev::Side::kSell;
+    order.qty = ev::Decimal::FromInteger(10);
+    // Spread: from 2 % through the book to 2 % away from it, by steps of 0.1 % (about half fill
+    // each tick); waiting: 1 % to 5 % away (none fills: the matching alone).
+    const int64_t step = static_cast<int64_t>(i % 41) * 10;
+    const int64_t offset_bps = state.range(1) == 1 ? step - 200 : 100 + step;
+    const ev::Decimal touch = order.side == ev::Side::kBuy ? book.asks[0].price : book.bids[0].price;
+    const int64_t sign = order.side == ev::Side::kBuy ? -1 : 1;
+    order.limit = ev::Decimal::FromUnits(touch.units() + sign * touch.units() / 10'000 * offset_bps);
+    order.time_in_force = ev::TimeInForce::kGtc;
+    order.decided_ns = 1'764'669'360'000'000'000 + static_cast<int64_t>(i);
+    orders.emplace_back(id, std::move(order));
+  }
+  std::sort(orders.begin(), orders.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t fills = 0;
+  uint64_t tick = 1000;
+  TimedIterations(state, [&] {
+    auto result = tradepipe::execsim::MatchTick(market, orders, tick, static_cast<int64_t>(tick) * 250'000'000,
+                                                static_cast<int64_t>(tick) * 250'000'000, 10'000);
+    fills += result.fills;
+    benchmark::DoNotOptimize(result.messages.data());
+    ++tick;
+  });
+  state.counters["fills_per_tick"] =
+      static_cast<double>(fills) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+}
+BENCHMARK(BM_TickMatch)
+    ->ArgsProduct({{1'000, 10'000, 100'000}, {0, 1}})
+    ->ArgNames({"resting", "crossing"})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -86,25 +86,14 @@ int main(int argc, char** argv) {
   tp::execsim::RestingBook resting(static_cast<size_t>(max_resting));
   auto& metrics = rt->metrics();
 
-  // Durable de-duplication, rebuilt before the first order: whatever is in EXECUTIONS already is
-  // never published again, however late a repeated order comes. The resting orders come back
-  // from the same stream.
   tp::bus::SeenIds published(static_cast<size_t>(remembered_ids));
-  auto remembered = tp::bus::RememberPublished(rt->bus(), "EXECUTIONS", "exec.>", published);
-  if (!remembered) {
-    spdlog::critical("rebuilding executions from EXECUTIONS: {}", remembered.error());
+  auto rebuilt = tp::execsim::RebuildFromExecutions(rt->bus(), published, resting);
+  if (!rebuilt) {
+    spdlog::critical("rebuilding from EXECUTIONS: {}", rebuilt.error());
     return 1;
   }
-  uint64_t unusable = 0;
-  auto replayed = rt->bus().ReadStream("EXECUTIONS", "exec.>", false, [&](const tp::bus::StreamEntry& e) {
-    if (!resting.Replay(e.data)) ++unusable;
-  });
-  if (!replayed) {
-    spdlog::critical("rebuilding resting orders from EXECUTIONS: {}", replayed.error());
-    return 1;
-  }
-  spdlog::info("executions already in EXECUTIONS remembered={} resting orders={} unusable={}", *remembered,
-               resting.size(), unusable);
+  spdlog::info("executions already in EXECUTIONS remembered={} resting orders={} unusable={}", rebuilt->events,
+               resting.size(), rebuilt->unusable);
   rt->ExportSeenIds("execsim-outputs", published);
 
   tp::execsim::OrderHandler handler(rt->bus(), market, order_states, resting, published, metrics);

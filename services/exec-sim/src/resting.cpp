@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "market.hpp"
 #include "seeded.hpp"
@@ -107,17 +108,38 @@ Exits PlaceExits(const std::string& entry_id, const RestingOrder& entry, Decimal
 
 namespace {
 
-// One tick's work: the orders as they change during it, and what it publishes.
+// One tick's work: the orders as they change during it, and what it publishes. An order is
+// copied only when the tick changes it (most resting orders wait: copying them all made a tick
+// over 100,000 orders take longer than the tick interval, docs/trading-core.md section 7).
 class TickRun {
  public:
   TickRun(const RestingList& orders, int64_t tick_ns, int64_t filled_ns, TickResult& result)
-      : tick_ns_(tick_ns), filled_ns_(filled_ns), result_(result) {
-    for (const auto& [id, order] : orders) working_.emplace(id, order);
+      : orders_(orders), tick_ns_(tick_ns), filled_ns_(filled_ns), result_(result) {}
+
+  // `id` (whose state before the tick is `original`) as the tick has left it so far; nullptr
+  // once ended this tick.
+  const RestingOrder* Current(const std::string& id, const RestingOrder& original) const {
+    if (ended_.count(id)) return nullptr;
+    auto it = working_.find(id);
+    return it == working_.end() ? &original : &it->second;
   }
 
+  // The same, to change (copied on the first change).
+  RestingOrder* Write(const std::string& id, const RestingOrder& original) {
+    if (ended_.count(id)) return nullptr;
+    return &working_.try_emplace(id, original).first->second;
+  }
+
+  // By id alone (the other of a pair): nullptr when it is not among the orders or ended.
   RestingOrder* Live(const std::string& id) {
-    auto it = working_.find(id);
-    return it == working_.end() || ended_.count(id) ? nullptr : &it->second;
+    if (ended_.count(id)) return nullptr;
+    if (auto it = working_.find(id); it != working_.end()) return &it->second;
+    if (index_by_id_.empty()) {
+      index_by_id_.reserve(orders_.size());
+      for (const auto& [order_id, order] : orders_) index_by_id_.emplace(order_id, &order);
+    }
+    auto original = index_by_id_.find(id);
+    return original == index_by_id_.end() ? nullptr : Write(id, *original->second);
   }
 
   void Fill(const std::string& id, RestingOrder& order, Decimal qty, Decimal price) {
@@ -207,10 +229,12 @@ class TickRun {
     }
   }
 
+  const RestingList& orders_;
+  std::unordered_map<std::string_view, const RestingOrder*> index_by_id_;  // built on first use
   const int64_t tick_ns_;
   const int64_t filled_ns_;
   TickResult& result_;
-  std::map<std::string, RestingOrder> working_;
+  std::map<std::string, RestingOrder> working_;  // the orders changed so far
   std::set<std::string> ended_;
   std::map<std::string, size_t> index_;  // order id → its update
 };
@@ -233,10 +257,10 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
     bool have_book = false;
     for (const Entry* e : queue) {
       const std::string& id = e->first;
-      RestingOrder* order = run.Live(id);
-      if (order == nullptr) continue;  // ended this tick (the other of its pair filled)
-      if (order->time_in_force == events::TimeInForce::kDay && today > UtcDay(order->decided_ns)) {
-        run.Expire(id, *order);
+      const RestingOrder* current = run.Current(id, e->second);
+      if (current == nullptr) continue;  // ended this tick (the other of its pair filled)
+      if (current->time_in_force == events::TimeInForce::kDay && today > UtcDay(current->decided_ns)) {
+        run.Expire(id, *run.Write(id, e->second));
         continue;
       }
       if (!have_book) {
@@ -246,10 +270,12 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
       }
       auto best = std::find_if(levels.begin(), levels.end(), [](const Level& l) { return l.qty > Decimal(); });
       if (best == levels.end()) continue;
-      const Decimal before = order->cum;
-      if (order->stop) {
+      const Decimal before = current->cum;
+      RestingOrder* order = nullptr;  // written from here on: it executes
+      if (current->stop) {
         // A buy stop triggers when the best ask reaches it from below, a sell stop when the best bid does from above.
-        if (side == Side::kBuy ? best->price < *order->stop : best->price > *order->stop) continue;
+        if (side == Side::kBuy ? best->price < *current->stop : best->price > *current->stop) continue;
+        order = run.Write(id, e->second);
         for (auto l = best; l != levels.end() && order->leaves() > Decimal(); ++l) {
           const Decimal part = std::min(l->qty, order->leaves());
           if (part <= Decimal()) continue;
@@ -258,21 +284,22 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
         }
       } else {
         auto within = [&](const Level& l) {
-          return side == Side::kBuy ? l.price <= order->limit : l.price >= order->limit;
+          return side == Side::kBuy ? l.price <= current->limit : l.price >= current->limit;
         };
         if (!within(*best)) continue;
-        if (best->price == order->limit &&
+        if (best->price == current->limit &&
             !seeded::Chance(seeded::Mix(seeded::Hash(market.options().seed + 3, id) ^ seeded::Mix(tick)),
                             touch_fill_bps)) {
           continue;  // touched, not crossed: the seeded fill model says no this tick
         }
         Decimal take;
-        for (auto l = best; l != levels.end() && within(*l) && take < order->leaves(); ++l) {
-          const Decimal part = std::min(l->qty, order->leaves() - take);
+        for (auto l = best; l != levels.end() && within(*l) && take < current->leaves(); ++l) {
+          const Decimal part = std::min(l->qty, current->leaves() - take);
           l->qty = l->qty - part;
           take = take + part;
         }
         if (take <= Decimal()) continue;
+        order = run.Write(id, e->second);
         run.Fill(id, *order, take, order->limit);  // a maker fills at its own price
       }
       if (order->cum > before) run.AfterExecution(id, *order, order->cum - before);
@@ -366,6 +393,17 @@ std::optional<RestingOrder> RestingBook::Find(const std::string& order_id) const
 size_t RestingBook::size() const {
   std::lock_guard lock(mu_);
   return orders_.size();
+}
+
+Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book) {
+  Rebuilt rebuilt;
+  auto read = bus.ReadStream("EXECUTIONS", "exec.>", /*headers_only=*/false, [&](const bus::StreamEntry& e) {
+    if (!e.msg_id.empty()) published.Insert(e.msg_id, e.stored_ns);
+    if (!book.Replay(e.data)) ++rebuilt.unusable;
+  });
+  if (!read) return Result<Rebuilt>::Error(read.error());
+  rebuilt.events = *read;
+  return rebuilt;
 }
 
 }  // namespace tradepipe::execsim

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "tradepipe/bus/bus.hpp"
+#include "tradepipe/bus/seen_ids.hpp"
 #include "tradepipe/common/result.hpp"
 #include "tradepipe/events/envelope.hpp"
 
@@ -101,6 +102,17 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
 // and `filled` with `now_ns`), and for an entry that executed in part its exits, placed as an
 // expiry places them. Pure.
 TickResult CancelResting(const RestingList& orders, int64_t now_ns);
+
+class RestingBook;
+
+// exec-sim's state at start, from one read of EXECUTIONS: every event's id into `published` (the
+// durable de-duplication: whatever is there is never published again, however late a repeated
+// order comes) and the resting orders into `book` (RestingBook::Replay).
+struct Rebuilt {
+  uint64_t events = 0;
+  uint64_t unusable = 0;  // events Replay could not use (logged by the caller)
+};
+Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book);
 
 class RestingBook {
  public:
