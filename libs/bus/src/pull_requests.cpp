@@ -62,8 +62,25 @@ PullRequests::~PullRequests() {
     }
     natsMsg_Destroy(msg);
   }
-  if (sub_ != nullptr) natsSubscription_Destroy(sub_);
+  if (sub_ != nullptr) CloseSubscription();
   if (stats_ != nullptr) natsStatistics_Destroy(stats_);
+}
+
+void PullRequests::CloseSubscription() {
+  // cnats 3.4.1 (Debian 12's) delivers a message to a subscription it looked up before taking a
+  // reference on it (fixed upstream in 3.6.1, nats.c #637): a subscription destroyed right then is
+  // used after it is freed — seen as an agent that died of SIGSEGV on SIGTERM, the 408 of its last
+  // pull request arriving as the loop stopped. So: unsubscribe (no new message finds it), flush (the
+  // PONG comes after everything the reader thread had in hand), then destroy. When the flush
+  // fails (disconnected) the subscription is left allocated: a few bytes, against a crash.
+  natsSubscription_Unsubscribe(sub_);
+  if (natsConnection_FlushTimeout(nc_, 2'000) != NATS_OK) {
+    spdlog::warn("pull subscription for {}: not confirmed closed (no flush), left allocated", next_subject_);
+    sub_ = nullptr;
+    return;
+  }
+  natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
 }
 
 uint64_t PullRequests::Reconnects() {

@@ -60,6 +60,8 @@ class PullRequests {
 
  private:
   Status Request(int batch, bool no_wait, int64_t expires_ms);
+  // Unsubscribes and destroys sub_ once no delivery to it can still be under way.
+  void CloseSubscription();
   // Reads one message from the inbox, waiting at most `wait_ms`: a delivery goes into `out`; a
   // heartbeat or a 404/408 is consumed (the latter two end the open request); any other status,
   // or a failed read, ends the call with its reason in `error`.
