@@ -42,7 +42,7 @@ class Crashes(unittest.TestCase):
         self.assertEqual(stack.wait_for_audit_counts(expected, timeout=90), expected, "audit rows by type")
 
     def assert_streams(self, stack, expected):
-        streams, _ = stack.jetstream()
+        streams = stack.event_streams()
         # Stored, not held: SIGNALS (interest retention) lets go of what its consumers acked.
         self.assertEqual({n: s["last_seq"] for n, s in streams.items()}, expected, "messages stored per stream")
 

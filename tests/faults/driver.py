@@ -212,7 +212,7 @@ def check(test, stack, load, scenario, drain_timeout=120):
     audited = sum(1 for i in accepted if complete(f"demo:{i}"))
     indeterminate = len(by_type.get("signal", {})) - audited
 
-    streams, _ = stack.jetstream()
+    streams = stack.event_streams()
     counts = {kind: sum(len(v) for v in by_type.get(kind, {}).values())
               for kind in ("signal", "order", "exec_report", "fill")}
     # Stored, not held: SIGNALS (interest retention) drops what every consumer has acked.

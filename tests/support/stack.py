@@ -255,6 +255,12 @@ class Stack:
         assert status == 200, f"{service} /metrics answered {status}"
         return parse_metrics(text)
 
+    def event_streams(self):
+        """jetstream()'s streams of events only: AGENT_STATE holds the agent's positions snapshots,
+        written at its start and stop and on a timer (a count that depends on timing)."""
+        streams, _ = self.jetstream()
+        return {name: state for name, state in streams.items() if name != "AGENT_STATE"}
+
     def jetstream(self):
         """nats-server's /jsz: stream name -> state, consumer name -> info."""
         _, text = self._get(self.ports["nats-monitor"], "/jsz?streams=true&consumers=true")

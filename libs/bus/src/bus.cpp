@@ -383,8 +383,10 @@ class NatsBus final : public Bus {
     cfg.MaxAge = spec.max_age_s * kNanosPerSecond;
     cfg.MaxBytes = spec.max_bytes;
     cfg.Duplicates = spec.duplicate_window_s * kNanosPerSecond;
-    // Full means refused (the publisher answers 503), never deleting what was accepted.
-    cfg.Discard = js_DiscardNew;
+    // Full means refused (the publisher answers 503), never deleting what was accepted; a stream
+    // of replaced state (a per-subject limit) keeps the newest instead.
+    cfg.Discard = spec.max_msgs_per_subject > 0 ? js_DiscardOld : js_DiscardNew;
+    cfg.MaxMsgsPerSubject = spec.max_msgs_per_subject;
     cfg.Retention = spec.retention == Retention::kInterest ? js_InterestPolicy : js_LimitsPolicy;
 
     jsStreamInfo* info = nullptr;
@@ -463,8 +465,13 @@ class NatsBus final : public Bus {
     jsErrCode jerr = static_cast<jsErrCode>(0);
     const natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), nullptr, &jerr);
     if (s != NATS_OK) return Result<StreamUsage>::Error("stream " + stream + ": " + ErrorText(s, jerr));
-    const StreamUsage usage{info->State.Msgs, info->State.Bytes, info->Config->MaxBytes,
-                            info->Config->Retention == js_InterestPolicy ? Retention::kInterest : Retention::kLimits};
+    const StreamUsage usage{info->State.Msgs,
+                            info->State.Bytes,
+                            info->Config->MaxBytes,
+                            info->Config->Retention == js_InterestPolicy ? Retention::kInterest : Retention::kLimits,
+                            info->State.FirstSeq,
+                            info->State.LastSeq,
+                            info->Created};
     jsStreamInfo_Destroy(info);
     return usage;
   }

@@ -81,6 +81,7 @@ Result<Topology> ParseTopology(std::string_view json) {
           if (k == "max_age_s") return Int(f, s.max_age_s);
           if (k == "max_bytes") return Int(f, s.max_bytes);
           if (k == "duplicate_window_s") return Int(f, s.duplicate_window_s);
+          if (k == "max_msgs_per_subject") return Int(f, s.max_msgs_per_subject);
           if (k == "subjects") {
             od::array subjects;
             if (f.get_array().get(subjects)) return "expected an array";

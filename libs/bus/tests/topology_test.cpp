@@ -9,7 +9,7 @@ namespace {
 
 TEST(Topology, CompiledInDefinitionIsValid) {
   const Topology& t = DefaultTopology();
-  ASSERT_EQ(t.streams.size(), 4u);
+  ASSERT_EQ(t.streams.size(), 5u);
   EXPECT_EQ(t.streams[0].name, "SIGNALS");
   // SIGNALS holds the unconsumed backlog; ORDERS and EXECUTIONS keep the history rebuilt from.
   EXPECT_EQ(t.streams[0].retention, Retention::kInterest);
@@ -17,6 +17,10 @@ TEST(Topology, CompiledInDefinitionIsValid) {
   EXPECT_EQ(t.streams[2].retention, Retention::kLimits);
   EXPECT_EQ(t.streams[3].name, "DEADLETTERS");  // consumers' give-up advisories, recorded by the audit
   EXPECT_EQ(t.Consumer("audit-max-deliveries").stream, "DEADLETTERS");
+  // The agent's positions snapshots: the newest kept per subject, whatever their age.
+  EXPECT_EQ(t.streams[4].name, "AGENT_STATE");
+  EXPECT_EQ(t.streams[4].max_msgs_per_subject, 3);
+  EXPECT_EQ(t.streams[4].max_age_s, 0);
   EXPECT_EQ(t.Consumer("agent-signals").filter, "signals.>");
   EXPECT_EQ(t.Consumer("exec-sim-orders").stream, "ORDERS");
   EXPECT_THROW(t.Consumer("nope"), std::out_of_range);

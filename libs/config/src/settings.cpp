@@ -89,7 +89,8 @@ void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) 
       ->check(CLI::IsMember({"text", "json"}));
   settings
       .Add("stream-max-bytes", common.stream_max_bytes,
-           "bytes each stream may hold before it refuses new messages (0 = proto/streams.json)", Scope::kShared)
+           "bytes each stream of events may hold before it refuses new messages (0 = proto/streams.json)",
+           Scope::kShared)
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
   settings
       .Add("signals-max-bytes", common.signals_max_bytes,
@@ -98,7 +99,9 @@ void AddCommon(Settings& settings, CommonConfig& common, uint16_t default_port) 
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
   settings
       .Add("stream-max-age-s", common.stream_max_age_s,
-           "seconds a message is kept in each stream (0 = proto/streams.json)", Scope::kShared)
+           "seconds a message is kept in each stream of events (0 = proto/streams.json; the agent's snapshots in "
+           "AGENT_STATE are kept whatever their age)",
+           Scope::kShared)
       ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 86400));
   settings
       .Add("stream-duplicate-window-s", common.stream_duplicate_window_s,

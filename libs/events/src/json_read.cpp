@@ -24,6 +24,16 @@ bool ScalarText(od::value& value, std::string& out) {
   return false;
 }
 
+std::string ReadDecimal(od::value& value, Decimal& out, bool positive) {
+  std::string text;
+  if (!ScalarText(value, text)) return "expected a decimal (a string or a number)";
+  auto d = Decimal::Parse(text);
+  if (!d) return "'" + text + "': " + d.error();
+  if (positive && *d <= Decimal()) return "must be positive";
+  out = *d;
+  return {};
+}
+
 std::string ReadStrings(od::value& value, std::vector<std::string>& out) {
   od::array items;
   if (value.get_array().get(items)) return "expected an array of strings";

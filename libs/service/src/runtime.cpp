@@ -42,6 +42,9 @@ std::unique_ptr<Runtime> Runtime::Start(const std::string& name, const config::C
   rt->bus_ = std::move(*bus);
   bus::Topology topology = bus::DefaultTopology();
   for (auto& stream : topology.streams) {
+    // A stream of replaced state (the agent's positions snapshots) keeps proto's limits: it must
+    // outlive the events whose age and size these settings bound.
+    if (stream.max_msgs_per_subject > 0) continue;
     if (common.stream_max_bytes > 0) stream.max_bytes = common.stream_max_bytes;
     if (common.signals_max_bytes > 0 && stream.name == "SIGNALS") stream.max_bytes = common.signals_max_bytes;
     if (common.stream_max_age_s > 0) stream.max_age_s = common.stream_max_age_s;

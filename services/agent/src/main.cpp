@@ -6,6 +6,7 @@
 
 #include "decider.hpp"
 #include "positions.hpp"
+#include "snapshot.hpp"
 #include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   int batch = 256;
   int64_t remembered_ids = 250'000;
   bool send_asap = false;
+  bool allow_unproven = false;
+  int snapshot_period_s = 60;
   tp::config::Settings settings("agent", "tradepipe agent: signals in, orders or rejections out");
   tp::config::AddCommon(settings, common, 8002);
   settings
@@ -50,6 +53,14 @@ int main(int argc, char** argv) {
            "decision ids and fill ids remembered (each) to recognise repeats past the duplicate window")
       ->check(CLI::Range(int64_t{1000}, int64_t{100'000'000}));
   settings.AddFlag("send-asap", send_asap, "cnats SendAsap: lower latency, more nats-server CPU");
+  settings
+      .Add("snapshot-period-s", snapshot_period_s,
+           "how often positions are snapshotted to AGENT_STATE while fills move them (they outlive EXECUTIONS' "
+           "retention); also at start and stop")
+      ->check(CLI::Range(1, 3600));
+  settings.AddFlag("allow-unproven-positions", allow_unproven,
+                   "start even when EXECUTIONS lost fills that no positions snapshot covers (positions then hold "
+                   "only what is left; logged)");
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
   tp::agent::TradingConfig trading;
@@ -87,16 +98,18 @@ int main(int argc, char** argv) {
       metrics.Counter("tradepipe_agent_repeated_fills_total", "fills not applied again: their fill id was applied");
 
   // Durable de-duplication, rebuilt from the streams before anything is decided: the decisions
-  // already in ORDERS are never published again, and positions are every fill of EXECUTIONS.
+  // already in ORDERS are never published again, and positions are the newest snapshot plus every
+  // fill of EXECUTIONS after it.
   tp::bus::SeenIds decided(static_cast<size_t>(remembered_ids));
   tp::agent::Positions positions(static_cast<size_t>(remembered_ids));
-  if (auto rebuilt = tp::agent::RebuildFromStreams(rt->bus(), decided, positions); !rebuilt) {
+  auto rebuilt = tp::agent::RebuildAccount(rt->bus(), decided, positions, allow_unproven);
+  if (!rebuilt) {
     spdlog::critical("{}", rebuilt.error());
     return 1;
   }
   tp::agent::TradingStateSwitch trading_state;
   tp::agent::TradingStateAdmin admin(rt->bus(), trading_state, admin_token);
-  if (auto restored = admin.Restore(); !restored) {
+  if (auto restored = admin.Restore(rebuilt->snapshot_state); !restored) {
     spdlog::critical("{}", restored.error());
     return 1;
   }
@@ -157,7 +170,7 @@ int main(int argc, char** argv) {
         rt->bus(), batch_msgs,
         [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
           using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          auto applied = tp::agent::ApplyExecutionEvent(positions, m.data(), 0);
+          auto applied = tp::agent::ApplyExecutionEvent(positions, m.data(), 0, m.stream_sequence());
           if (!applied) return R::Error(applied.error());
           switch (*applied) {
             case tp::agent::ApplyOutcome::kApplied:
@@ -195,9 +208,13 @@ int main(int argc, char** argv) {
   rt->ExportConsumer(signal_loop);
   rt->ExportConsumer(fill_loop);
   admin.Follow(std::chrono::seconds(1));
+  tp::agent::SnapshotWriter snapshots(rt->bus(), positions, trading_state, rebuilt->executions_created_ns, metrics);
+  (void)snapshots.Write();  // the rebuilt account at once (a failure is logged, counted and retried)
+  snapshots.Start(std::chrono::seconds(snapshot_period_s));
   return rt->ServeUntilSignal([&] {
     admin.StopFollowing();
     signal_loop.Stop();
     fill_loop.Stop();
+    snapshots.Stop();  // the last fills applied
   });
 }

@@ -8,11 +8,13 @@
 #include <unordered_set>
 
 #include "tradepipe/common/clock.hpp"
+#include "tradepipe/events/json_write.hpp"
 
 namespace tradepipe::agent {
 namespace {
 
 using events::Decimal;
+using events::WriteDecimal;
 
 constexpr int64_t kNanosPerDay = 86'400LL * 1'000'000'000LL;
 
@@ -55,19 +57,20 @@ std::optional<SymbolPosition> AfterFill(const SymbolPosition& p, events::Side si
   return next;
 }
 
-void WriteDecimal(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, Decimal value) {
-  w.Key(key);
-  const std::string text = value.ToString();
-  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
 }  // namespace
 
 ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& order_id, const std::string& symbol,
-                              events::Side side, Decimal qty, Decimal price, int64_t at_ns) {
+                              events::Side side, Decimal qty, Decimal price, int64_t at_ns, uint64_t sequence) {
   const bus::SeenIds::Key key = bus::SeenIds::Digest(fill_id);
   std::lock_guard lock(mu_);
   if (applied_.Contains(key)) return ApplyOutcome::kDuplicate;
+  through_ = std::max(through_, sequence);
+  if (sequence != 0 && sequence <= restored_) {
+    // In the snapshot's positions already: what it did to its open order is not.
+    applied_.Insert(key, at_ns);
+    TakeFromOpenOrder(order_id, qty);
+    return ApplyOutcome::kDuplicate;
+  }
   const auto it = symbols_.find(symbol);
   const SymbolPosition current = it == symbols_.end() ? SymbolPosition{} : it->second;
   Decimal realised;
@@ -89,6 +92,34 @@ ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& ord
     realised_day_ = *today;
   }
   return ApplyOutcome::kApplied;
+}
+
+void Positions::Saw(uint64_t sequence) {
+  std::lock_guard lock(mu_);
+  through_ = std::max(through_, sequence);
+}
+
+AccountState Positions::ExportAccount() const {
+  std::lock_guard lock(mu_);
+  AccountState state{symbols_, realised_, day_, realised_day_, through_};
+  for (auto& entry : state.symbols) entry.second.open_qty = Decimal();
+  return state;
+}
+
+uint64_t Positions::executions_through() const {
+  std::lock_guard lock(mu_);
+  return through_;
+}
+
+void Positions::RestoreAccount(const AccountState& state) {
+  std::lock_guard lock(mu_);
+  symbols_ = state.symbols;
+  for (auto& entry : symbols_) entry.second.open_qty = Decimal();
+  realised_ = state.realised_pnl;
+  day_ = state.day;
+  realised_day_ = state.realised_day;
+  through_ = state.executions_through;
+  restored_ = state.executions_through;
 }
 
 bool Positions::OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, Decimal qty) {
@@ -250,7 +281,7 @@ std::string Positions::ToJson(int64_t now_ns) const {
   w.Key("symbols");
   w.StartObject();
   for (const auto& [symbol, p] : symbols_) {
-    w.Key(symbol.data(), static_cast<rapidjson::SizeType>(symbol.size()));
+    events::WriteKey(w, symbol);
     w.StartObject();
     WriteDecimal(w, "qty", p.qty);
     WriteDecimal(w, "open_qty", p.open_qty);
@@ -265,25 +296,6 @@ std::string Positions::ToJson(int64_t now_ns) const {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-Status RebuildFromStreams(bus::Bus& bus, bus::SeenIds& decided, Positions& positions) {
-  auto decisions = bus::RememberPublished(bus, "ORDERS", "orders.>", decided);
-  if (!decisions) return Status::Error("rebuilding decisions from ORDERS: " + decisions.error());
-  uint64_t unusable = 0;
-  auto orders = bus.ReadStream("ORDERS", "orders.new.>", false, [&](const bus::StreamEntry& e) {
-    if (!OpenOrderEvent(positions, e.data)) ++unusable;
-  });
-  if (!orders) return Status::Error("rebuilding open orders from ORDERS: " + orders.error());
-  auto executions = bus.ReadStream("EXECUTIONS", "exec.>", false, [&](const bus::StreamEntry& e) {
-    if (!ApplyExecutionEvent(positions, e.data, e.stored_ns)) ++unusable;
-  });
-  if (!executions) return Status::Error("rebuilding positions from EXECUTIONS: " + executions.error());
-  spdlog::info(
-      "rebuilt from the streams: decisions in ORDERS={} orders={} executions in EXECUTIONS={} unusable={} "
-      "symbols={} open orders={}",
-      *decisions, *orders, *executions, unusable, positions.Snapshot().size(), positions.open_orders());
-  return {};
-}
-
 Status OpenOrderEvent(Positions& positions, std::string_view data) {
   auto e = events::ParseEnvelope(data);
   if (!e) return Status::Error(e.error());
@@ -293,7 +305,8 @@ Status OpenOrderEvent(Positions& positions, std::string_view data) {
   return {};
 }
 
-Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns) {
+Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns,
+                                         uint64_t sequence) {
   using R = Result<ApplyOutcome>;
   auto e = events::ParseEnvelope(data);
   if (!e) return R::Error(e.error());
@@ -301,13 +314,14 @@ Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view 
     auto report = events::ParseExecReportPayload(e->payload);
     if (!report) return R::Error(report.error());
     if (report->status != "accepted") positions.CloseOrder(report->order_id);  // a final state
+    positions.Saw(sequence);
     return ApplyOutcome::kReport;
   }
   if (e->type != events::kTypeFill) return R::Error("not an execution event: " + e->type);
   auto fill = events::ParseFillPayload(e->payload);
   if (!fill) return R::Error(fill.error());
   const int64_t filled = e->StampOf("filled").value_or(at_ns != 0 ? at_ns : WallNanos());
-  return positions.Apply(e->id, fill->order_id, e->symbol, fill->side, fill->qty, fill->price, filled);
+  return positions.Apply(e->id, fill->order_id, e->symbol, fill->side, fill->qty, fill->price, filled, sequence);
 }
 
 }  // namespace tradepipe::agent

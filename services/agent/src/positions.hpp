@@ -1,7 +1,7 @@
 // The account as the fills make it, per symbol: net quantity, average entry price, realised
 // P&L and the last fill price; idempotent by fill id (a redelivered fill changes nothing; the
-// applied ids are a bounded bus::SeenIds). Rebuilt at start by reading every fill of EXECUTIONS
-// in stream order (ApplyFillEvent), before the agent decides anything.
+// applied ids are a bounded bus::SeenIds). Rebuilt at start from the newest snapshot and the fills
+// of EXECUTIONS after it, in stream order, before the agent decides anything (snapshot.hpp).
 //
 // Netting: a fill on the side of the position (or from flat) moves the average price to the
 // quantity-weighted mean; a fill against it realises (price - average) × closed quantity (sign of
@@ -17,6 +17,11 @@
 // after its fills or its end were seen (a batch whose publish failed, retried after its order was
 // stored and filled after all) opens only what those left: fills and ends of unknown orders are
 // remembered (bounded the same way) for that.
+//
+// Snapshots (snapshot.hpp): the account part (positions, realised P&L) is exported with the
+// EXECUTIONS sequence it covers, `executions_through`, so that positions outlive the stream's
+// retention. After RestoreAccount, a fill at or below that sequence is already in the positions:
+// it only registers its id and takes from its open order.
 // Thread-safe (one mutex; fills arrive on one consumer thread, reads come from HTTP threads).
 #pragma once
 
@@ -57,14 +62,33 @@ struct AccountView {
   events::Decimal realised_today;  // every symbol, fills of the asked day (UTC)
 };
 
+// What a snapshot keeps of the account: every symbol's filled position (open_qty is not kept: open
+// orders come back from the streams) and the realised P&L, as of `executions_through`.
+struct AccountState {
+  std::map<std::string, SymbolPosition> symbols;
+  events::Decimal realised_pnl;
+  int64_t day = 0;  // UTC day number of realised_day
+  events::Decimal realised_day;
+  uint64_t executions_through = 0;  // every execution event up to this EXECUTIONS sequence is in it
+};
+
 class Positions {
  public:
   explicit Positions(size_t remembered_fills = 250'000)
       : applied_(remembered_fills), open_capacity_(remembered_fills) {}
   // `at_ns`: when the fill happened (its day counts for the daily P&L; the horizon of ids).
-  // A fill of `order_id` (empty: none known), which takes from that open order.
+  // A fill of `order_id` (empty: none known), which takes from that open order. `sequence`: its
+  // EXECUTIONS sequence (0: not known; then no snapshot covers it).
   ApplyOutcome Apply(const std::string& fill_id, const std::string& order_id, const std::string& symbol,
-                     events::Side side, events::Decimal qty, events::Decimal price, int64_t at_ns);
+                     events::Side side, events::Decimal qty, events::Decimal price, int64_t at_ns,
+                     uint64_t sequence = 0);
+  // An execution event that is not a fill was handled (it moves executions_through).
+  void Saw(uint64_t sequence);
+  AccountState ExportAccount() const;
+  uint64_t executions_through() const;
+  // Before anything is applied: the positions of a snapshot; fills up to its executions_through
+  // are in them.
+  void RestoreAccount(const AccountState& state);
   // Registers an order about to be published (idempotent by id: a repeated decision adds nothing);
   // true when it is newly open.
   bool OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, events::Decimal qty);
@@ -111,21 +135,20 @@ class Positions {
   std::deque<std::string> open_order_;  // ids, oldest first (some may be closed already)
   uint64_t forgotten_open_ = 0;
   std::unordered_map<std::string, Unmatched> unmatched_;
+  uint64_t through_ = 0;                     // the highest EXECUTIONS sequence handled
+  uint64_t restored_ = 0;                    // fills up to this sequence are in the restored snapshot
   std::deque<std::string> unmatched_order_;  // ids, oldest first
 };
 
 // Applies one execution event (a message of exec.>): a fill to the position and its open order, a
 // final exec_report (anything but `accepted`) closes its open order (kReport); an error for an
 // unusable message (poison). A fill's time is its `filled` stamp, else `at_ns`.
-Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns);
+// `sequence`: the event's EXECUTIONS sequence (0: not known).
+Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns,
+                                         uint64_t sequence = 0);
 
 // Registers the orders of one order event (a message of orders.new.>) as open; an error for an
 // unusable message.
 Status OpenOrderEvent(Positions& positions, std::string_view data);
-
-// Before the agent decides anything: remembers the decisions already in ORDERS, registers their
-// orders as open, and rebuilds the positions from every execution event of EXECUTIONS, in stream
-// order (fills, and the reports that close orders). Logs what it read.
-Status RebuildFromStreams(bus::Bus& bus, bus::SeenIds& decided, Positions& positions);
 
 }  // namespace tradepipe::agent

@@ -17,16 +17,8 @@ using events::Decimal;
 
 constexpr std::array<std::string_view, 7> kDayNames = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-// A decimal given as a JSON string or number, read from its text (never through a double).
-std::string ReadDecimal(od::value& value, Decimal& out, bool positive) {
-  std::string text;
-  if (!events::ScalarText(value, text)) return "expected a decimal (a string or a number)";
-  auto d = Decimal::Parse(text);
-  if (!d) return "'" + text + "': " + d.error();
-  if (positive && *d <= Decimal()) return "must be positive";
-  out = *d;
-  return {};
-}
+using events::ForEachField;
+using events::ReadDecimal;
 
 std::string ReadOptionalDecimal(od::value& value, std::optional<Decimal>& out) {
   Decimal d;
@@ -54,23 +46,6 @@ std::optional<int> MinuteOfDay(std::string_view text) {
   const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
   if (minutes > 59 || hours > 24 || (hours == 24 && minutes != 0)) return std::nullopt;
   return hours * 60 + minutes;
-}
-
-// Iterates an object's fields, handing each key and value to `read`, which returns an error
-// text (empty when fine); the error comes back prefixed with the key.
-template <typename Read>
-std::string ForEachField(od::value& value, Read&& read) {
-  od::object object;
-  if (value.get_object().get(object)) return "expected an object";
-  for (auto field : object) {
-    std::string_view raw_key;
-    if (field.unescaped_key().get(raw_key)) return "bad key";
-    const std::string key(raw_key);
-    od::value v;
-    if (field.value().get(v)) return key + ": bad value";
-    if (auto e = read(key, v); !e.empty()) return key + ": " + e;
-  }
-  return {};
 }
 
 std::string ReadWindow(od::value& value, TradingWindow& window) {
@@ -190,12 +165,7 @@ Decimal TradingConfig::QtyStepOf(std::string_view symbol) const {
 Result<TradingConfig> ParseTradingConfig(std::string_view json) {
   using R = Result<TradingConfig>;
   TradingConfig config;
-  simdjson::padded_string padded(json);
-  od::parser parser;
-  od::document doc;
-  od::value root;
-  if (parser.iterate(padded).get(doc) || doc.get_value().get(root)) return R::Error("not JSON");
-  auto e = ForEachField(root, [&](const std::string& key, od::value& v) -> std::string {
+  auto e = events::ForEachFieldOfDocument(json, [&](const std::string& key, od::value& v) -> std::string {
     if (key == "starting_balance") return ReadDecimal(v, config.starting_balance, true);
     if (key == "risk") return ReadRisk(v, config.risk);
     if (key == "symbols") {

@@ -93,14 +93,15 @@ Result<std::optional<TradingState>> TradingStateAdmin::LastRecorded(uint64_t& re
   return last;
 }
 
-Status TradingStateAdmin::Restore() {
+Status TradingStateAdmin::Restore(std::optional<TradingState> kept) {
   std::lock_guard lock(switching_);
   uint64_t read = 0;
   uint64_t unusable = 0;
   auto last = LastRecorded(read, unusable);
   if (!last) return Status::Error("reading the trading state from ORDERS: " + last.error());
-  state_.Set(last->value_or(TradingState::kActive));
-  spdlog::info("trading state={} (switches in ORDERS={} unusable={})", ToName(state_.Get()), read, unusable);
+  state_.Set(last->value_or(kept.value_or(TradingState::kActive)));
+  spdlog::info("trading state={} (switches in ORDERS={} unusable={}{})", ToName(state_.Get()), read, unusable,
+               !*last && kept ? "; kept by the positions snapshot" : "");
   return {};
 }
 

@@ -30,8 +30,10 @@ class TradingStateAdmin {
       : bus_(bus), state_(state), token_(std::move(admin_token)) {}
   ~TradingStateAdmin() { StopFollowing(); }
 
-  // Sets the switch from the last trading_state event in ORDERS (none: active). Logs it.
-  Status Restore();
+  // Sets the switch from the last trading_state event in ORDERS; none there (never switched, or
+  // the switch is older than ORDERS' retention): `kept`, the copy a positions snapshot kept, else
+  // active. Logs it.
+  Status Restore(std::optional<TradingState> kept = std::nullopt);
   // Reads the last switch again every `period` on a thread of its own (another replica's switch);
   // StopFollowing() before the bus goes.
   void Follow(std::chrono::milliseconds period);

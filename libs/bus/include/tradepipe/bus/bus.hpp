@@ -52,6 +52,12 @@ struct StreamUsage {
   uint64_t bytes = 0;
   int64_t max_bytes = -1;  // -1: unlimited
   Retention retention = Retention::kLimits;
+  // The sequences of its first and last message (first = last + 1 once its messages are gone;
+  // both 0 for a stream that never held one) and when the stream was made (a stream deleted and
+  // made again starts its sequences anew).
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  int64_t created_ns = 0;
 };
 
 // One JetStream message; acknowledge it only after its effect is durable.

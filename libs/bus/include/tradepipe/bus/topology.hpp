@@ -23,6 +23,10 @@ struct StreamSpec {
   int64_t max_age_s = 0;   // 0: unlimited
   int64_t max_bytes = -1;  // -1: unlimited
   int64_t duplicate_window_s = 120;
+  // Messages kept per subject (-1: no such limit). A stream with this limit keeps the newest:
+  // its subjects hold state that each new message replaces (the agent's snapshots), so the
+  // oldest go, not the new one (every other stream refuses new messages when full).
+  int64_t max_msgs_per_subject = -1;
 };
 
 struct ConsumerSpec {
