@@ -35,6 +35,7 @@
 #include "tradepipe/events/envelope.hpp"
 #include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
+#include "tradepipe/metrics/metrics.hpp"
 
 namespace {
 
@@ -156,7 +157,26 @@ std::unique_ptr<tp::bus::Bus> Connect(const std::string& url) {
   return std::move(*bus);
 }
 
-double BareDrain(const std::string& service, int n, int batch) {
+// One drain: how long it took and the CPU the server and the consumer used meanwhile.
+struct Drain {
+  double seconds = 0;
+  double server_cpu_s = 0;
+  double consumer_cpu_s = 0;
+};
+
+// CPU seconds of both processes, before and after `drain` (which returns its seconds).
+template <typename Timed>
+Drain Measure(pid_t server, pid_t consumer, Timed&& drain) {
+  const double server_before = tp::metrics::ProcessCpuSeconds(server).value_or(0);
+  const double consumer_before = tp::metrics::ProcessCpuSeconds(consumer).value_or(0);
+  Drain d;
+  d.seconds = drain();
+  d.server_cpu_s = tp::metrics::ProcessCpuSeconds(server).value_or(0) - server_before;
+  d.consumer_cpu_s = tp::metrics::ProcessCpuSeconds(consumer).value_or(0) - consumer_before;
+  return d;
+}
+
+Drain BareDrain(const std::string& service, int n, int batch) {
   tp::testing::NatsServer server;
   auto bus = Connect(server.url());
   Preload(*bus, service, n);
@@ -176,12 +196,13 @@ double BareDrain(const std::string& service, int n, int batch) {
                &published)
         .status;
   });
-  const double seconds = TimeDrain(watch, t, n, 300);
+  // The consumer is this process: its watcher's polling (every 5 ms) counts too, a small excess.
+  const Drain d = Measure(server.pid(), 0, [&] { return TimeDrain(watch, t, n, 300); });
   loop.Stop();
-  return seconds;
+  return d;
 }
 
-double ServiceDrain(const std::string& service, const std::string& bin_dir, int n, int batch) {
+Drain ServiceDrain(const std::string& service, const std::string& bin_dir, int n, int batch) {
   tp::testing::NatsServer server;
   {
     auto bus = Connect(server.url());
@@ -203,9 +224,9 @@ double ServiceDrain(const std::string& service, const std::string& bin_dir, int 
     throw std::runtime_error("cannot start " + binary);
   }
   posix_spawn_file_actions_destroy(&actions);
-  double seconds = 0;
+  Drain d;
   try {
-    seconds = TimeDrain(watch, t, n, 300);
+    d = Measure(server.pid(), pid, [&] { return TimeDrain(watch, t, n, 300); });
   } catch (...) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -213,7 +234,7 @@ double ServiceDrain(const std::string& service, const std::string& bin_dir, int 
   }
   ::kill(pid, SIGTERM);
   ::waitpid(pid, nullptr, 0);
-  return seconds;
+  return d;
 }
 
 double Median(std::vector<double> v) {
@@ -238,15 +259,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<double> bare, real, ratio;
+  std::vector<double> bare, real, ratio, bare_server_us, bare_consumer_us, server_us, consumer_us;
+  const double per_message_us = 1e6 / messages;
   try {
     for (int r = 1; r <= rounds; ++r) {
-      const double b = messages / BareDrain(service, messages, batch);
-      const double s = messages / ServiceDrain(service, bin_dir, messages, batch);
-      bare.push_back(b);
-      real.push_back(s);
-      ratio.push_back(s / b);
-      std::printf("round %d: bare %.0f msg/s, %s %.0f msg/s, ratio %.2f\n", r, b, service.c_str(), s, s / b);
+      const Drain b = BareDrain(service, messages, batch);
+      const Drain s = ServiceDrain(service, bin_dir, messages, batch);
+      bare.push_back(messages / b.seconds);
+      real.push_back(messages / s.seconds);
+      ratio.push_back(real.back() / bare.back());
+      bare_server_us.push_back(b.server_cpu_s * per_message_us);
+      bare_consumer_us.push_back(b.consumer_cpu_s * per_message_us);
+      server_us.push_back(s.server_cpu_s * per_message_us);
+      consumer_us.push_back(s.consumer_cpu_s * per_message_us);
+      std::printf(
+          "round %d: bare %.0f msg/s (CPU per message: nats-server %.1f µs, drain %.1f µs), %s %.0f msg/s "
+          "(nats-server %.1f µs, %s %.1f µs), ratio %.2f\n",
+          r, bare.back(), bare_server_us.back(), bare_consumer_us.back(), service.c_str(), real.back(),
+          server_us.back(), service.c_str(), consumer_us.back(), ratio.back());
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {
@@ -255,5 +285,13 @@ int main(int argc, char** argv) {
   }
   std::printf("median over %d rounds of %d messages: bare %.0f msg/s, %s %.0f msg/s, ratio %.2f\n", rounds, messages,
               Median(bare), service.c_str(), Median(real), Median(ratio));
+  // What a rate would cost at these CPU figures: the cores a drain of 50,000 msg/s needs.
+  const double bare_cores = (Median(bare_server_us) + Median(bare_consumer_us)) * 50'000 / 1e6;
+  const double service_cores = (Median(server_us) + Median(consumer_us)) * 50'000 / 1e6;
+  std::printf(
+      "CPU per message (medians): bare nats-server %.1f + drain %.1f µs, %s nats-server %.1f + %.1f µs; 50,000 "
+      "msg/s at these costs needs %.2f cores (bare), %.2f (%s); this machine has %u\n",
+      Median(bare_server_us), Median(bare_consumer_us), service.c_str(), Median(server_us), Median(consumer_us),
+      bare_cores, service_cores, service.c_str(), std::thread::hardware_concurrency());
   return 0;
 }

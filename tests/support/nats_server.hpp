@@ -65,6 +65,7 @@ class NatsServer {
   }
 
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
 
   // Restart on the same port and storage (for fault tests).

@@ -38,6 +38,19 @@ double BootTimeSeconds() {
   return 0;
 }
 
+// The fields of /proc/<pid>/stat after the parenthesised command name (which may itself contain
+// spaces): [0] is field 3 (state), utime is [11], stime [12], starttime [19]. Empty if unreadable.
+std::vector<std::string> StatFields(int pid) {
+  std::ifstream stat_file(pid == 0 ? std::string("/proc/self/stat") : "/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  std::vector<std::string> fields;
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 > stat.size()) return fields;
+  std::istringstream rest(stat.substr(close + 2));
+  for (std::string f; rest >> f;) fields.push_back(f);
+  return fields;
+}
+
 // process_* metrics read from /proc/self, as the Go and Java clients export them.
 class ProcessCollector final : public prometheus::Collectable {
  public:
@@ -46,24 +59,14 @@ class ProcessCollector final : public prometheus::Collectable {
     const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
     const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
 
-    std::ifstream stat_file("/proc/self/stat");
-    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
-    // Fields after the parenthesised command name, which may itself contain spaces.
-    const auto close = stat.rfind(')');
-    if (close != std::string::npos) {
-      std::istringstream rest(stat.substr(close + 2));
-      std::vector<std::string> fields;
-      for (std::string f; rest >> f;) fields.push_back(f);
-      // rest[0] is field 3 (state); utime is field 14, stime 15, starttime 22.
-      if (fields.size() > 19) {
-        const double cpu = (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
-        families.push_back(ProcessMetric("process_cpu_seconds_total",
-                                         "Total user and system CPU time spent in seconds.", cpu,
-                                         prometheus::MetricType::Counter));
-        families.push_back(ProcessMetric("process_start_time_seconds",
-                                         "Start time of the process since unix epoch in seconds.",
-                                         boot_time_ + std::stod(fields[19]) / ticks));
-      }
+    if (const auto cpu = ProcessCpuSeconds()) {
+      families.push_back(ProcessMetric("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                                       *cpu, prometheus::MetricType::Counter));
+    }
+    if (const auto fields = StatFields(0); fields.size() > 19) {
+      families.push_back(ProcessMetric("process_start_time_seconds",
+                                       "Start time of the process since unix epoch in seconds.",
+                                       boot_time_ + std::stod(fields[19]) / ticks));
     }
     std::ifstream statm("/proc/self/statm");
     double size_pages = 0, resident_pages = 0;
@@ -89,6 +92,12 @@ class ProcessCollector final : public prometheus::Collectable {
 };
 
 }  // namespace
+
+std::optional<double> ProcessCpuSeconds(int pid) {
+  const auto fields = StatFields(pid);
+  if (fields.size() <= 12) return std::nullopt;
+  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
 

@@ -20,10 +20,15 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tradepipe::metrics {
+
+// User plus system CPU seconds a process has used, from /proc/<pid>/stat (pid 0: this process);
+// nullopt when it cannot be read (the process is gone).
+std::optional<double> ProcessCpuSeconds(int pid = 0);
 
 class Metrics {
  public:
