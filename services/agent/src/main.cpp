@@ -1,17 +1,16 @@
-// agent: turns signals into orders or rejections; keeps positions from fills. Wiring only; the
-// decision logic lives in decision.cpp.
+// agent: turns signals into orders or rejections; keeps positions from fills. Wiring only: the
+// consumers' batches are handled in handlers.cpp, decisions made in decision.cpp.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 
 #include "decider.hpp"
+#include "handlers.hpp"
 #include "positions.hpp"
 #include "snapshot.hpp"
-#include "tradepipe/bus/forward.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/events/subject.hpp"
-#include "tradepipe/service/consume_stages.hpp"
 #include "tradepipe/service/runtime.hpp"
 #include "trading_state_admin.hpp"
 
@@ -78,24 +77,6 @@ int main(int argc, char** argv) {
   if (!rt) return 1;
 
   auto& metrics = rt->metrics();
-  auto& signals = metrics.Counter("tradepipe_agent_signals_total", "signals decided (acked)");
-  auto& orders = metrics.Counter("tradepipe_agent_orders_total", "orders published");
-  auto& cancel_requests = metrics.Counter("tradepipe_agent_cancel_requests_total",
-                                          "cancel requests published (cancel signals: one per open order)");
-  auto& rejections = metrics.CounterFamily("tradepipe_agent_rejections_total",
-                                           "signals (or a reverse's open order) rejected, by reason code");
-  for (const auto reason : tp::agent::AllReasons()) rejections.Add({{"reason", std::string(reason)}});
-  auto& state_gauge = metrics.GaugeFamily("tradepipe_agent_trading_state", "1 for the trading state in force");
-  auto& fills = metrics.Counter("tradepipe_agent_fills_applied_total", "fills applied to positions");
-  auto& open_orders = metrics.Gauge("tradepipe_agent_open_orders", "orders decided and not yet filled or ended");
-  auto& forgotten_open = metrics.Counter("tradepipe_agent_open_orders_forgotten_total",
-                                         "open orders forgotten at the bound (--dedup-capacity): no longer counted");
-  auto& dead = metrics.Counter("tradepipe_agent_dead_letters_total", "unusable messages terminated");
-  tp::service::ConsumeStages stages(metrics, "agent", "decide", "publish");
-  auto& repeats = metrics.Counter("tradepipe_agent_repeated_decisions_total",
-                                  "decisions not published again: already in ORDERS (a redelivered signal)");
-  auto& fill_repeats =
-      metrics.Counter("tradepipe_agent_repeated_fills_total", "fills not applied again: their fill id was applied");
 
   // Durable de-duplication, rebuilt from the streams before anything is decided: the decisions
   // already in ORDERS are never published again, and positions are the newest snapshot plus every
@@ -113,83 +94,12 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", restored.error());
     return 1;
   }
-  for (const auto state :
-       {tp::agent::TradingState::kActive, tp::agent::TradingState::kReducing, tp::agent::TradingState::kHalted}) {
-    auto& gauge = state_gauge.Add({{"state", std::string(tp::agent::ToName(state))}});
-    metrics.OnCollect([&gauge, &trading_state, state] { gauge.Set(trading_state.Get() == state ? 1.0 : 0.0); });
-  }
+  admin.ExportMetrics(metrics);
   tp::agent::Decider decider(trading, positions, trading_state, decided);
-  metrics.OnCollect([&] {
-    open_orders.Set(static_cast<double>(positions.open_orders()));
-    forgotten_open.Increment(static_cast<double>(positions.forgotten_open_orders()) - forgotten_open.Value());
-  });
   rt->ExportSeenIds("agent-decisions", decided);
   rt->ExportSeenIds("agent-fills", positions.applied());
 
-  auto on_signals = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
-    const int64_t consumed = tp::WallNanos();
-    std::vector<std::string> reasons;  // per decided signal, empty for orders
-    size_t order_count = 0;
-    size_t cancel_count = 0;
-    decider.BeginAttempt();
-    const auto result = tp::bus::ForwardBatch(
-        rt->bus(), batch_msgs,
-        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
-          using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          stages.Consumed(m.stored_ns(), consumed);
-          const int64_t start = tp::WallNanos();
-          auto d = decider.Decide(m.data(), consumed, start);
-          if (!d) return R::Error(d.error());
-          stages.Worked(start, tp::WallNanos());
-          reasons.push_back(d->reason.empty() ? d->partial_reason : d->reason);
-          order_count += d->orders;
-          cancel_count += d->cancels;
-          return std::move(d->messages);
-        },
-        &decided);
-    dead.Increment(static_cast<double>(result.dead));
-    repeats.Increment(static_cast<double>(result.repeats));
-    if (!result.status) {
-      decider.AbandonAttempt();  // the batch is decided again on its retry
-      return result.status;
-    }
-    stages.Durable(result.publish_ns, result.forwarded);
-    orders.Increment(static_cast<double>(order_count));
-    cancel_requests.Increment(static_cast<double>(cancel_count));
-    for (const auto& reason : reasons) {
-      signals.Increment();
-      if (!reason.empty()) rejections.Add({{"reason", reason}}).Increment();
-    }
-    return {};
-  };
-
-  // Executions (fills, and the reports that end orders) publish nothing: the same ack/terminate path as signals, with
-  // no outgoing events.
-  auto on_fills = [&](std::vector<tp::bus::Message>& batch_msgs) -> tp::Status {
-    const auto result = tp::bus::ForwardBatch(
-        rt->bus(), batch_msgs,
-        [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
-          using R = tp::Result<std::vector<tp::bus::OutgoingMessage>>;
-          auto applied = tp::agent::ApplyExecutionEvent(positions, m.data(), 0, m.stream_sequence());
-          if (!applied) return R::Error(applied.error());
-          switch (*applied) {
-            case tp::agent::ApplyOutcome::kApplied:
-              fills.Increment();
-              break;
-            case tp::agent::ApplyOutcome::kDuplicate:
-              fill_repeats.Increment();
-              break;
-            case tp::agent::ApplyOutcome::kReport:
-              break;
-            case tp::agent::ApplyOutcome::kOutOfRange:  // terminated and counted as a dead letter
-              return R::Error("fill would take its position out of range");
-          }
-          return std::vector<tp::bus::OutgoingMessage>{};
-        },
-        nullptr);
-    dead.Increment(static_cast<double>(result.dead));
-    return result.status;
-  };
+  tp::agent::BatchHandlers handlers(rt->bus(), decider, decided, positions, metrics);
 
   rt->router().Get("/positions",
                    [&](const tp::http::Request&) { return tp::http::Json(200, positions.ToJson(tp::WallNanos())); });
@@ -203,8 +113,10 @@ int main(int argc, char** argv) {
     spdlog::critical("subscribe failed: {}", !signal_consumer ? signal_consumer.error() : fill_consumer.error());
     return 1;
   }
-  tp::bus::ConsumerLoop signal_loop(std::move(*signal_consumer), "agent-signals", batch, on_signals);
-  tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills", batch, on_fills);
+  tp::bus::ConsumerLoop signal_loop(std::move(*signal_consumer), "agent-signals", batch,
+                                    [&](std::vector<tp::bus::Message>& b) { return handlers.OnSignals(b); });
+  tp::bus::ConsumerLoop fill_loop(std::move(*fill_consumer), "agent-fills", batch,
+                                  [&](std::vector<tp::bus::Message>& b) { return handlers.OnExecutions(b); });
   rt->ExportConsumer(signal_loop);
   rt->ExportConsumer(fill_loop);
   admin.Follow(std::chrono::seconds(1));

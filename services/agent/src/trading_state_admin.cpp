@@ -105,6 +105,14 @@ Status TradingStateAdmin::Restore(std::optional<TradingState> kept) {
   return {};
 }
 
+void TradingStateAdmin::ExportMetrics(metrics::Metrics& metrics) const {
+  auto& family = metrics.GaugeFamily("tradepipe_agent_trading_state", "1 for the trading state in force");
+  for (const auto state : {TradingState::kActive, TradingState::kReducing, TradingState::kHalted}) {
+    auto& gauge = family.Add({{"state", std::string(ToName(state))}});
+    metrics.OnCollect([&gauge, &switch_state = state_, state] { gauge.Set(switch_state.Get() == state ? 1.0 : 0.0); });
+  }
+}
+
 void TradingStateAdmin::Follow(std::chrono::milliseconds period) {
   std::lock_guard guard(follow_mu_);
   if (following_) return;

@@ -18,6 +18,7 @@
 #include "risk.hpp"
 #include "tradepipe/bus/bus.hpp"
 #include "tradepipe/http/server.hpp"
+#include "tradepipe/metrics/metrics.hpp"
 
 namespace tradepipe::agent {
 
@@ -38,6 +39,8 @@ class TradingStateAdmin {
   // StopFollowing() before the bus goes.
   void Follow(std::chrono::milliseconds period);
   void StopFollowing();
+  // tradepipe_agent_trading_state{state}: 1 for the state in force, read at each scrape.
+  void ExportMetrics(metrics::Metrics& metrics) const;
   http::Response Switch(const http::Request& request);
   http::Response Show() const;
 
