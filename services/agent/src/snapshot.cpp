@@ -226,6 +226,7 @@ Status SnapshotWriter::Write() {
   written_.Increment();
   through_.Set(static_cast<double>(snapshot.account.executions_through));
   last_through_ = snapshot.account.executions_through;
+  last_state_ = snapshot.trading_state;
   last_written_ns_ = snapshot.taken_ns;
   spdlog::debug("positions snapshot through EXECUTIONS seq={} published ({} bytes, {} symbols)", last_through_,
                 json.size(), snapshot.account.symbols.size());
@@ -244,7 +245,7 @@ void SnapshotWriter::Start(std::chrono::milliseconds period) {
       {
         std::lock_guard write_lock(write_mu_);
         const int64_t age_ns = WallNanos() - last_written_ns_;
-        due = positions_.executions_through() != last_through_ ||
+        due = positions_.executions_through() != last_through_ || state_.Get() != last_state_ ||
               age_ns >= std::chrono::duration_cast<std::chrono::nanoseconds>(kKeepAlive).count();
       }
       if (due) (void)Write();  // a failure is logged and counted; the next period tries again

@@ -4,8 +4,9 @@
 // than that would be missing from a rebuild. So the agent publishes a snapshot of its account
 // (positions, realised P&L, the trading state) to the stream AGENT_STATE (subject
 // agent.snapshot, the newest few kept, no age limit) together with the EXECUTIONS sequence it
-// covers: at start, after rebuilding, every minute while fills move it (every hour regardless,
-// which keeps the trading state's copy younger than ORDERS' retention) and at stop.
+// covers: at start, after rebuilding, every minute while fills move it or the trading state
+// switched (every hour regardless, which keeps the trading state's copy younger than ORDERS'
+// retention) and at stop.
 //
 // At start (RebuildAccount) the newest usable snapshot is loaded and EXECUTIONS is read: events
 // after the snapshot's sequence are applied, those it covers only register their ids and take
@@ -80,8 +81,8 @@ class SnapshotWriter {
 
   // One snapshot now.
   Status Write();
-  // Every `period`: a snapshot when fills moved the account since the last one, or when the last
-  // one is an hour old.
+  // Every `period`: a snapshot when fills moved the account or the trading state switched since
+  // the last one, or when the last one is an hour old.
   void Start(std::chrono::milliseconds period);
   // Stops the thread and writes a last snapshot (call once the fills no longer move).
   void Stop();
@@ -100,6 +101,7 @@ class SnapshotWriter {
   prometheus::Gauge& through_;
   std::mutex write_mu_;
   uint64_t last_through_ = 0;
+  TradingState last_state_ = TradingState::kActive;
   int64_t last_written_ns_ = 0;  // wall clock; 0: none yet
   std::mutex run_mu_;
   std::condition_variable wake_;

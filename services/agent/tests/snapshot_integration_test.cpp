@@ -193,6 +193,14 @@ TEST(SnapshotTest, TheWriterFollowsTheFillsAndWritesALastOneAtStop) {
   const uint64_t written = usage->last_seq;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(bus->DescribeStream(std::string(kSnapshotStream))->last_seq, written);
+  // A switch of the trading state is snapshotted too, fills or not.
+  state.Set(TradingState::kHalted);
+  const auto switched = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (bus->DescribeStream(std::string(kSnapshotStream))->last_seq == written &&
+         std::chrono::steady_clock::now() < switched) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(bus->DescribeStream(std::string(kSnapshotStream))->last_seq, written) << "the switch was not snapshotted";
   live.Saw(9);
   writer.Stop();
   EXPECT_EQ(newest(), 9u);
