@@ -4,7 +4,8 @@
 streams' age limit shortened to seconds (TRADEPIPE_STREAM_MAX_AGE_S) so that every fill and the
 trading-state switch leave ORDERS and EXECUTIONS as 7 days would. The agent, restarted, shows the
 same positions and the same trading state from its snapshot in AGENT_STATE; with the snapshots
-gone it refuses to start, saying why, unless told to go on with what is left."""
+gone it refuses to start, saying why, unless told to go on with what is left. A second agent
+beside the first refuses to start (it would split the fills)."""
 import argparse
 import http.client
 import json
@@ -15,7 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
-from stack import Stack  # noqa: E402
+from stack import Stack, free_port  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN_DIR = os.path.join(ROOT, "build", "release", "services")
@@ -61,6 +62,13 @@ class PositionsSnapshot(unittest.TestCase):
                      and self.positions(stack)["BTCUSD"]["open_qty"] == "0", "the three fills")
             self.halt(stack)
             before = self.positions(stack)["BTCUSD"]
+            # A second agent would split the fills with this one: it refuses to start.
+            argv, agent_env = stack.argv["agent"]
+            second = list(argv)
+            second[second.index("--http-port") + 1] = str(free_port())
+            refused = subprocess.run(second, env=agent_env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+            self.assertIn("another process consumes", refused.stdout + refused.stderr)
             self.assertNotEqual(before["realised_pnl"], "0")  # the sell realised something: it must come back
             # The running agent's snapshot reaches the last execution event (the period is 1 s).
             last = stack.event_streams()["EXECUTIONS"]["last_seq"]

@@ -476,6 +476,16 @@ class NatsBus final : public Bus {
     return usage;
   }
 
+  Result<int64_t> WaitingPulls(const std::string& stream, const std::string& durable) override {
+    jsConsumerInfo* info = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = js_GetConsumerInfo(&info, js_, stream.c_str(), durable.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return Result<int64_t>::Error("consumer " + durable + ": " + ErrorText(s, jerr));
+    const int64_t waiting = info->NumWaiting;
+    jsConsumerInfo_Destroy(info);
+    return waiting;
+  }
+
   Result<ConsumerSpec> DescribeConsumer(const std::string& stream, const std::string& durable) override {
     jsConsumerInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -643,6 +653,27 @@ Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages) {
   cv.wait(lock, [&] { return left == 0; });  // every callback runs once: on ack, error or timeout
   if (!first_error.empty()) return Status::Error(first_error);
   return {};
+}
+
+Status ExpectNoOtherConsumer(Bus& bus, const std::vector<ConsumerSpec>& durables, std::chrono::milliseconds settle,
+                             std::chrono::milliseconds observe) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto watched_from = start + settle;
+  const auto until = watched_from + observe;
+  while (true) {
+    const auto now = std::chrono::steady_clock::now();
+    for (const ConsumerSpec& d : durables) {
+      auto waiting = bus.WaitingPulls(d.stream, d.durable);
+      if (!waiting) return Status::Error(waiting.error());
+      if (*waiting > 0 && now >= watched_from) {
+        return Status::Error("another process consumes " + d.stream + "/" + d.durable + " (" +
+                             std::to_string(*waiting) +
+                             " pull requests waiting): it would split the messages with this one; stop it first");
+      }
+    }
+    if (now >= until) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 // ---- ConsumerLoop ----

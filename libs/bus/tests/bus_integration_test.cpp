@@ -338,6 +338,25 @@ TEST_F(BusTest, ReadStreamVisitsWhatWasStoredInOrder) {
   EXPECT_EQ(*empty, 0u);
 }
 
+TEST_F(BusTest, ASecondConsumerOfADurableIsSeenBeforeItSubscribes) {
+  const std::vector<ConsumerSpec> reader = {topology_.Consumer("reader")};
+  EXPECT_TRUE(ExpectNoOtherConsumer(*bus_, reader, std::chrono::milliseconds(0), std::chrono::milliseconds(300)));
+  // Another process consuming (an idle consumer loop keeps a pull request waiting).
+  auto other_bus = Bus::Connect({.url = server_.url(), .name = "other", .connect_timeout_ms = 5000});
+  ASSERT_TRUE(other_bus) << other_bus.error();
+  auto consumer = (*other_bus)->Subscribe(topology_.Consumer("reader"));
+  ASSERT_TRUE(consumer) << consumer.error();
+  auto loop = std::make_unique<ConsumerLoop>(std::move(*consumer), "reader", 16,
+                                             [](std::vector<Message>&) { return Status(); });
+  const Status seen = ExpectNoOtherConsumer(*bus_, reader);
+  ASSERT_FALSE(seen);
+  EXPECT_NE(seen.error().find("another process consumes T/reader"), std::string::npos) << seen.error();
+  // Gone (its last request expires within the fetch timeout): the next one may start.
+  loop.reset();
+  other_bus->reset();
+  EXPECT_TRUE(ExpectNoOtherConsumer(*bus_, reader));
+}
+
 TEST_F(BusTest, ConsumerSettingsChangedInProtoReachTheExistingConsumer) {
   auto before = bus_->DescribeConsumer("T", "reader");
   ASSERT_TRUE(before) << before.error();

@@ -75,6 +75,14 @@ int main(int argc, char** argv) {
 
   auto rt = tp::service::Runtime::Start("agent", common, {.send_asap = send_asap});
   if (!rt) return 1;
+  // One agent holds the account (its positions come from every fill): never a second one beside it.
+  const auto& topology = tp::bus::DefaultTopology();
+  if (auto sole = tp::bus::ExpectNoOtherConsumer(
+          rt->bus(), {topology.Consumer("agent-signals"), topology.Consumer("agent-fills")});
+      !sole) {
+    spdlog::critical("{}", sole.error());
+    return 1;
+  }
 
   auto& metrics = rt->metrics();
 
@@ -106,7 +114,6 @@ int main(int argc, char** argv) {
   rt->router().Get("/admin/trading-state", [&](const tp::http::Request&) { return admin.Show(); });
   rt->router().Post("/admin/trading-state", [&](const tp::http::Request& r) { return admin.Switch(r); });
 
-  const auto& topology = tp::bus::DefaultTopology();
   auto signal_consumer = rt->bus().Subscribe(topology.Consumer("agent-signals"));
   auto fill_consumer = rt->bus().Subscribe(topology.Consumer("agent-fills"));
   if (!signal_consumer || !fill_consumer) {

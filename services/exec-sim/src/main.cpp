@@ -80,6 +80,14 @@ int main(int argc, char** argv) {
 
   auto rt = tp::service::Runtime::Start("exec-sim", common, {.send_asap = send_asap});
   if (!rt) return 1;
+  // One exec-sim keeps the resting orders (two would both fill them at their own ticks).
+  const auto& topology = tp::bus::DefaultTopology();
+  if (auto sole = tp::bus::ExpectNoOtherConsumer(
+          rt->bus(), {topology.Consumer("exec-sim-orders"), topology.Consumer("exec-sim-cancels")});
+      !sole) {
+    spdlog::critical("{}", sole.error());
+    return 1;
+  }
   market_options.depth_qty = *tp::events::Decimal::Parse(depth_qty);
   const tp::execsim::Market market(market_options);
   tp::execsim::OrderStates order_states(static_cast<size_t>(remembered_orders));
@@ -101,7 +109,7 @@ int main(int argc, char** argv) {
   tp::execsim::Ticker ticker(rt->bus(), market, resting, order_states, metrics, ticker_options);
   tp::execsim::AddEndpoints(rt->router(), market, order_states, resting, handler.last_sequence());
 
-  auto consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-orders"));
+  auto consumer = rt->bus().Subscribe(topology.Consumer("exec-sim-orders"));
   if (!consumer) {
     spdlog::critical("subscribe failed: {}", consumer.error());
     return 1;
@@ -115,7 +123,7 @@ int main(int argc, char** argv) {
   rt->ExportConsumer(loop);
 
   tp::execsim::CancelHandler cancels(ticker, metrics);
-  auto cancel_consumer = rt->bus().Subscribe(tp::bus::DefaultTopology().Consumer("exec-sim-cancels"));
+  auto cancel_consumer = rt->bus().Subscribe(topology.Consumer("exec-sim-cancels"));
   if (!cancel_consumer) {
     spdlog::critical("subscribe failed: {}", cancel_consumer.error());
     return 1;

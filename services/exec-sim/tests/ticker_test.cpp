@@ -33,6 +33,7 @@ class FakeBus final : public bus::Bus {
   Result<bus::StreamUsage> DescribeStream(const std::string&) override {
     return Result<bus::StreamUsage>::Error("fake");
   }
+  Result<int64_t> WaitingPulls(const std::string&, const std::string&) override { return int64_t{0}; }
   Result<bus::ConsumerSpec> DescribeConsumer(const std::string&, const std::string&) override {
     return Result<bus::ConsumerSpec>::Error("fake");
   }

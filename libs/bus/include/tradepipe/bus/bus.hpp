@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -149,6 +150,8 @@ class Bus {
   virtual Result<StreamUsage> DescribeStream(const std::string& stream) = 0;
   // A durable consumer's settings as the server holds them.
   virtual Result<ConsumerSpec> DescribeConsumer(const std::string& stream, const std::string& durable) = 0;
+  // Pull requests waiting at a durable consumer now (JetStream's NumWaiting).
+  virtual Result<int64_t> WaitingPulls(const std::string& stream, const std::string& durable) = 0;
 
   // Synchronous publish: returns after the PubAck (or the timeout).
   virtual Result<PublishAck> Publish(std::string_view subject, std::string_view msg_id, std::string_view data) = 0;
@@ -180,6 +183,17 @@ struct OutgoingMessage {
   std::string data;
 };
 Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages);
+
+// Refuses a second consumer where there must be one: a service that keeps state from its durables
+// (the agent's positions, exec-sim's resting orders, the audit's chain) would silently split their
+// messages with another copy of itself. Before this process subscribes, watches `durables` for
+// `settle` + `observe` and fails, naming the durable, when pull requests wait at one of them after
+// `settle` (a crashed predecessor's last request expires within the loop's 250 ms fetch timeout;
+// an idle consumer loop keeps one waiting nearly always). Best effort: a copy whose requests are
+// all being answered at once (saturated) may go unseen.
+Status ExpectNoOtherConsumer(Bus& bus, const std::vector<ConsumerSpec>& durables,
+                             std::chrono::milliseconds settle = std::chrono::milliseconds(500),
+                             std::chrono::milliseconds observe = std::chrono::milliseconds(1000));
 
 // What a consumer loop says about itself, read from any thread (metrics, /ready). Shared, so
 // metric hooks may outlive the loop.
