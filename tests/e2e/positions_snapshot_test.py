@@ -80,6 +80,11 @@ class PositionsSnapshot(unittest.TestCase):
                      "ORDERS and EXECUTIONS to age out")
             stack.kill("agent")  # no snapshot at stop: the periodic one must do
             stack.restart("agent")
+            # exec-sim keeps no snapshot: restarted now, it says that its history is partial.
+            self.assertEqual(stack.metrics("exec-sim")["tradepipe_execsim_rebuilt_from_partial_history"], 0)
+            self.assertEqual(stack.stop("exec-sim"), 0)
+            stack.restart("exec-sim")
+            self.assertEqual(stack.metrics("exec-sim")["tradepipe_execsim_rebuilt_from_partial_history"], 1)
             after = self.positions(stack)["BTCUSD"]
             for field in ("qty", "avg_price", "realised_pnl", "last_price"):
                 self.assertEqual(after[field], before[field], field)

@@ -102,6 +102,17 @@ int main(int argc, char** argv) {
   }
   spdlog::info("executions already in EXECUTIONS remembered={} resting orders={} unusable={}", rebuilt->events,
                resting.size(), rebuilt->unusable);
+  if (rebuilt->first_seq > 1) {
+    // Not refused (exec-sim keeps no snapshot): said, so that the operator knows what was not rebuilt.
+    spdlog::warn(
+        "EXECUTIONS starts at sequence {}: orders accepted before it (older than the stream's age limit) are not "
+        "rebuilt; a GTC order resting since then is forgotten",
+        rebuilt->first_seq);
+  }
+  auto& partial = metrics.Gauge("tradepipe_execsim_rebuilt_from_partial_history",
+                                "1 when EXECUTIONS had lost its first events at start (resting orders older than its "
+                                "age limit are not rebuilt)");
+  partial.Set(rebuilt->first_seq > 1 ? 1.0 : 0.0);
   rt->ExportSeenIds("execsim-outputs", published);
 
   tp::execsim::OrderHandler handler(rt->bus(), market, order_states, resting, published, metrics);

@@ -397,6 +397,9 @@ size_t RestingBook::size() const {
 
 Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book) {
   Rebuilt rebuilt;
+  auto usage = bus.DescribeStream("EXECUTIONS");
+  if (!usage) return Result<Rebuilt>::Error(usage.error());
+  rebuilt.first_seq = std::max<uint64_t>(usage->first_seq, 1);
   auto read = bus.ReadStream("EXECUTIONS", "exec.>", /*headers_only=*/false, [&](const bus::StreamEntry& e) {
     if (!e.msg_id.empty()) published.Insert(e.msg_id, e.stored_ns);
     if (!book.Replay(e.data)) ++rebuilt.unusable;

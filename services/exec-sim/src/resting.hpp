@@ -111,6 +111,9 @@ class RestingBook;
 struct Rebuilt {
   uint64_t events = 0;
   uint64_t unusable = 0;  // events Replay could not use (logged by the caller)
+  // Events before this sequence are gone from EXECUTIONS (its age limit): a GTC order accepted
+  // before it is not rebuilt (1 when the stream holds its whole history).
+  uint64_t first_seq = 1;
 };
 Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book);
 
