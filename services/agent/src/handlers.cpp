@@ -84,7 +84,10 @@ Status BatchHandlers::OnExecutions(std::vector<bus::Message>& batch) {
       bus_, batch,
       [&](bus::Message& m) -> Outgoing {
         auto applied = ApplyExecutionEvent(positions_, m.data(), 0, m.stream_sequence());
-        if (!applied) return Outgoing::Error(applied.error());
+        if (!applied) {
+          positions_.Saw(m.stream_sequence());  // terminated: done with
+          return Outgoing::Error(applied.error());
+        }
         switch (*applied) {
           case ApplyOutcome::kApplied:
             fills_.Increment();

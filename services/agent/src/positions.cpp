@@ -63,8 +63,8 @@ ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& ord
                               events::Side side, Decimal qty, Decimal price, int64_t at_ns, uint64_t sequence) {
   const bus::SeenIds::Key key = bus::SeenIds::Digest(fill_id);
   std::lock_guard lock(mu_);
+  HandledLocked(sequence);  // whatever comes of it, the event is done with (an unusable fill is terminated)
   if (applied_.Contains(key)) return ApplyOutcome::kDuplicate;
-  through_ = std::max(through_, sequence);
   if (sequence != 0 && sequence <= restored_) {
     // In the snapshot's positions already: what it did to its open order is not.
     applied_.Insert(key, at_ns);
@@ -94,13 +94,43 @@ ApplyOutcome Positions::Apply(const std::string& fill_id, const std::string& ord
   return ApplyOutcome::kApplied;
 }
 
-void Positions::Saw(uint64_t sequence) {
-  std::lock_guard lock(mu_);
-  through_ = std::max(through_, sequence);
+void Positions::HandledLocked(uint64_t sequence) {
+  if (sequence == 0 || sequence <= through_) return;
+  if (sequence != through_ + 1) {
+    // A gap below it: a delivery still to come (lost in flight, redelivered after the ack wait).
+    if (ahead_.size() < kMaxAhead) {
+      ahead_.insert(sequence);
+    } else if (!ahead_overflow_) {
+      ahead_overflow_ = true;  // no snapshot until a restart rebuilds from the stream
+      spdlog::error("execution events: more than {} handled above a gap at sequence {}: positions snapshots stop",
+                    kMaxAhead, through_ + 1);
+    }
+    return;
+  }
+  through_ = sequence;
+  while (!ahead_.empty() && *ahead_.begin() == through_ + 1) {
+    through_ = *ahead_.begin();
+    ahead_.erase(ahead_.begin());
+  }
 }
 
-AccountState Positions::ExportAccount() const {
+void Positions::Saw(uint64_t sequence) {
   std::lock_guard lock(mu_);
+  HandledLocked(sequence);
+}
+
+void Positions::GoneBefore(uint64_t first_seq) {
+  std::lock_guard lock(mu_);
+  if (first_seq > through_ + 1) through_ = first_seq - 1;
+  while (!ahead_.empty() && *ahead_.begin() <= through_ + 1) {
+    through_ = std::max(through_, *ahead_.begin());
+    ahead_.erase(ahead_.begin());
+  }
+}
+
+std::optional<AccountState> Positions::ExportAccount() const {
+  std::lock_guard lock(mu_);
+  if (!ahead_.empty() || ahead_overflow_) return std::nullopt;
   AccountState state{symbols_, realised_, day_, realised_day_, through_};
   for (auto& entry : state.symbols) entry.second.open_qty = Decimal();
   return state;
@@ -120,6 +150,7 @@ void Positions::RestoreAccount(const AccountState& state) {
   realised_day_ = state.realised_day;
   through_ = state.executions_through;
   restored_ = state.executions_through;
+  ahead_.clear();
 }
 
 bool Positions::OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, Decimal qty) {

@@ -29,6 +29,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -82,9 +83,15 @@ class Positions {
   ApplyOutcome Apply(const std::string& fill_id, const std::string& order_id, const std::string& symbol,
                      events::Side side, events::Decimal qty, events::Decimal price, int64_t at_ns,
                      uint64_t sequence = 0);
-  // An execution event that is not a fill was handled (it moves executions_through).
+  // An execution event that is not a fill was handled (a report, or an unusable message
+  // terminated): executions_through moves past it once every event below it is handled too.
   void Saw(uint64_t sequence);
-  AccountState ExportAccount() const;
+  // The stream holds nothing below `first_seq` any more (its age limit): nothing there to wait for.
+  void GoneBefore(uint64_t first_seq);
+  // The account as a snapshot keeps it; nullopt while an execution event is missing below one
+  // already handled (a snapshot then would claim a fill it does not hold).
+  std::optional<AccountState> ExportAccount() const;
+  // Every execution event up to this EXECUTIONS sequence is handled (gap-free).
   uint64_t executions_through() const;
   // Before anything is applied: the positions of a snapshot; fills up to its executions_through
   // are in them.
@@ -135,7 +142,11 @@ class Positions {
   std::deque<std::string> open_order_;  // ids, oldest first (some may be closed already)
   uint64_t forgotten_open_ = 0;
   std::unordered_map<std::string, Unmatched> unmatched_;
-  uint64_t through_ = 0;                     // the highest EXECUTIONS sequence handled
+  void HandledLocked(uint64_t sequence);
+  static constexpr size_t kMaxAhead = 1'000'000;
+  uint64_t through_ = 0;      // every EXECUTIONS sequence up to this one handled
+  std::set<uint64_t> ahead_;  // handled above a gap (through_ + 1 not yet handled)
+  bool ahead_overflow_ = false;
   uint64_t restored_ = 0;                    // fills up to this sequence are in the restored snapshot
   std::deque<std::string> unmatched_order_;  // ids, oldest first
 };

@@ -160,6 +160,10 @@ Result<RebuiltAccount> RebuildAccount(bus::Bus& bus, bus::SeenIds& decided, Posi
     spdlog::critical("{}; started anyway (--allow-unproven-positions): positions hold only what is left",
                      covered.error());
     if (*snapshot && (*snapshot)->executions_created_ns != executions_usage->created_ns) snapshot->reset();
+    // A snapshot beyond the stream's end (it lost its tail): new events reuse those sequences.
+    if (*snapshot && (*snapshot)->account.executions_through > executions_usage->last_seq) {
+      (*snapshot)->account.executions_through = executions_usage->last_seq;
+    }
   }
   RebuiltAccount rebuilt{std::nullopt, executions_usage->created_ns};
   if (*snapshot) {
@@ -174,8 +178,13 @@ Result<RebuiltAccount> RebuildAccount(bus::Bus& bus, bus::SeenIds& decided, Posi
     if (!OpenOrderEvent(positions, e.data)) ++unusable;
   });
   if (!orders) return R::Error("rebuilding open orders from ORDERS: " + orders.error());
+  // What age removed is not waited for (proven gone above, or accepted with the flag).
+  positions.GoneBefore(executions_usage->first_seq);
   auto executions = bus.ReadStream("EXECUTIONS", "exec.>", false, [&](const bus::StreamEntry& e) {
-    if (!ApplyExecutionEvent(positions, e.data, e.stored_ns, e.sequence)) ++unusable;
+    if (!ApplyExecutionEvent(positions, e.data, e.stored_ns, e.sequence)) {
+      positions.Saw(e.sequence);
+      ++unusable;
+    }
   });
   if (!executions) return R::Error("rebuilding positions from EXECUTIONS: " + executions.error());
   spdlog::info(
@@ -194,6 +203,9 @@ SnapshotWriter::SnapshotWriter(bus::Bus& bus, const Positions& positions, const 
       state_(state),
       executions_created_ns_(executions_created_ns),
       written_(metrics.Counter("tradepipe_agent_snapshots_total", "positions snapshots published to AGENT_STATE")),
+      skipped_(metrics.Counter("tradepipe_agent_snapshots_skipped_total",
+                               "positions snapshots put off while an execution event below a handled one is still "
+                               "to come (redelivered after the ack wait)")),
       failed_(metrics.Counter("tradepipe_agent_snapshot_failures_total",
                               "positions snapshots that could not be published (retried at the next period)")),
       through_(metrics.Gauge("tradepipe_agent_snapshot_executions_through",
@@ -212,7 +224,15 @@ void SnapshotWriter::StopThread() {
 
 Status SnapshotWriter::Write() {
   std::lock_guard lock(write_mu_);
-  PositionsSnapshot snapshot{positions_.ExportAccount(), executions_created_ns_, WallNanos(), state_.Get()};
+  auto account = positions_.ExportAccount();
+  if (!account) {
+    // The previous snapshot plus the stream still prove the positions: the next period tries again.
+    skipped_.Increment();
+    spdlog::info("positions snapshot skipped: an execution event above sequence {} is still to come",
+                 positions_.executions_through());
+    return {};
+  }
+  PositionsSnapshot snapshot{std::move(*account), executions_created_ns_, WallNanos(), state_.Get()};
   const std::string json = SnapshotToJson(snapshot);
   const std::string id =
       "snapshot/" + std::to_string(snapshot.account.executions_through) + "/" + std::to_string(snapshot.taken_ns);

@@ -97,6 +97,7 @@ class SnapshotWriter {
   const TradingStateSwitch& state_;
   const int64_t executions_created_ns_;
   prometheus::Counter& written_;
+  prometheus::Counter& skipped_;
   prometheus::Counter& failed_;
   prometheus::Gauge& through_;
   std::mutex write_mu_;
