@@ -139,6 +139,16 @@ void Runtime::ExportConsumer(const bus::ConsumerLoop& loop) {
   });
 }
 
+bool Runtime::ExpectSoleConsumer(const std::vector<std::string>& durables) {
+  std::vector<bus::ConsumerSpec> specs;
+  for (const auto& durable : durables) specs.push_back(bus::DefaultTopology().Consumer(durable));
+  if (auto sole = bus::ExpectNoOtherConsumer(*bus_, specs); !sole) {
+    spdlog::critical("{}", sole.error());
+    return false;
+  }
+  return true;
+}
+
 void Runtime::ExportSeenIds(const std::string& set, const bus::SeenIds& ids) {
   const prometheus::Labels labels{{"set", set}};
   auto& size = metrics_.GaugeFamily("tradepipe_dedup_ids", "ids remembered to recognise repeated effects").Add(labels);

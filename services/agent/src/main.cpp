@@ -76,13 +76,8 @@ int main(int argc, char** argv) {
   auto rt = tp::service::Runtime::Start("agent", common, {.send_asap = send_asap});
   if (!rt) return 1;
   // One agent holds the account (its positions come from every fill): never a second one beside it.
+  if (!rt->ExpectSoleConsumer({"agent-signals", "agent-fills"})) return 1;
   const auto& topology = tp::bus::DefaultTopology();
-  if (auto sole = tp::bus::ExpectNoOtherConsumer(
-          rt->bus(), {topology.Consumer("agent-signals"), topology.Consumer("agent-fills")});
-      !sole) {
-    spdlog::critical("{}", sole.error());
-    return 1;
-  }
 
   auto& metrics = rt->metrics();
 

@@ -81,13 +81,8 @@ int main(int argc, char** argv) {
   auto rt = tp::service::Runtime::Start("exec-sim", common, {.send_asap = send_asap});
   if (!rt) return 1;
   // One exec-sim keeps the resting orders (two would both fill them at their own ticks).
+  if (!rt->ExpectSoleConsumer({"exec-sim-orders", "exec-sim-cancels"})) return 1;
   const auto& topology = tp::bus::DefaultTopology();
-  if (auto sole = tp::bus::ExpectNoOtherConsumer(
-          rt->bus(), {topology.Consumer("exec-sim-orders"), topology.Consumer("exec-sim-cancels")});
-      !sole) {
-    spdlog::critical("{}", sole.error());
-    return 1;
-  }
   market_options.depth_qty = *tp::events::Decimal::Parse(depth_qty);
   const tp::execsim::Market market(market_options);
   tp::execsim::OrderStates order_states(static_cast<size_t>(remembered_orders));
@@ -95,24 +90,10 @@ int main(int argc, char** argv) {
   auto& metrics = rt->metrics();
 
   tp::bus::SeenIds published(static_cast<size_t>(remembered_ids));
-  auto rebuilt = tp::execsim::RebuildFromExecutions(rt->bus(), published, resting);
-  if (!rebuilt) {
+  if (auto rebuilt = tp::execsim::RebuildFromExecutions(rt->bus(), published, resting, metrics); !rebuilt) {
     spdlog::critical("rebuilding from EXECUTIONS: {}", rebuilt.error());
     return 1;
   }
-  spdlog::info("executions already in EXECUTIONS remembered={} resting orders={} unusable={}", rebuilt->events,
-               resting.size(), rebuilt->unusable);
-  if (rebuilt->first_seq > 1) {
-    // Not refused (exec-sim keeps no snapshot): said, so that the operator knows what was not rebuilt.
-    spdlog::warn(
-        "EXECUTIONS starts at sequence {}: orders accepted before it (older than the stream's age limit) are not "
-        "rebuilt; a GTC order resting since then is forgotten",
-        rebuilt->first_seq);
-  }
-  auto& partial = metrics.Gauge("tradepipe_execsim_rebuilt_from_partial_history",
-                                "1 when EXECUTIONS had lost its first events at start (resting orders older than its "
-                                "age limit are not rebuilt)");
-  partial.Set(rebuilt->first_seq > 1 ? 1.0 : 0.0);
   rt->ExportSeenIds("execsim-outputs", published);
 
   tp::execsim::OrderHandler handler(rt->bus(), market, order_states, resting, published, metrics);

@@ -1,5 +1,7 @@
 #include "resting.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
 #include <unordered_map>
@@ -8,6 +10,7 @@
 #include "seeded.hpp"
 #include "tradepipe/events/ids.hpp"
 #include "tradepipe/events/subject.hpp"
+#include "tradepipe/metrics/metrics.hpp"
 
 namespace tradepipe::execsim {
 namespace {
@@ -395,7 +398,8 @@ size_t RestingBook::size() const {
   return orders_.size();
 }
 
-Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book) {
+Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book,
+                                      metrics::Metrics& metrics) {
   Rebuilt rebuilt;
   auto usage = bus.DescribeStream("EXECUTIONS");
   if (!usage) return Result<Rebuilt>::Error(usage.error());
@@ -406,6 +410,19 @@ Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, Re
   });
   if (!read) return Result<Rebuilt>::Error(read.error());
   rebuilt.events = *read;
+  spdlog::info("executions already in EXECUTIONS remembered={} resting orders={} unusable={}", rebuilt.events,
+               book.size(), rebuilt.unusable);
+  if (rebuilt.first_seq > 1) {
+    spdlog::warn(
+        "EXECUTIONS starts at sequence {}: orders accepted before it (older than the stream's age limit) are not "
+        "rebuilt; a GTC order resting since then is forgotten",
+        rebuilt.first_seq);
+  }
+  metrics
+      .Gauge("tradepipe_execsim_rebuilt_from_partial_history",
+             "1 when EXECUTIONS had lost its first events at start (resting orders older than its age limit are not "
+             "rebuilt)")
+      .Set(rebuilt.first_seq > 1 ? 1.0 : 0.0);
   return rebuilt;
 }
 

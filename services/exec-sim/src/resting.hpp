@@ -30,6 +30,10 @@
 #include "tradepipe/common/result.hpp"
 #include "tradepipe/events/envelope.hpp"
 
+namespace tradepipe::metrics {
+class Metrics;
+}
+
 namespace tradepipe::execsim {
 
 class Market;
@@ -107,7 +111,9 @@ class RestingBook;
 
 // exec-sim's state at start, from one read of EXECUTIONS: every event's id into `published` (the
 // durable de-duplication: whatever is there is never published again, however late a repeated
-// order comes) and the resting orders into `book` (RestingBook::Replay).
+// order comes) and the resting orders into `book` (RestingBook::Replay). Logs what it read, and
+// says (log, tradepipe_execsim_rebuilt_from_partial_history) when EXECUTIONS has lost its first
+// events: exec-sim keeps no snapshot, so orders accepted before them are not rebuilt.
 struct Rebuilt {
   uint64_t events = 0;
   uint64_t unusable = 0;  // events Replay could not use (logged by the caller)
@@ -115,7 +121,8 @@ struct Rebuilt {
   // before it is not rebuilt (1 when the stream holds its whole history).
   uint64_t first_seq = 1;
 };
-Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book);
+Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book,
+                                      metrics::Metrics& metrics);
 
 class RestingBook {
  public:

@@ -48,6 +48,11 @@ class Runtime {
   // (tradepipe_consumer_{batches,messages}_total); not ready while the sink has failed for 5 s or more.
   void ExportConsumer(const bus::ConsumerLoop& loop);
 
+  // For a service that must be the only consumer of its `durables` (it keeps state from them):
+  // false, with the reason logged, when another process consumes one (bus::ExpectNoOtherConsumer).
+  // Call before subscribing; exit with code 1 on false.
+  bool ExpectSoleConsumer(const std::vector<std::string>& durables);
+
   // Exports a de-duplication set by name: tradepipe_dedup_ids, _capacity, _forgotten_total and
   // _horizon_seconds (age of the oldest id remembered: how far back a repeat is recognised).
   void ExportSeenIds(const std::string& set, const bus::SeenIds& ids);
