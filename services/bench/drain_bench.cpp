@@ -2,7 +2,7 @@
 // consumer emptying it with every output published and PubAcked before its input is acked:
 //
 //   bare     this process, the services' own consume path (bus::ConsumerLoop + bus::ForwardBatch
-//            with its de-duplication set, the same batch size) with no logic: each input is
+//            with its de-duplication set, the same batch size and allocator) with no logic: each input is
 //            copied to one output;
 //   service  the real agent (SIGNALS -> ORDERS) or exec-sim (ORDERS -> EXECUTIONS) binary.
 //
@@ -250,12 +250,12 @@ int main(int argc, char** argv) {
   std::string bin_dir = "build/release/services";
   int messages = 100'000;
   int rounds = 3;
-  int batch = 256;
+  int batch = 1024;
   app.add_option("--service", service, "agent or exec-sim")->check(CLI::IsMember({"agent", "exec-sim"}));
   app.add_option("--bin-dir", bin_dir, "where services/<name>/<binary> were built")->check(CLI::ExistingDirectory);
   app.add_option("--messages", messages, "messages pre-loaded per drain")->check(CLI::Range(1000, 10'000'000));
   app.add_option("--rounds", rounds, "rounds (medians over them)")->check(CLI::Range(1, 50));
-  app.add_option("--batch", batch, "the fetch batch of both drains (the services' default: 256)")
+  app.add_option("--batch", batch, "the fetch batch of both drains (the services' default: 1024)")
       ->check(CLI::Range(1, 4096));
   CLI11_PARSE(app, argc, argv);
 

@@ -637,22 +637,29 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& options) {
   return std::unique_ptr<Bus>(std::move(bus));
 }
 
-Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages) {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t left = messages.size();
-  std::string first_error;
-  for (const auto& m : messages) {
-    bus.PublishAsync(m.subject, m.msg_id, m.data, 0, [&](Result<PublishAck> r) {
-      std::lock_guard lock(mu);
-      if (!r && first_error.empty()) first_error = r.error();
-      if (--left == 0) cv.notify_one();
-    });
+void BatchPublish::Add(const OutgoingMessage& message) {
+  {
+    std::lock_guard lock(mu_);
+    ++outstanding_;
   }
-  std::unique_lock lock(mu);
-  cv.wait(lock, [&] { return left == 0; });  // every callback runs once: on ack, error or timeout
-  if (!first_error.empty()) return Status::Error(first_error);
+  bus_.PublishAsync(message.subject, message.msg_id, message.data, 0, [this](Result<PublishAck> r) {
+    std::lock_guard lock(mu_);
+    if (!r && first_error_.empty()) first_error_ = r.error();
+    if (--outstanding_ == 0) cv_.notify_one();
+  });
+}
+
+Status BatchPublish::Wait() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return outstanding_ == 0; });  // every callback runs once: on ack, error or timeout
+  if (!first_error_.empty()) return Status::Error(first_error_);
   return {};
+}
+
+Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages) {
+  BatchPublish publish(bus);
+  for (const auto& m : messages) publish.Add(m);
+  return publish.Wait();
 }
 
 Status ExpectNoOtherConsumer(Bus& bus, const std::vector<ConsumerSpec>& durables, std::chrono::milliseconds settle,

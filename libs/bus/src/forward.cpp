@@ -8,10 +8,12 @@ namespace tradepipe::bus {
 
 ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds* published) {
   ForwardResult result;
-  std::vector<OutgoingMessage> out;
   std::vector<SeenIds::Key> out_keys;  // digested once: checked now, remembered after the PubAcks
   std::vector<Message*> good;
   good.reserve(batch.size());
+  // Each output is on its way as soon as it is made: the server stores it while the rest of the
+  // batch is transformed. The inputs are still acked only once every output has its PubAck.
+  BatchPublish publish(bus);
   for (Message& m : batch) {
     auto produced = transform(m);
     if (!produced) {
@@ -20,20 +22,20 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
       ++result.dead;
       continue;
     }
-    for (auto& o : *produced) {
+    for (const auto& o : *produced) {
       const SeenIds::Key key = SeenIds::Digest(o.msg_id);
       if (published->Contains(key)) {
         ++result.repeats;
         continue;
       }
       out_keys.push_back(key);
-      out.push_back(std::move(o));
+      publish.Add(o);
     }
     good.push_back(&m);
   }
   result.forwarded = good.size();
   const int64_t publish_start = WallNanos();
-  const Status published_all = PublishAll(bus, out);
+  const Status published_all = publish.Wait();
   const int64_t now = WallNanos();
   result.publish_ns = now - publish_start;
   if (!published_all) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
+#include <random>
+
 #include "tradepipe/bus/seen_ids.hpp"
 
 namespace tradepipe::bus {
@@ -72,6 +76,41 @@ TEST(SeenIds, RemembersEachIdOnceAndForgetsTheOldestAtCapacity) {
   EXPECT_EQ(seen.forgotten(), 1u);
   EXPECT_EQ(seen.OldestNanos(), 3);
   EXPECT_EQ(SeenIds(0).capacity(), 1u);  // never zero: a set that remembers nothing would be a bug
+}
+
+// Keys whose low halves (the index's hash) share a handful of values collide on purpose: long
+// probe runs that wrap around the index, evicted from their middle. After every step the set must
+// answer as a plain model does (insertion order kept, the oldest forgotten at capacity).
+TEST(SeenIds, CollidingKeysBehaveAsTheModelThroughEvictions) {
+  for (const size_t capacity : {1u, 3u, 8u, 13u}) {
+    SeenIds seen(capacity);
+    std::deque<SeenIds::Key> model;
+    std::mt19937_64 rng(capacity);
+    uint64_t forgotten = 0;
+    for (int step = 0; step < 4000; ++step) {
+      // hi from a small range too, so that repeats happen; lo across the end of the index (16 or 32
+      // places here), so that runs wrap.
+      const SeenIds::Key k{rng() % 24, 28 + rng() % 8};
+      const bool fresh = std::find(model.begin(), model.end(), k) == model.end();
+      ASSERT_EQ(seen.Insert(k, step), fresh) << "capacity " << capacity << " step " << step;
+      if (fresh) {
+        model.push_back(k);
+        if (model.size() > capacity) {
+          model.pop_front();
+          ++forgotten;
+        }
+      }
+      for (uint64_t hi = 0; hi < 24; ++hi) {
+        for (uint64_t lo = 28; lo < 36; ++lo) {
+          const SeenIds::Key probe{hi, lo};
+          ASSERT_EQ(seen.Contains(probe), std::find(model.begin(), model.end(), probe) != model.end())
+              << "capacity " << capacity << " step " << step << " key " << hi << "/" << lo;
+        }
+      }
+      ASSERT_EQ(seen.size(), model.size());
+      ASSERT_EQ(seen.forgotten(), forgotten);
+    }
+  }
 }
 
 TEST(SeenIds, ManyDistinctIdsNeverCollide) {

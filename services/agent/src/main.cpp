@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   std::string max_order_qty = "1000";
   std::string trading_file;
   std::string admin_token;
-  int batch = 256;
+  int batch = 1024;
   int64_t remembered_ids = 250'000;
   bool send_asap = false;
   bool allow_unproven = false;

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   tp::BlockShutdownSignals();
   tp::config::CommonConfig common;
   tp::execsim::MarketOptions market_options;
-  int batch = 256;
+  int batch = 1024;
   int64_t remembered_ids = 250'000;
   int64_t remembered_orders = 100'000;
   int64_t max_resting = 100'000;

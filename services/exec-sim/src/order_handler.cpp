@@ -90,7 +90,7 @@ Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
     if (state.fills > 1) multi_level_.Increment();
     if (state.status == "cancelled" || state.status == "rejected") ended_.Add({{"status", state.status}}).Increment();
     last_sequence_.store(std::max(last_sequence_.load(), state.sequence));
-    states_.Record(id, std::move(state));
+    states_.Record(std::move(id), std::move(state));
   }
   return {};
 }

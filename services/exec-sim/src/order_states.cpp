@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+
 namespace tradepipe::execsim {
 
 OrderState RestingState(const RestingOrder& order, std::string status, uint64_t sequence) {
@@ -17,13 +19,17 @@ OrderState RestingState(const RestingOrder& order, std::string status, uint64_t 
           sequence};
 }
 
-void OrderStates::Record(const std::string& order_id, OrderState state) {
+OrderStates::OrderStates(size_t capacity) : capacity_(capacity) {
+  states_.reserve(std::min<size_t>(capacity, 1 << 20));  // no rehash on the way to a usual bound
+}
+
+void OrderStates::Record(std::string order_id, OrderState state) {
   std::lock_guard lock(mu_);
-  auto [it, inserted] = states_.insert_or_assign(order_id, std::move(state));
+  auto [it, inserted] = states_.insert_or_assign(std::move(order_id), std::move(state));
   if (!inserted) return;  // a repeat: the same order, its place kept
-  order_.push_back(order_id);
+  order_.push_back(&it->first);
   while (order_.size() > capacity_) {
-    states_.erase(order_.front());
+    states_.erase(states_.find(*order_.front()));  // by iterator: the key lives in the node erased
     order_.pop_front();
   }
 }

@@ -33,8 +33,8 @@ OrderState RestingState(const RestingOrder& order, std::string status, uint64_t 
 
 class OrderStates {
  public:
-  explicit OrderStates(size_t capacity) : capacity_(capacity) {}
-  void Record(const std::string& order_id, OrderState state);
+  explicit OrderStates(size_t capacity);
+  void Record(std::string order_id, OrderState state);
   std::optional<OrderState> Find(const std::string& order_id) const;
   // {"order_id", "symbol", "side", "qty", "status", "filled_qty", "leaves_qty", "avg_price",
   // "fills", "sequence"}, written with a JSON writer.
@@ -44,7 +44,7 @@ class OrderStates {
   const size_t capacity_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, OrderState> states_;
-  std::deque<std::string> order_;  // ids, oldest first
+  std::deque<const std::string*> order_;  // the map's own keys (nodes do not move), oldest first
 };
 
 }  // namespace tradepipe::execsim

@@ -176,12 +176,41 @@ class Bus {
   virtual std::string NotReadyReason() const = 0;
 };
 
-// Publishes several messages asynchronously and waits for all PubAcks. Returns the first error.
 struct OutgoingMessage {
   std::string subject;
   std::string msg_id;
   std::string data;
 };
+
+// Publishes messages as they are handed over and then waits for all their PubAcks: the server
+// stores the first ones while the caller still produces the next (ForwardBatch decides a batch
+// with its publishes under way instead of deciding it all, then publishing it all).
+//
+//   BatchPublish publish(bus);
+//   for (...) publish.Add(message);
+//   if (Status s = publish.Wait(); !s) ...  // the first error
+//
+// Thread-safety: Add and Wait from one thread; the PubAck callbacks come on cnats' thread.
+class BatchPublish {
+ public:
+  explicit BatchPublish(Bus& bus) : bus_(bus) {}
+  ~BatchPublish() { (void)Wait(); }  // the callbacks refer to this object
+  BatchPublish(const BatchPublish&) = delete;
+  BatchPublish& operator=(const BatchPublish&) = delete;
+
+  void Add(const OutgoingMessage& message);
+  // Until every message added has its PubAck (or its error or timeout); the first error.
+  Status Wait();
+
+ private:
+  Bus& bus_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t outstanding_ = 0;
+  std::string first_error_;
+};
+
+// Publishes several messages asynchronously and waits for all PubAcks. Returns the first error.
 Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages);
 
 // Refuses a second consumer where there must be one: a service that keeps state from its durables

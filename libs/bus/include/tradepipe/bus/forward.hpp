@@ -1,6 +1,7 @@
 // The consume-transform-publish step shared by the agent and exec-sim: each message of a batch
-// is turned into zero or more outgoing events; all of them are published and PubAcked, and
-// only then are the inputs acknowledged (ack after the effect is durable). If publishing fails,
+// is turned into zero or more outgoing events, each published as soon as it is made (the server
+// stores it while the rest of the batch is transformed); once all of them are PubAcked, and
+// only then, are the inputs acknowledged (ack after the effect is durable). If publishing fails,
 // the inputs stay unsettled and the result says why: the ConsumerLoop holds them and calls again
 // after a back-off; the deterministic event ids make the re-publish of what did get stored a
 // duplicate. A message the transform cannot use is a poison message: terminated (never
@@ -23,7 +24,7 @@ struct ForwardResult {
   size_t forwarded = 0;    // good inputs (acked when status is ok, else left unsettled)
   size_t dead = 0;         // poison inputs terminated
   size_t repeats = 0;      // outputs not published again: their id was already in the output stream
-  int64_t publish_ns = 0;  // publishing the batch's outputs until the last PubAck (wall clock)
+  int64_t publish_ns = 0;  // the last input transformed -> the last PubAck (wall clock)
 };
 
 using Transform = std::function<Result<std::vector<OutgoingMessage>>(Message&)>;

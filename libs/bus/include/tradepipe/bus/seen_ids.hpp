@@ -8,14 +8,19 @@
 // max(duplicate window, capacity / rate) after the original — Horizon() says how far back that
 // is right now, and the services export it.
 //
+// Memory is taken once, at construction, for `capacity` ids (about 40 bytes each): a ring of the
+// ids in insertion order and an open-addressing index into it (linear probing, at most half full,
+// deletion by backward shift). Neither allocates per id: this set is checked and written for
+// every message the agent and exec-sim publish, and the node-based set it replaced cost a tenth
+// of their CPU in a drain (docs/trading-core.md §7).
+//
 // Thread-safety: every method is thread-safe (one mutex: the consumer thread writes, metrics read).
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 #include "tradepipe/bus/bus.hpp"
 
@@ -31,6 +36,7 @@ class SeenIds {
   // The digest an id is remembered by: compute it once when an id is both checked and inserted.
   static Key Digest(std::string_view id);
 
+  // At most 2^31 ids (the index holds 32-bit places).
   explicit SeenIds(size_t capacity);
 
   bool Contains(const Key& key) const;
@@ -46,13 +52,24 @@ class SeenIds {
   int64_t OldestNanos() const;
 
  private:
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return static_cast<size_t>(k.lo); }  // already uniform
+  struct Entry {
+    Key key;
+    int64_t at_ns = 0;
   };
+  static constexpr uint32_t kEmpty = 0;  // an index slot holds its id's ring place + 1
+
+  size_t HomeOf(const Key& k) const { return static_cast<size_t>(k.lo) & mask_; }  // digests are uniform
+  // The index slot holding `k`, or the empty slot where its probe ends.
+  size_t SlotOf(const Key& k) const;
+  void EraseSlot(size_t slot);
+
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_set<Key, KeyHash> set_;
-  std::deque<std::pair<Key, int64_t>> order_;  // oldest first
+  std::vector<Entry> ring_;      // ids in insertion order: ring_[(head_ + i) % capacity_], i < size_
+  std::vector<uint32_t> index_;  // a power of two, at least twice the capacity
+  size_t mask_ = 0;
+  size_t head_ = 0;  // the oldest id's place
+  size_t size_ = 0;
   uint64_t forgotten_ = 0;
 };
 

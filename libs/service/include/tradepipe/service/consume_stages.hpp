@@ -3,8 +3,9 @@
 // tradepipe_<service>_stage_seconds{stage}:
 //   consume     the stream stored the message → the service fetched it (time waiting in the stream)
 //   <work>      the service's own work on one message (decide, fill)
-//   <durable>   the batch's effect until durable (publish: until the last PubAck; write: the
-//               commit), observed once per message, since each waited that long
+//   <durable>   the batch's effect until durable (publish: the batch's work done → its last
+//               PubAck, its publishes having started with its work; write: the commit), observed
+//               once per message, since each waited that long
 // A batch the consumer loop holds and hands back after a failed publish or commit is observed
 // again (its work is done again; its consume time then includes the hold).
 //
