@@ -9,6 +9,9 @@ namespace {
 
 namespace od = simdjson::ondemand;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// A writer's first buffer: events and their payloads are 200-700 bytes, written in one allocation
+// (rapidjson starts at 256 and doubles).
+constexpr size_t kBufferBytes = 1024;
 
 void Key(Writer& w, std::string_view key) { w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size())); }
 void String(Writer& w, std::string_view value) {
@@ -28,18 +31,28 @@ void OptionalDecimalField(Writer& w, std::string_view key, const std::optional<D
   }
 }
 
-// One parser per thread: simdjson parsers are reusable but not shareable.
+// One parser per thread: simdjson parsers are reusable but not shareable. Its input is copied
+// into a buffer of the thread's that keeps its size (simdjson reads past the end of the text, so
+// a message's bytes cannot be parsed in place): every event is parsed twice (envelope, payload)
+// and a new padded copy each time was an allocation and a copy per parse on the services' path.
+// One document at a time per thread: the walks below never nest.
 od::parser& ThreadParser() {
   static thread_local od::parser parser;
   return parser;
 }
 
+simdjson::padded_string_view ThreadPadded(std::string_view json) {
+  static thread_local std::string buffer;
+  buffer.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  buffer.assign(json);
+  return simdjson::padded_string_view(buffer.data(), buffer.size(), buffer.capacity());
+}
+
 // Iterates the top-level fields of a JSON object; `on_field(key, value)` returns an error text or empty.
 template <typename OnField>
 std::string ForEachField(std::string_view json, OnField&& on_field) {
-  simdjson::padded_string padded(json);
   od::document doc;
-  if (auto error = ThreadParser().iterate(padded).get(doc)) return simdjson::error_message(error);
+  if (auto error = ThreadParser().iterate(ThreadPadded(json)).get(doc)) return simdjson::error_message(error);
   od::object object;
   if (auto error = doc.get_object().get(object)) return "not a JSON object";
   for (auto field : object) {
@@ -47,7 +60,7 @@ std::string ForEachField(std::string_view json, OnField&& on_field) {
     if (auto error = field.unescaped_key().get(key)) return simdjson::error_message(error);
     od::value value;
     if (auto error = field.value().get(value)) return simdjson::error_message(error);
-    std::string problem = on_field(std::string(key), value);
+    std::string problem = on_field(key, value);
     if (!problem.empty()) return problem;
   }
   return {};
@@ -144,7 +157,7 @@ Envelope Envelope::Child(std::string_view child_type, std::string child_id) cons
 Result<Envelope> ParseEnvelope(std::string_view json) {
   Envelope e;
   bool have_payload = false;
-  std::string problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+  std::string problem = ForEachField(json, [&](std::string_view key, od::value& value) -> std::string {
     if (key == "v") {
       int64_t v = 0;
       if (value.get_int64().get(v)) return "v: expected an integer";
@@ -193,7 +206,7 @@ Result<Envelope> ParseEnvelope(std::string_view json) {
 }
 
 std::string Serialize(const Envelope& e) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, kBufferBytes);
   Writer w(buffer);
   w.StartObject();
   Key(w, "v");
@@ -223,7 +236,7 @@ std::string Serialize(const Envelope& e) {
 }
 
 std::string ToJson(const SignalPayload& p) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, kBufferBytes);
   Writer w(buffer);
   w.StartObject();
   Field(w, "action", ToName(p.action));
@@ -243,7 +256,7 @@ std::string ToJson(const SignalPayload& p) {
 }
 
 std::string ToJson(const OrderPayload& p) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, kBufferBytes);
   Writer w(buffer);
   w.StartObject();
   Field(w, "order_id", p.order_id);
@@ -259,7 +272,7 @@ std::string ToJson(const OrderPayload& p) {
 }
 
 std::string ToJson(const RejectionPayload& p) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, kBufferBytes);
   Writer w(buffer);
   w.StartObject();
   Field(w, "order_id", p.order_id);
@@ -270,7 +283,7 @@ std::string ToJson(const RejectionPayload& p) {
 }
 
 std::string ToJson(const OrderCancelPayload& p) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, kBufferBytes);
   Writer w(buffer);
   w.StartObject();
   Field(w, "order_id", p.order_id);
@@ -279,7 +292,7 @@ std::string ToJson(const OrderCancelPayload& p) {
 }
 
 std::string ToJson(const ExecReportPayload& p) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, kBufferBytes);
   Writer w(buffer);
   w.StartObject();
   Field(w, "order_id", p.order_id);
@@ -304,7 +317,7 @@ std::string ToJson(const ExecReportPayload& p) {
 }
 
 std::string ToJson(const FillPayload& p) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, kBufferBytes);
   Writer w(buffer);
   w.StartObject();
   Field(w, "order_id", p.order_id);
@@ -323,7 +336,7 @@ std::string ToJson(const FillPayload& p) {
 
 Result<SignalPayload> ParseSignalPayload(std::string_view json) {
   SignalPayload p;
-  auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+  auto problem = ForEachField(json, [&](std::string_view key, od::value& value) -> std::string {
     if (key == "action") return ReadName(value, p.action, key);
     if (key == "qty") return ReadOptionalDecimal(value, p.qty, key);
     if (key == "qty_kind") return ReadName(value, p.qty_kind, key);
@@ -346,7 +359,7 @@ Result<SignalPayload> ParseSignalPayload(std::string_view json) {
 
 Result<OrderPayload> ParseOrderPayload(std::string_view json) {
   OrderPayload p;
-  auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+  auto problem = ForEachField(json, [&](std::string_view key, od::value& value) -> std::string {
     if (key == "order_id") return ReadString(value, p.order_id, key);
     if (key == "side") return ReadSide(value, p.side, key);
     if (key == "qty") return ReadDecimal(value, p.qty, key);
@@ -363,7 +376,7 @@ Result<OrderPayload> ParseOrderPayload(std::string_view json) {
 
 Result<ExecReportPayload> ParseExecReportPayload(std::string_view json) {
   ExecReportPayload p;
-  auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+  auto problem = ForEachField(json, [&](std::string_view key, od::value& value) -> std::string {
     if (key == "order_id") return ReadString(value, p.order_id, key);
     if (key == "status") return ReadString(value, p.status, key);
     if (key == "filled_qty") return ReadDecimal(value, p.filled_qty, key);
@@ -394,7 +407,7 @@ Result<ExecReportPayload> ParseExecReportPayload(std::string_view json) {
 
 Result<OrderCancelPayload> ParseOrderCancelPayload(std::string_view json) {
   OrderCancelPayload p;
-  auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+  auto problem = ForEachField(json, [&](std::string_view key, od::value& value) -> std::string {
     if (key == "order_id") return ReadString(value, p.order_id, key);
     return {};
   });
@@ -404,7 +417,7 @@ Result<OrderCancelPayload> ParseOrderCancelPayload(std::string_view json) {
 
 Result<FillPayload> ParseFillPayload(std::string_view json) {
   FillPayload p;
-  auto problem = ForEachField(json, [&](const std::string& key, od::value& value) -> std::string {
+  auto problem = ForEachField(json, [&](std::string_view key, od::value& value) -> std::string {
     if (key == "order_id") return ReadString(value, p.order_id, key);
     if (key == "fill_no") {
       int64_t n = 0;
