@@ -34,10 +34,10 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
     good.push_back(&m);
   }
   result.forwarded = good.size();
-  const int64_t publish_start = WallNanos();
+  const int64_t wait_start = WallNanos();  // the last output handed over
   const Status published_all = publish.Wait();
   const int64_t now = WallNanos();
-  result.publish_ns = now - publish_start;
+  result.publish_ns = now - wait_start;
   if (!published_all) {
     result.status = Status::Error("publish: " + published_all.error());
     return result;

@@ -58,16 +58,18 @@ bool SeenIds::Contains(const Key& k) const {
 
 bool SeenIds::Insert(const Key& k, int64_t at_ns) {
   std::lock_guard lock(mu_);
-  if (index_[SlotOf(k)] != kEmpty) return false;
+  size_t slot = SlotOf(k);
+  if (index_[slot] != kEmpty) return false;
   if (size_ == capacity_) {  // forget the oldest
     EraseSlot(SlotOf(ring_[head_].key));
     head_ = (head_ + 1) % capacity_;
     --size_;
     ++forgotten_;
+    slot = SlotOf(k);  // the eviction's shift may have moved the end of k's probe
   }
   const size_t place = (head_ + size_) % capacity_;
   ring_[place] = {k, at_ns};
-  index_[SlotOf(k)] = static_cast<uint32_t>(place + 1);  // after the eviction: its shift may move the end of k's probe
+  index_[slot] = static_cast<uint32_t>(place + 1);
   ++size_;
   return true;
 }

@@ -7,9 +7,8 @@
 #include <optional>
 
 #include "gateway_metrics.hpp"
-#include "redis_idempotency.hpp"
+#include "gateway_wiring.hpp"
 #include "sources_file.hpp"
-#include "tradepipe/bus/loop_publisher.hpp"
 #include "tradepipe/common/shutdown.hpp"
 #include "tradepipe/config/settings.hpp"
 #include "tradepipe/service/runtime.hpp"
@@ -93,15 +92,6 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"loop", "cnats"}));
   if (auto exit_code = settings.Parse(argc, argv)) return *exit_code;
 
-  std::optional<tp::gateway::RedisOptions> redis_options;
-  if (!cfg.redis_url.empty()) {
-    auto parsed = tp::gateway::ParseRedisUrl(cfg.redis_url);
-    if (!parsed) {
-      std::cerr << "gateway: configuration error: --redis-url: " << parsed.error() << "\n";
-      return 2;
-    }
-    redis_options = *parsed;
-  }
   auto sources = tp::gateway::LoadSources({.sources = cfg.sources,
                                            .sources_file = cfg.sources_file,
                                            .demo = cfg.demo,
@@ -113,49 +103,30 @@ int main(int argc, char** argv) {
     std::cerr << "gateway: configuration error: " << sources.error() << "\n";
     return 2;
   }
-
   // Declared before the runtime: the HTTP server's shutdown stops its Redis lanes (on_drained).
-  std::unique_ptr<tp::gateway::IdempotencyStore> store;
-  // The Redis store exists before the server creates its loops: with --redis-transport loops
-  // each loop gets its connection when it is created (attach, below).
-  tp::gateway::RedisIdempotencyStore* redis = nullptr;
-  if (redis_options) {
-    redis_options->on_loops = cfg.redis_transport == "loops";
-    redis_options->lanes = cfg.redis_lanes;
-    redis_options->ttl_ms = cfg.idempotency_ttl_s * 1000;
-    auto made = std::make_unique<tp::gateway::RedisIdempotencyStore>(*redis_options);
-    redis = made.get();
-    store = std::move(made);
-  } else {
-    store = std::make_unique<tp::gateway::MemoryIdempotencyStore>(cfg.idempotency_capacity,
-                                                                  cfg.idempotency_ttl_s * int64_t{1'000'000'000});
+  auto chosen = tp::gateway::MakeIdempotencyStore({.redis_url = cfg.redis_url,
+                                                   .redis_on_loops = cfg.redis_transport == "loops",
+                                                   .redis_lanes = cfg.redis_lanes,
+                                                   .memory_capacity = cfg.idempotency_capacity,
+                                                   .ttl_s = cfg.idempotency_ttl_s});
+  if (!chosen) {
+    std::cerr << "gateway: configuration error: " << chosen.error() << "\n";
+    return 2;
   }
-  if (cfg.request_deadline_ms < tp::gateway::WebhookEndpoint::MinimumDeadlineMs(*store)) {
+  tp::gateway::IdempotencyStore& store = *chosen->store;
+  tp::gateway::RedisIdempotencyStore* redis = chosen->redis;
+  if (cfg.request_deadline_ms < tp::gateway::WebhookEndpoint::MinimumDeadlineMs(store)) {
     std::cerr << "gateway: configuration error: --request-deadline-ms " << cfg.request_deadline_ms
-              << " leaves no time to publish: at least " << tp::gateway::WebhookEndpoint::MinimumDeadlineMs(*store)
+              << " leaves no time to publish: at least " << tp::gateway::WebhookEndpoint::MinimumDeadlineMs(store)
               << " ms with this idempotency store\n";
     return 2;
   }
   // One publisher (and Redis connection) per HTTP thread, on that thread's event loop (docs/gateway.md).
-  std::vector<tp::bus::LoopPublisher*> loop_publishers;
-  std::function<std::shared_ptr<void>(int, boost::asio::io_context&)> attach;
-  if (cfg.publisher == "loop" || (redis != nullptr && redis_options->on_loops)) {
-    attach = [&](int, boost::asio::io_context& loop) {
-      struct Attached {
-        std::shared_ptr<tp::bus::LoopPublisher> publisher;
-        std::shared_ptr<void> redis;
-      };
-      auto attached = std::make_shared<Attached>();
-      if (cfg.publisher == "loop") {
-        attached->publisher = tp::bus::LoopPublisher::Create(
-            loop, {.url = cfg.common.nats_url, .name = "gateway", .publish_timeout_ms = cfg.request_deadline_ms});
-        attached->publisher->Start();
-        loop_publishers.push_back(attached->publisher.get());
-      }
-      if (redis != nullptr && redis_options->on_loops) attached->redis = redis->AttachLoop(loop);
-      return std::shared_ptr<void>(std::move(attached));
-    };
+  std::optional<tp::bus::LoopPublisherOptions> loop_publisher;
+  if (cfg.publisher == "loop") {
+    loop_publisher = {.url = cfg.common.nats_url, .name = "gateway", .publish_timeout_ms = cfg.request_deadline_ms};
   }
+  tp::gateway::LoopAttachments loops(loop_publisher, chosen->redis_on_loops());
   auto rt =
       tp::service::Runtime::Start("gateway", cfg.common,
                                   {.send_asap = cfg.send_asap,
@@ -163,11 +134,9 @@ int main(int argc, char** argv) {
                                    .publish_timeout_ms = cfg.request_deadline_ms},
                                   {.body_limit = cfg.max_body,
                                    .read_timeout = std::chrono::milliseconds(cfg.read_timeout_ms),
-                                   .attach = attach,
+                                   .attach = loops.Hook(),
                                    // After the drain and before the loops stop: no Redis completion may publish later.
-                                   .on_drained = [&] {
-                                     if (store) store->Shutdown();
-                                   }});
+                                   .on_drained = [&] { store.Shutdown(); }});
   if (!rt) return 1;
 
   if (cfg.demo) spdlog::warn("demo source enabled with the documented DEMO key: anyone can sign for it");
@@ -176,30 +145,30 @@ int main(int argc, char** argv) {
   }
 
   tp::metrics::Metrics& metrics = rt->metrics();
-  tp::gateway::ExportIdempotencyStore(metrics, *store);
+  tp::gateway::ExportIdempotencyStore(metrics, store);
 
   if (redis != nullptr) {
     // Start even if Redis is down: webhooks get 503 (fail closed) and /ready says why. With
     // loops, each loop's connection dials with a PING when the loops start (after this).
-    if (!redis_options->on_loops) {
+    if (chosen->redis_on_loops() == nullptr) {
       if (auto ping = redis->Ping(); !ping) spdlog::warn("redis not reachable at start error={}", ping.error());
     }
-    spdlog::info("idempotency store redis={}:{}/{} transport={}", redis_options->host, redis_options->port,
-                 redis_options->db, cfg.redis_transport);
+    spdlog::info("idempotency store redis={}:{}/{} transport={}", chosen->redis_options->host,
+                 chosen->redis_options->port, chosen->redis_options->db, cfg.redis_transport);
     rt->AddReadinessCheck([redis] { return redis->ReadinessAfterPing(); });
   }
 
-  tp::gateway::WebhookProcessor processor(std::move(*sources), {.tolerance_s = cfg.tolerance_s}, *store,
+  tp::gateway::WebhookProcessor processor(std::move(*sources), {.tolerance_s = cfg.tolerance_s}, store,
                                           tp::gateway::ProcessorMetrics(metrics));
   if (cfg.publisher == "loop") {
-    rt->AddReadinessCheck([&] { return tp::gateway::LoopPublishersNotReady(loop_publishers); });
+    rt->AddReadinessCheck([&] { return tp::gateway::LoopPublishersNotReady(loops.publishers()); });
   }
   // Not ready from 90 % of SIGNALS' byte limit on: at 100 % every webhook is answered 503.
   rt->AddStreamFullnessCheck("SIGNALS", 0.9);
-  const tp::gateway::PublishPath path =
-      cfg.publisher == "loop" ? tp::gateway::LoopPublishPath(loop_publishers) : tp::gateway::BusPublishPath(rt->bus());
+  const tp::gateway::PublishPath path = cfg.publisher == "loop" ? tp::gateway::LoopPublishPath(loops.publishers())
+                                                                : tp::gateway::BusPublishPath(rt->bus());
   tp::gateway::WebhookEndpoint endpoint(
-      processor, *store, {.max_in_flight = cfg.max_in_flight, .deadline_ms = cfg.request_deadline_ms}, path, metrics);
+      processor, store, {.max_in_flight = cfg.max_in_flight, .deadline_ms = cfg.request_deadline_ms}, path, metrics);
   rt->router().PostPrefix("/webhook/", [&](const tp::http::Request& req, tp::http::Responder respond) {
     endpoint.Handle(req, std::move(respond));
   });
