@@ -98,10 +98,11 @@ tp::bus::OutgoingMessage Input(const std::string& service, int i) {
 
 void Preload(tp::bus::Bus& bus, const std::string& service, int n) {
   std::vector<tp::bus::OutgoingMessage> chunk;
+  auto publisher = bus.NewBatchPublisher();
   for (int i = 0; i < n; ++i) {
     chunk.push_back(Input(service, i));
     if (chunk.size() == 2000 || i == n - 1) {
-      if (auto s = tp::bus::PublishAll(bus, chunk); !s) throw std::runtime_error("preload: " + s.error());
+      if (auto s = tp::bus::PublishAll(*publisher, chunk); !s) throw std::runtime_error("preload: " + s.error());
       chunk.clear();
     }
   }
@@ -189,9 +190,10 @@ Drain BareDrain(const std::string& service, int n, int batch) {
   auto consumer = bus->Subscribe(tp::bus::DefaultTopology().Consumer(t.durable));
   if (!consumer) throw std::runtime_error(consumer.error());
   tp::bus::SeenIds published(250'000);  // the services' durable de-duplication, at their default bound
+  auto publisher = bus->NewBatchPublisher();
   tp::bus::ConsumerLoop loop(std::move(*consumer), t.durable, batch, [&](std::vector<tp::bus::Message>& msgs) {
     return tp::bus::ForwardBatch(
-               *bus, msgs,
+               *publisher, msgs,
                [&](tp::bus::Message& m) -> tp::Result<std::vector<tp::bus::OutgoingMessage>> {
                  return std::vector<tp::bus::OutgoingMessage>{
                      {t.out_subject, std::string(m.subject()) + "/" + std::to_string(m.stream_sequence()),

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "batch_publisher.hpp"
 #include "pull_requests.hpp"
 #include "tradepipe/common/clock.hpp"
 #include "tradepipe/common/redact.hpp"
@@ -117,7 +118,8 @@ class NatsBus final : public Bus {
       : options_(options),
         nc_(connection),
         events_(std::move(events)),
-        publish_timeout_ms_(bus_options.publish_timeout_ms) {}
+        publish_timeout_ms_(bus_options.publish_timeout_ms),
+        max_pending_publishes_(bus_options.max_pending_publishes) {}
 
   Status InitJetStream(int64_t max_pending) {
     jsOptions jo;
@@ -134,6 +136,7 @@ class NatsBus final : public Bus {
   }
 
   ~NatsBus() override {
+    publishers_->CloseAll();  // their inboxes go while the connection stands
     if (js_ != nullptr) {
       jsPubOptions po;
       jsPubOptions_Init(&po);
@@ -203,6 +206,11 @@ class NatsBus final : public Bus {
       natsMsg_Destroy(msg);
       callback(Result<PublishAck>::Error("publish " + subj + ": " + ErrorText(s)));
     }
+  }
+
+  std::unique_ptr<BatchPublisher> NewBatchPublisher() override {
+    return std::make_unique<NatsBatchPublisher>(
+        nc_, publish_timeout_ms_, static_cast<size_t>(std::max<int64_t>(max_pending_publishes_, 1)), publishers_);
   }
 
   Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerSpec& spec) override {
@@ -507,6 +515,8 @@ class NatsBus final : public Bus {
   std::unique_ptr<ConnectionEvents> events_;
   jsCtx* js_ = nullptr;
   int64_t publish_timeout_ms_;
+  int64_t max_pending_publishes_;
+  std::shared_ptr<PublisherSet> publishers_ = std::make_shared<PublisherSet>();
   std::mutex pending_mu_;
   std::unordered_map<natsMsg*, PublishCallback> pending_;
 };
@@ -637,29 +647,9 @@ Result<std::unique_ptr<Bus>> Bus::Connect(const BusOptions& options) {
   return std::unique_ptr<Bus>(std::move(bus));
 }
 
-void BatchPublish::Add(const OutgoingMessage& message) {
-  {
-    std::lock_guard lock(mu_);
-    ++outstanding_;
-  }
-  bus_.PublishAsync(message.subject, message.msg_id, message.data, 0, [this](Result<PublishAck> r) {
-    std::lock_guard lock(mu_);
-    if (!r && first_error_.empty()) first_error_ = r.error();
-    if (--outstanding_ == 0) cv_.notify_one();
-  });
-}
-
-Status BatchPublish::Wait() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return outstanding_ == 0; });  // every callback runs once: on ack, error or timeout
-  if (!first_error_.empty()) return Status::Error(first_error_);
-  return {};
-}
-
-Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages) {
-  BatchPublish publish(bus);
-  for (const auto& m : messages) publish.Add(m);
-  return publish.Wait();
+Status PublishAll(BatchPublisher& publisher, const std::vector<OutgoingMessage>& messages) {
+  for (const auto& m : messages) publisher.Add(m);
+  return publisher.Wait();
 }
 
 Status ExpectNoOtherConsumer(Bus& bus, const std::vector<ConsumerSpec>& durables, std::chrono::milliseconds settle,

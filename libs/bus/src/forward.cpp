@@ -6,14 +6,14 @@
 
 namespace tradepipe::bus {
 
-ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds* published) {
+ForwardResult ForwardBatch(BatchPublisher& publisher, std::vector<Message>& batch, const Transform& transform,
+                           SeenIds* published) {
   ForwardResult result;
   std::vector<SeenIds::Key> out_keys;  // digested once: checked now, remembered after the PubAcks
   std::vector<Message*> good;
   good.reserve(batch.size());
   // Each output is on its way as soon as it is made: the server stores it while the rest of the
   // batch is transformed. The inputs are still acked only once every output has its PubAck.
-  BatchPublish publish(bus);
   for (Message& m : batch) {
     auto produced = transform(m);
     if (!produced) {
@@ -29,13 +29,13 @@ ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transfor
         continue;
       }
       out_keys.push_back(key);
-      publish.Add(o);
+      publisher.Add(o);
     }
     good.push_back(&m);
   }
   result.forwarded = good.size();
   const int64_t wait_start = WallNanos();  // the last output handed over
-  const Status published_all = publish.Wait();
+  const Status published_all = publisher.Wait();
   const int64_t now = WallNanos();
   result.publish_ns = now - wait_start;
   if (!published_all) {

@@ -27,6 +27,7 @@
 #include <random>
 #include <vector>
 
+#include "pub_ack.hpp"
 #include "tradepipe/common/clock.hpp"
 
 namespace tradepipe::bus {
@@ -370,56 +371,22 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
     done(Decode(headers, payload));
   }
 
+  // "NATS/1.0 503 No Responders\r\n...": the status code and its text; empty without a status.
+  static std::pair<std::string_view, std::string_view> StatusOf(std::string_view headers) {
+    constexpr std::string_view kVersion = "NATS/1.0";
+    std::string_view line = headers.substr(0, headers.find(kCrLf));
+    if (!line.starts_with(kVersion)) return {};
+    line.remove_prefix(kVersion.size());
+    while (line.starts_with(' ')) line.remove_prefix(1);
+    const std::string_view code = line.substr(0, std::min<size_t>(3, line.size()));
+    std::string_view text = line.substr(code.size());
+    while (text.starts_with(' ')) text.remove_prefix(1);
+    return {code, text};
+  }
+
   Result<PublishAck> Decode(std::string_view headers, std::string_view payload) {
-    using R = Result<PublishAck>;
-    if (!headers.empty()) {  // "NATS/1.0 503\r\n..." : a status without a PubAck
-      const std::string_view status_line = headers.substr(0, headers.find(kCrLf));
-      if (status_line.substr(0, 12) == "NATS/1.0 503") {
-        return R::Error("no JetStream stream stores this subject (no responders)");
-      }
-      if (payload.empty()) return R::Error("JetStream answered " + std::string(status_line));
-    }
-    scratch.assign(payload);
-    scratch.resize(payload.size() + simdjson::SIMDJSON_PADDING);
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object obj;
-    if (parser.iterate(scratch.data(), payload.size(), scratch.size()).get(doc) || doc.get_object().get(obj)) {
-      return R::Error("unreadable PubAck");
-    }
-    PublishAck ack;
-    bool have_seq = false;
-    for (auto field : obj) {
-      std::string_view key;
-      if (field.unescaped_key().get(key)) return R::Error("unreadable PubAck");
-      if (key == "stream") {
-        std::string_view v;
-        if (!field.value().get_string().get(v)) ack.stream = v;
-      } else if (key == "seq") {
-        have_seq = !field.value().get_uint64().get(ack.sequence);
-      } else if (key == "duplicate") {
-        bool duplicate = false;
-        if (!field.value().get_bool().get(duplicate)) ack.duplicate = duplicate;
-      } else if (key == "error") {
-        std::string why = "jetstream error";
-        simdjson::ondemand::object err;
-        if (!field.value().get_object().get(err)) {
-          for (auto e : err) {
-            std::string_view k;
-            if (e.unescaped_key().get(k)) break;
-            std::string_view description;
-            int64_t code = 0;
-            if (k == "description" && !e.value().get_string().get(description)) {
-              why += ": " + std::string(description);
-            } else if (k == "err_code" && !e.value().get_int64().get(code)) {
-              why += " " + std::to_string(code);
-            }
-          }
-        }
-        return R::Error(why);
-      }
-    }
-    if (!have_seq) return R::Error("PubAck without a sequence");
-    return ack;
+    const auto [status, description] = StatusOf(headers);
+    return pub_acks.Decode(status, description, payload);
   }
 
   // `deadline_ms` (steady) was fixed by Publish, so time spent posted to the loop counts.
@@ -615,8 +582,9 @@ struct LoopPublisher::Impl : std::enable_shared_from_this<Impl> {
   bool write_active = false, flush_posted = false;
   std::vector<char> in;
   size_t in_begin = 0, in_end = 0;
-  std::string scratch;  // simdjson needs padding after the text
-  simdjson::ondemand::parser parser;
+  std::string scratch;                // simdjson needs padding after the text
+  simdjson::ondemand::parser parser;  // for INFO
+  PubAckDecoder pub_acks;
 
   std::deque<Pending> pending;  // pending[i] has id FrontId() + i
   uint64_t next_id = 1;

@@ -17,40 +17,13 @@ namespace {
 // as lost (the server restarted, or the connection was replaced): a new one is sent.
 constexpr int64_t kLostAfterMs = 1'000;
 
-// The status of a control message ("404", "408", "409", "100"...), empty for a user message.
-// A status message has no payload and a Status header; a headers-only read has headers and no
-// payload but no Status.
-std::string_view StatusOf(natsMsg* msg) {
-  if (natsMsg_GetDataLength(msg) > 0) return {};
-  const char* status = nullptr;
-  if (natsMsgHeader_Get(msg, "Status", &status) != NATS_OK || status == nullptr) return {};
-  return status;
-}
-
-std::string Description(natsMsg* msg) {
-  const char* text = nullptr;
-  if (natsMsgHeader_Get(msg, "Description", &text) != NATS_OK || text == nullptr) return {};
-  return text;
-}
-
 }  // namespace
 
 PullRequests::PullRequests(natsConnection* nc, const std::string& stream, const std::string& consumer)
-    : nc_(nc), next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream + "." + consumer) {
-  natsInbox* inbox = nullptr;
-  if (natsInbox_Create(&inbox) != NATS_OK) {
-    status_ = Status::Error("pull: cannot create an inbox");
-    return;
-  }
-  inbox_ = inbox;
-  natsInbox_Destroy(inbox);
-  if (natsStatus s = natsConnection_SubscribeSync(&sub_, nc_, inbox_.c_str()); s != NATS_OK) {
-    status_ = Status::Error(std::string("pull: subscribe: ") + natsStatus_GetText(s));
-    return;
-  }
-  // What one request delivers stays queued here until taken: never a limit that drops messages
-  // (a dropped delivery would wait out the ack wait); JetStream's max_ack_pending bounds it.
-  natsSubscription_SetPendingLimits(sub_, -1, -1);
+    : nc_(nc),
+      next_subject_("$JS.API.CONSUMER.MSG.NEXT." + stream + "." + consumer),
+      inbox_(nc, SyncInbox::Kind::kExact) {
+  if (!inbox_.status()) status_ = Status::Error("pull: " + inbox_.status().error());
 }
 
 PullRequests::~PullRequests() {
@@ -62,25 +35,7 @@ PullRequests::~PullRequests() {
     }
     natsMsg_Destroy(msg);
   }
-  if (sub_ != nullptr) CloseSubscription();
   if (stats_ != nullptr) natsStatistics_Destroy(stats_);
-}
-
-void PullRequests::CloseSubscription() {
-  // cnats 3.4.1 (Debian 12's) delivers a message to a subscription it looked up before taking a
-  // reference on it (fixed upstream in 3.6.1, nats.c #637): a subscription destroyed right then is
-  // used after it is freed — seen as an agent that died of SIGSEGV on SIGTERM, the 408 of its last
-  // pull request arriving as the loop stopped. So: unsubscribe (no new message finds it), flush (the
-  // PONG comes after everything the reader thread had in hand), then destroy. When the flush
-  // fails (disconnected) the subscription is left allocated: a few bytes, against a crash.
-  natsSubscription_Unsubscribe(sub_);
-  if (natsConnection_FlushTimeout(nc_, 2'000) != NATS_OK) {
-    spdlog::warn("pull subscription for {}: not confirmed closed (no flush), left allocated", next_subject_);
-    sub_ = nullptr;
-    return;
-  }
-  natsSubscription_Destroy(sub_);
-  sub_ = nullptr;
 }
 
 uint64_t PullRequests::Reconnects() {
@@ -90,12 +45,6 @@ uint64_t PullRequests::Reconnects() {
     natsStatistics_GetCounts(stats_, nullptr, nullptr, nullptr, nullptr, &reconnects);
   }
   return reconnects;
-}
-
-int PullRequests::Queued() const {
-  int msgs = 0, bytes = 0;
-  if (sub_ == nullptr || natsSubscription_GetPending(sub_, &msgs, &bytes) != NATS_OK) return 0;
-  return msgs;
 }
 
 Status PullRequests::Request(int batch, bool no_wait, int64_t expires_ms) {
@@ -112,8 +61,8 @@ Status PullRequests::Request(int batch, bool no_wait, int64_t expires_ms) {
     w.Int64(expires_ms * 1'000'000);
   }
   w.EndObject();
-  const natsStatus s = natsConnection_PublishRequest(nc_, next_subject_.c_str(), inbox_.c_str(), buffer.GetString(),
-                                                     static_cast<int>(buffer.GetSize()));
+  const natsStatus s = natsConnection_PublishRequest(nc_, next_subject_.c_str(), inbox_.name().c_str(),
+                                                     buffer.GetString(), static_cast<int>(buffer.GetSize()));
   if (s != NATS_OK) return Status::Error(std::string("pull request: ") + natsStatus_GetText(s));
   open_ = true;
   open_no_wait_ = no_wait;
@@ -124,7 +73,7 @@ Status PullRequests::Request(int batch, bool no_wait, int64_t expires_ms) {
 
 PullRequests::Read PullRequests::ReadOne(int64_t wait_ms, std::vector<natsMsg*>& out, std::string& error) {
   natsMsg* msg = nullptr;
-  const natsStatus s = natsSubscription_NextMsg(&msg, sub_, std::max<int64_t>(wait_ms, 0));
+  const natsStatus s = natsSubscription_NextMsg(&msg, inbox_.sub(), std::max<int64_t>(wait_ms, 0));
   if (s == NATS_TIMEOUT) return Read::kNothing;
   if (s != NATS_OK) {
     error = std::string("pull: ") + natsStatus_GetText(s);
@@ -145,7 +94,7 @@ PullRequests::Read PullRequests::ReadOne(int64_t wait_ms, std::vector<natsMsg*>&
   }
   open_ = false;
   const bool no_responders = code == "503";
-  const std::string why = std::string(code) + " " + Description(msg);
+  const std::string why = std::string(code) + " " + std::string(StatusDescription(msg));
   natsMsg_Destroy(msg);  // `status` and `code` point into it
   if (no_responders) {
     error = "pull " + next_subject_ + ": no JetStream responders";
@@ -204,7 +153,7 @@ Result<std::vector<natsMsg*>> PullRequests::Next(int batch, int timeout_ms) {
 
 std::vector<natsMsg*> PullRequests::TakeArrived(int limit) {
   std::vector<natsMsg*> out;
-  if (sub_ == nullptr) return out;
+  if (inbox_.sub() == nullptr) return out;
   std::string error;
   while (static_cast<int>(out.size()) < limit && Queued() > 0) {
     if (ReadOne(0, out, error) == Read::kNothing) break;

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "sync_inbox.hpp"
 #include "tradepipe/common/result.hpp"
 
 namespace tradepipe::bus {
@@ -48,9 +49,9 @@ class PullRequests {
   PullRequests& operator=(const PullRequests&) = delete;
 
   Status status() const { return status_; }
-  const std::string& inbox() const { return inbox_; }
+  const std::string& inbox() const { return inbox_.name(); }
   // Messages delivered to the inbox and not yet taken by Next.
-  int Queued() const;
+  int Queued() const { return inbox_.Queued(); }
 
   // Up to `batch` messages, owned by the caller; waits at most `timeout_ms` for the first, then
   // takes only what has already arrived. Empty when nothing came.
@@ -60,8 +61,6 @@ class PullRequests {
 
  private:
   Status Request(int batch, bool no_wait, int64_t expires_ms);
-  // Unsubscribes and destroys sub_ once no delivery to it can still be under way.
-  void CloseSubscription();
   // Reads one message from the inbox, waiting at most `wait_ms`: a delivery goes into `out`; a
   // heartbeat or a 404/408 is consumed (the latter two end the open request); any other status,
   // or a failed read, ends the call with its reason in `error`.
@@ -71,8 +70,7 @@ class PullRequests {
 
   natsConnection* nc_;
   std::string next_subject_;
-  std::string inbox_;
-  natsSubscription* sub_ = nullptr;
+  SyncInbox inbox_;  // destroyed after ~PullRequests has nak'ed what it holds
   Status status_;
   bool open_ = false;                // a request of ours may still deliver
   bool open_no_wait_ = false;        // ...and it answers at once (no_wait)

@@ -1,5 +1,6 @@
 // Against a real nats-server (started per test, ephemeral port, temporary directory).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -85,7 +86,7 @@ TEST_F(BusTest, DuplicateMsgIdIsStoredOnce) {
 TEST_F(BusTest, AsyncPublishesAreAckedAndConsumedWithExplicitAck) {
   std::vector<OutgoingMessage> out;
   for (int i = 0; i < 100; ++i) out.push_back({"t.x", "m" + std::to_string(i), "payload " + std::to_string(i)});
-  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  ASSERT_TRUE(PublishAll(*bus_->NewBatchPublisher(), out).ok());
 
   auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
   ASSERT_TRUE(consumer) << consumer.error();
@@ -103,6 +104,112 @@ TEST_F(BusTest, AsyncPublishesAreAckedAndConsumedWithExplicitAck) {
     }
   }
   EXPECT_EQ(seen, 100);
+}
+
+// A bus on `server` with the test topology, `options` as given (url and name filled in).
+std::unique_ptr<Bus> ConnectWithTopology(const testing::NatsServer& server, BusOptions options) {
+  options.url = server.url();
+  options.name = "batch";
+  auto connected = Bus::Connect(options);
+  EXPECT_TRUE(connected) << connected.error();
+  if (!connected) return nullptr;
+  EXPECT_TRUE((*connected)->Provision(*ParseTopology(kTopology)).ok());
+  return std::move(*connected);
+}
+
+// The batch publisher reads its PubAcks on its own inbox: rounds one after another on one
+// publisher, more messages than may be in flight (Add reads answers first), and a duplicate id
+// answered as a success. Every message is stored once.
+TEST(BatchPublisher, RoundsBeyondTheInFlightBoundAreAllStoredOnce) {
+  testing::NatsServer server;
+  auto owned = ConnectWithTopology(server, {.max_pending_publishes = 8});
+  ASSERT_TRUE(owned);
+  Bus& bus = *owned;
+  auto publisher = bus.NewBatchPublisher();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 50; ++i) {
+      const std::string id = "r" + std::to_string(round) + "-" + std::to_string(i);
+      publisher->Add({"t.batch", id, id});
+    }
+    publisher->Add({"t.batch", "r0-0", "r0-0"});  // stored in round 0: a duplicate, not an error
+    const Status waited = publisher->Wait();
+    ASSERT_TRUE(waited) << "round " << round << ": " << waited.error();
+  }
+  auto usage = bus.DescribeStream("T");
+  ASSERT_TRUE(usage) << usage.error();
+  EXPECT_EQ(usage->messages, 150u);
+}
+
+// A subject no stream stores fails its round by name (no responders, at once, not by the
+// timeout); the publisher's next round is not touched by it.
+TEST(BatchPublisher, AnUnstoredSubjectFailsItsRoundOnly) {
+  testing::NatsServer server;
+  auto owned = ConnectWithTopology(server, {.publish_timeout_ms = 10'000});
+  ASSERT_TRUE(owned);
+  Bus& bus = *owned;
+  auto publisher = bus.NewBatchPublisher();
+  publisher->Add({"t.ok", "a", "a"});
+  publisher->Add({"nowhere.x", "b", "b"});
+  publisher->Add({"t.ok", "c", "c"});
+  const auto start = std::chrono::steady_clock::now();
+  const Status failed = publisher->Wait();
+  ASSERT_FALSE(failed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_NE(failed.error().find("nowhere.x"), std::string::npos) << failed.error();
+  EXPECT_NE(failed.error().find("no responders"), std::string::npos) << failed.error();
+
+  publisher->Add({"t.ok", "d", "d"});
+  const Status next = publisher->Wait();
+  EXPECT_TRUE(next) << next.error();
+  auto usage = bus.DescribeStream("T");
+  ASSERT_TRUE(usage) << usage.error();
+  EXPECT_EQ(usage->messages, 3u);  // a, c, d
+}
+
+// A server that does not answer (stopped with SIGSTOP): the round fails after the publish timeout
+// and says so, naming a subject. Once the server runs again, the next round on the same publisher
+// starts clean (the late PubAcks of the given-up round are dropped, its error is not carried) and
+// succeeds; the given-up messages were stored all the same.
+TEST(BatchPublisher, NoAnswerWithinTheTimeoutFailsTheRoundAndLateAnswersAreDropped) {
+  testing::NatsServer server;
+  auto owned = ConnectWithTopology(server, {.publish_timeout_ms = 400});
+  ASSERT_TRUE(owned);
+  Bus& bus = *owned;
+  auto publisher = bus.NewBatchPublisher();
+  publisher->Add({"t.warm", "w", "w"});  // the inbox is subscribed before the server stops
+  ASSERT_TRUE(publisher->Wait());
+
+  ASSERT_EQ(::kill(server.pid(), SIGSTOP), 0);
+  for (int i = 0; i < 5; ++i) publisher->Add({"t.late", "late" + std::to_string(i), "x"});
+  const Status timed_out = publisher->Wait();
+  ASSERT_EQ(::kill(server.pid(), SIGCONT), 0);
+  ASSERT_FALSE(timed_out);
+  EXPECT_NE(timed_out.error().find("no PubAck within 400 ms for 5 message(s)"), std::string::npos) << timed_out.error();
+  EXPECT_NE(timed_out.error().find("t.late"), std::string::npos) << timed_out.error();
+
+  for (int i = 0; i < 5; ++i) publisher->Add({"t.next", "next" + std::to_string(i), "y"});
+  const Status next = publisher->Wait();
+  ASSERT_TRUE(next) << next.error();
+  auto usage = bus.DescribeStream("T");
+  ASSERT_TRUE(usage) << usage.error();
+  EXPECT_EQ(usage->messages, 11u);  // the late ones were stored: given up on, not lost
+}
+
+// A service's handlers (which own publishers) outlive its bus: the bus releases the publishers'
+// inboxes before its connection goes, and a publisher used after that says so instead of touching
+// a freed connection (the sanitizer build would see that).
+TEST(BatchPublisher, OutlivesItsBusAndThenFailsClearly) {
+  testing::NatsServer server;
+  std::unique_ptr<Bus> bus = ConnectWithTopology(server, {});
+  ASSERT_TRUE(bus);
+  auto publisher = bus->NewBatchPublisher();
+  publisher->Add({"t.before", "before", "x"});
+  ASSERT_TRUE(publisher->Wait());
+  bus.reset();
+  publisher->Add({"t.after", "after", "x"});
+  const Status after = publisher->Wait();
+  ASSERT_FALSE(after);
+  EXPECT_NE(after.error().find("bus closed"), std::string::npos) << after.error();
 }
 
 TEST_F(BusTest, UnackedMessageIsRedelivered) {
@@ -125,7 +232,7 @@ TEST_F(BusTest, UnackedMessageIsRedelivered) {
 TEST_F(BusTest, ConsumerLoopReportsTheLagOfItsLastBatch) {
   std::vector<OutgoingMessage> out;
   for (int i = 0; i < 50; ++i) out.push_back({"t.lag", "lag" + std::to_string(i), "x"});
-  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  ASSERT_TRUE(PublishAll(*bus_->NewBatchPublisher(), out).ok());
   auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
   ASSERT_TRUE(consumer) << consumer.error();
 
@@ -163,7 +270,7 @@ TEST_F(BusTest, ConsumerLoopReportsTheLagOfItsLastBatch) {
 TEST_F(BusTest, ConsumerLoopHoldsItsBatchWhileTheSinkFailsAndUsesNoDeliveries) {
   std::vector<OutgoingMessage> out;
   for (int i = 0; i < 3; ++i) out.push_back({"t.sink", "sink" + std::to_string(i), "m" + std::to_string(i)});
-  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  ASSERT_TRUE(PublishAll(*bus_->NewBatchPublisher(), out).ok());
   auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
   ASSERT_TRUE(consumer) << consumer.error();
 
@@ -213,7 +320,7 @@ TEST_F(BusTest, ConsumerLoopHoldsItsBatchWhileTheSinkFailsAndUsesNoDeliveries) {
 TEST_F(BusTest, ConsumerLoopKeepsTheBatchAskedForAheadWithTheHeldOne) {
   std::vector<OutgoingMessage> out;
   for (int i = 0; i < 25; ++i) out.push_back({"t.ahead", "ahead" + std::to_string(i), "m" + std::to_string(i)});
-  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  ASSERT_TRUE(PublishAll(*bus_->NewBatchPublisher(), out).ok());
   auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
   ASSERT_TRUE(consumer) << consumer.error();
 
@@ -253,7 +360,7 @@ TEST_F(BusTest, ConsumerLoopKeepsTheBatchAskedForAheadWithTheHeldOne) {
 TEST_F(BusTest, ClosingAConsumerHandsBackTheBatchAskedForAhead) {
   std::vector<OutgoingMessage> out;
   for (int i = 0; i < 20; ++i) out.push_back({"t.back", "back" + std::to_string(i), "m" + std::to_string(i)});
-  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  ASSERT_TRUE(PublishAll(*bus_->NewBatchPublisher(), out).ok());
   {
     auto consumer = bus_->Subscribe(topology_.Consumer("reader"));
     ASSERT_TRUE(consumer) << consumer.error();
@@ -310,7 +417,7 @@ TEST_F(BusTest, GetMessageReadsByStreamSequence) {
 TEST_F(BusTest, ReadStreamVisitsWhatWasStoredInOrder) {
   std::vector<OutgoingMessage> out;
   for (int i = 0; i < 2500; ++i) out.push_back({i % 2 == 0 ? "t.even" : "t.odd", "r" + std::to_string(i), "d"});
-  ASSERT_TRUE(PublishAll(*bus_, out).ok());
+  ASSERT_TRUE(PublishAll(*bus_->NewBatchPublisher(), out).ok());
   std::vector<std::string> ids;
   uint64_t last_seq = 0;
   bool in_order = true;

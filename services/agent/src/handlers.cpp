@@ -12,7 +12,8 @@ using Outgoing = Result<std::vector<bus::OutgoingMessage>>;
 
 BatchHandlers::BatchHandlers(bus::Bus& bus, Decider& decider, bus::SeenIds& decided, Positions& positions,
                              metrics::Metrics& metrics)
-    : bus_(bus),
+    : signal_publisher_(bus.NewBatchPublisher()),
+      execution_publisher_(bus.NewBatchPublisher()),
       decider_(decider),
       decided_(decided),
       positions_(positions),
@@ -48,7 +49,7 @@ Status BatchHandlers::OnSignals(std::vector<bus::Message>& batch) {
   size_t cancel_count = 0;
   decider_.BeginAttempt();
   const auto result = bus::ForwardBatch(
-      bus_, batch,
+      *signal_publisher_, batch,
       [&](bus::Message& m) -> Outgoing {
         stages_->Consumed(m.stored_ns(), consumed);
         const int64_t start = WallNanos();
@@ -81,7 +82,7 @@ Status BatchHandlers::OnExecutions(std::vector<bus::Message>& batch) {
   // Executions (fills, and the reports that end orders) publish nothing: the same ack/terminate
   // path as signals, with no outgoing events.
   const auto result = bus::ForwardBatch(
-      bus_, batch,
+      *execution_publisher_, batch,
       [&](bus::Message& m) -> Outgoing {
         auto applied = ApplyExecutionEvent(positions_, m.data(), 0, m.stream_sequence());
         if (!applied) {

@@ -41,7 +41,9 @@ class BatchHandlers {
   Status OnExecutions(std::vector<bus::Message>& batch);
 
  private:
-  bus::Bus& bus_;
+  // One per consumer thread (a publisher is used by one thread); the executions' never publishes.
+  std::unique_ptr<bus::BatchPublisher> signal_publisher_;
+  std::unique_ptr<bus::BatchPublisher> execution_publisher_;
   Decider& decider_;
   bus::SeenIds& decided_;
   Positions& positions_;

@@ -13,7 +13,7 @@ namespace tradepipe::execsim {
 
 OrderHandler::OrderHandler(bus::Bus& bus, const Market& market, OrderStates& states, RestingBook& resting,
                            bus::SeenIds& published, metrics::Metrics& metrics)
-    : bus_(bus),
+    : publisher_(bus.NewBatchPublisher()),
       market_(market),
       states_(states),
       resting_(resting),
@@ -46,7 +46,7 @@ Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
   std::vector<std::pair<std::string, RestingOrder>> rests;  // added once the batch is published
   size_t full = 0;
   const auto result = bus::ForwardBatch(
-      bus_, batch,
+      *publisher_, batch,
       [&](bus::Message& m) -> Result<std::vector<bus::OutgoingMessage>> {
         using R = Result<std::vector<bus::OutgoingMessage>>;
         // Fetched then; it meets the market now (later by the venue's latency, order_latency.hpp).

@@ -36,7 +36,7 @@ class OrderHandler {
   const std::atomic<uint64_t>& last_sequence() const { return last_sequence_; }
 
  private:
-  bus::Bus& bus_;
+  std::unique_ptr<bus::BatchPublisher> publisher_;  // used by the order consumer's thread only
   const Market& market_;
   OrderStates& states_;
   RestingBook& resting_;

@@ -10,7 +10,7 @@ namespace tradepipe::execsim {
 
 Ticker::Ticker(bus::Bus& bus, const Market& market, RestingBook& book, OrderStates& states, metrics::Metrics& metrics,
                TickerOptions options)
-    : bus_(bus),
+    : publisher_(bus.NewBatchPublisher()),
       market_(market),
       book_(book),
       states_(states),
@@ -69,7 +69,7 @@ bool Ticker::RunTick(uint64_t tick, int64_t tick_ns) {
     if (result.messages.empty()) return true;
     pending_ = std::move(result);
   }
-  if (const Status published = bus::PublishAll(bus_, pending_->messages); !published) {
+  if (const Status published = bus::PublishAll(*publisher_, pending_->messages); !published) {
     publish_failures_.Increment();
     spdlog::warn("resting orders: publishing a tick's {} events failed, published again at the next tick: {}",
                  pending_->messages.size(), published.error());
@@ -100,7 +100,7 @@ Result<size_t> Ticker::Cancel(const std::vector<std::string>& order_ids) {
   }
   if (targets.empty()) return size_t{0};
   const TickResult result = CancelResting(targets, WallNanos());
-  if (const Status published = bus::PublishAll(bus_, result.messages); !published) {
+  if (const Status published = bus::PublishAll(*publisher_, result.messages); !published) {
     return Result<size_t>::Error("publishing cancels: " + published.error());
   }
   Applied(result);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -55,7 +56,7 @@ class Ticker {
   // The book and the order states after `result` was stored.
   void Applied(const TickResult& result);
 
-  bus::Bus& bus_;
+  std::unique_ptr<bus::BatchPublisher> publisher_;  // under run_mu_
   const Market& market_;
   RestingBook& book_;
   OrderStates& states_;

@@ -25,7 +25,7 @@ std::unique_ptr<bus::Bus> Connect(const testing::NatsServer& server) {
 void PublishOrders(bus::Bus& bus, int n) {
   std::vector<bus::OutgoingMessage> out;
   for (int i = 0; i < n; ++i) out.push_back({"orders.new.LAT", "lat" + std::to_string(i), std::to_string(i)});
-  ASSERT_TRUE(bus::PublishAll(bus, out).ok());
+  ASSERT_TRUE(bus::PublishAll(*bus.NewBatchPublisher(), out).ok());
 }
 
 std::unique_ptr<bus::Consumer> OrderConsumer(bus::Bus& bus) {

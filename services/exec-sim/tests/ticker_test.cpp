@@ -12,22 +12,39 @@ namespace {
 using events::Decimal;
 using events::Side;
 
-class FakeBus final : public bus::Bus {
- public:
+struct FakeStream {
   int failures_left = 0;
   std::vector<bus::OutgoingMessage> stored;
   std::vector<std::string> attempts;  // every msg id offered, in order
+};
 
-  void PublishAsync(std::string_view subject, std::string_view msg_id, std::string_view data, int64_t,
-                    bus::PublishCallback done) override {
-    attempts.emplace_back(msg_id);
-    if (failures_left > 0) {
-      --failures_left;
-      done(Result<bus::PublishAck>::Error("fake: no PubAck"));
+// Stores what is added, or fails it while the stream has failures left.
+class FakePublisher final : public bus::BatchPublisher {
+ public:
+  explicit FakePublisher(FakeStream& stream) : stream_(stream) {}
+  void Add(const bus::OutgoingMessage& message) override {
+    stream_.attempts.push_back(message.msg_id);
+    if (stream_.failures_left > 0) {
+      --stream_.failures_left;
+      failed_ = true;
       return;
     }
-    stored.push_back({std::string(subject), std::string(msg_id), std::string(data)});
-    done(bus::PublishAck{"EXECUTIONS", stored.size(), false});
+    stream_.stored.push_back(message);
+  }
+  Status Wait() override { return std::exchange(failed_, false) ? Status::Error("fake: no PubAck") : Status(); }
+
+ private:
+  FakeStream& stream_;
+  bool failed_ = false;
+};
+
+class FakeBus final : public bus::Bus {
+ public:
+  FakeStream stream;
+
+  std::unique_ptr<bus::BatchPublisher> NewBatchPublisher() override { return std::make_unique<FakePublisher>(stream); }
+  void PublishAsync(std::string_view, std::string_view, std::string_view, int64_t, bus::PublishCallback done) override {
+    done(Result<bus::PublishAck>::Error("fake"));
   }
   Status Provision(const bus::Topology&) override { return Status::Error("fake"); }
   Result<bus::StreamUsage> DescribeStream(const std::string&) override {
@@ -74,18 +91,18 @@ TEST(Ticker, AFailedPublishLeavesTheBookAndTheSameEventsArePublishedNext) {
   order.time_in_force = events::TimeInForce::kGtc;
   book.Add(order.parent.id, order);
 
-  bus.failures_left = 1;
+  bus.stream.failures_left = 1;
   EXPECT_FALSE(ticker.RunTick(10, 1'000));
-  EXPECT_TRUE(bus.stored.empty());
+  EXPECT_TRUE(bus.stream.stored.empty());
   EXPECT_EQ(book.Find(order.parent.id)->fills, 0);  // not applied
-  const std::vector<std::string> first = bus.attempts;
+  const std::vector<std::string> first = bus.stream.attempts;
   ASSERT_EQ(first, std::vector<std::string>{"demo:t/order/fill/1"});
 
   // The next wake names another tick: the stored events are still tick 10's.
   EXPECT_TRUE(ticker.RunTick(11, 2'000));
-  ASSERT_EQ(bus.stored.size(), 1u);
-  EXPECT_EQ(bus.stored[0].msg_id, "demo:t/order/fill/1");
-  auto fill = events::ParseEnvelope(bus.stored[0].data);
+  ASSERT_EQ(bus.stream.stored.size(), 1u);
+  EXPECT_EQ(bus.stream.stored[0].msg_id, "demo:t/order/fill/1");
+  auto fill = events::ParseEnvelope(bus.stream.stored[0].data);
   ASSERT_TRUE(fill);
   EXPECT_EQ(fill->StampOf("tick"), 1'000);  // tick 10's events, not 11's
   const auto after = book.Find(order.parent.id);
@@ -97,11 +114,11 @@ TEST(Ticker, AFailedPublishLeavesTheBookAndTheSameEventsArePublishedNext) {
 
   // Then the ticks go on from the applied state, each once.
   EXPECT_TRUE(ticker.RunTick(11, 2'000));
-  ASSERT_EQ(bus.stored.size(), 2u);
-  EXPECT_EQ(bus.stored[1].msg_id, "demo:t/order/fill/2");
+  ASSERT_EQ(bus.stream.stored.size(), 2u);
+  EXPECT_EQ(bus.stream.stored[1].msg_id, "demo:t/order/fill/2");
   EXPECT_TRUE(ticker.RunTick(11, 2'000));
   EXPECT_TRUE(ticker.RunTick(9, 500));
-  EXPECT_EQ(bus.stored.size(), 2u);
+  EXPECT_EQ(bus.stream.stored.size(), 2u);
   EXPECT_EQ(book.Find(order.parent.id)->fills, 2);
   const std::string text = metrics.Render();
   EXPECT_NE(text.find("tradepipe_execsim_tick_publish_failures_total 1"), std::string::npos);
@@ -149,22 +166,22 @@ TEST(Ticker, ACancelEndsARestingOrderBetweenTicks) {
   auto cancelled = ticker.Cancel({"demo:c/order", "demo:unknown/order", "demo:c/order"});
   ASSERT_TRUE(cancelled) << cancelled.error();
   EXPECT_EQ(*cancelled, 1u);
-  ASSERT_EQ(bus.stored.size(), 3u);  // tick 10's fill, the cancel, the take-profit's acceptance
-  EXPECT_EQ(bus.stored[1].msg_id, "demo:c/order/report/2");
-  const auto report = ReportIn(bus.stored[1]);
+  ASSERT_EQ(bus.stream.stored.size(), 3u);  // tick 10's fill, the cancel, the take-profit's acceptance
+  EXPECT_EQ(bus.stream.stored[1].msg_id, "demo:c/order/report/2");
+  const auto report = ReportIn(bus.stream.stored[1]);
   EXPECT_EQ(report.status, "cancelled");
   EXPECT_EQ(report.filled_qty, executed);
   EXPECT_EQ(report.leaves_qty, order.qty - executed);
-  EXPECT_EQ(bus.stored[2].msg_id, "demo:c/order/tp/report/1");
-  EXPECT_EQ(*ReportIn(bus.stored[2]).qty, executed);  // the exit protects what executed
+  EXPECT_EQ(bus.stream.stored[2].msg_id, "demo:c/order/tp/report/1");
+  EXPECT_EQ(*ReportIn(bus.stream.stored[2]).qty, executed);  // the exit protects what executed
   EXPECT_FALSE(book.Find("demo:c/order"));
   EXPECT_TRUE(book.Find("demo:c/order/tp"));
   EXPECT_EQ(states.Find("demo:c/order")->status, "cancelled");
 
-  const size_t before = bus.stored.size();
+  const size_t before = bus.stream.stored.size();
   ASSERT_TRUE(ticker.RunTick(11, 2'000));
-  for (size_t i = before; i < bus.stored.size(); ++i) {
-    EXPECT_EQ(bus.stored[i].msg_id.rfind("demo:c/order/tp", 0), 0u) << bus.stored[i].msg_id;
+  for (size_t i = before; i < bus.stream.stored.size(); ++i) {
+    EXPECT_EQ(bus.stream.stored[i].msg_id.rfind("demo:c/order/tp", 0), 0u) << bus.stream.stored[i].msg_id;
   }
   auto again = ticker.Cancel({"demo:c/order"});
   ASSERT_TRUE(again);
@@ -183,21 +200,21 @@ TEST(Ticker, ACancelWaitsForAStoredTickAndAFailedPublishChangesNothing) {
   Ticker ticker(bus, market, book, states, metrics, {});
   book.Add("demo:w/order", CrossedBuy(market, "demo:w/order"));
 
-  bus.failures_left = 1;
+  bus.stream.failures_left = 1;
   ASSERT_FALSE(ticker.RunTick(10, 1'000));
   EXPECT_FALSE(ticker.Cancel({"demo:w/order"}));
-  EXPECT_EQ(bus.attempts.size(), 1u);  // the cancel published nothing
+  EXPECT_EQ(bus.stream.attempts.size(), 1u);  // the cancel published nothing
 
   ASSERT_TRUE(ticker.RunTick(11, 2'000));  // tick 10's fill stored
-  bus.failures_left = 1;
+  bus.stream.failures_left = 1;
   EXPECT_FALSE(ticker.Cancel({"demo:w/order"}));
   EXPECT_TRUE(book.Find("demo:w/order"));
   auto cancelled = ticker.Cancel({"demo:w/order"});
   ASSERT_TRUE(cancelled) << cancelled.error();
   EXPECT_EQ(*cancelled, 1u);
-  ASSERT_EQ(bus.stored.size(), 2u);
-  EXPECT_EQ(bus.stored[1].msg_id, "demo:w/order/report/2");
-  EXPECT_GT(ReportIn(bus.stored[1]).filled_qty, Decimal());
+  ASSERT_EQ(bus.stream.stored.size(), 2u);
+  EXPECT_EQ(bus.stream.stored[1].msg_id, "demo:w/order/report/2");
+  EXPECT_GT(ReportIn(bus.stream.stored[1]).filled_qty, Decimal());
   EXPECT_FALSE(book.Find("demo:w/order"));
 }
 

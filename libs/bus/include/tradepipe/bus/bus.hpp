@@ -127,6 +127,14 @@ struct StreamEntry {
   int64_t stored_ns = 0;  // when the stream stored it (wall clock)
 };
 
+struct OutgoingMessage {
+  std::string subject;
+  std::string msg_id;
+  std::string data;
+};
+
+class BatchPublisher;
+
 class Consumer {
  public:
   virtual ~Consumer() = default;
@@ -160,6 +168,9 @@ class Bus {
   virtual void PublishAsync(std::string_view subject, std::string_view msg_id, std::string_view data,
                             int64_t timeout_ms, PublishCallback done) = 0;
 
+  // A publisher for one thread's batches (see BatchPublisher below).
+  virtual std::unique_ptr<BatchPublisher> NewBatchPublisher() = 0;
+
   virtual Result<std::unique_ptr<Consumer>> Subscribe(const ConsumerSpec& spec) = 0;
 
   // The message stored at `sequence` of `stream`; an error (saying "not found") when it is gone.
@@ -176,42 +187,34 @@ class Bus {
   virtual std::string NotReadyReason() const = 0;
 };
 
-struct OutgoingMessage {
-  std::string subject;
-  std::string msg_id;
-  std::string data;
-};
-
 // Publishes messages as they are handed over and then waits for all their PubAcks: the server
 // stores the first ones while the caller still produces the next (ForwardBatch decides a batch
-// with its publishes under way instead of deciding it all, then publishing it all).
+// with its publishes under way instead of deciding it all, then publishing it all). The PubAcks
+// come to its own inbox and are read by the calling thread when it waits: no callback thread, no
+// wake-up per PubAck (docs/trading-core.md §7).
 //
-//   BatchPublish publish(bus);
-//   for (...) publish.Add(message);
-//   if (Status s = publish.Wait(); !s) ...  // the first error
+//   auto publish = bus.NewBatchPublisher();  // once per thread, reused batch after batch
+//   for (...) publish->Add(message);
+//   if (Status s = publish->Wait(); !s) ...  // the first error
 //
-// Thread-safety: Add and Wait from one thread; the PubAck callbacks come on cnats' thread.
-class BatchPublish {
+// A publisher may outlive its bus: the bus waits for its round in flight and closes its inbox first,
+// and later Adds fail ("bus closed"); the threads that publish must have stopped by then.
+// At most BusOptions::max_pending_publishes are in flight: Add reads PubAcks first when that many
+// are outstanding. A PubAck not back within publish_timeout_ms of the last Add is an error (the
+// message may have been stored: a retry with the same id is dropped by the duplicate window).
+// Thread-safety: one thread at a time.
+class BatchPublisher {
  public:
-  explicit BatchPublish(Bus& bus) : bus_(bus) {}
-  ~BatchPublish() { (void)Wait(); }  // the callbacks refer to this object
-  BatchPublish(const BatchPublish&) = delete;
-  BatchPublish& operator=(const BatchPublish&) = delete;
-
-  void Add(const OutgoingMessage& message);
-  // Until every message added has its PubAck (or its error or timeout); the first error.
-  Status Wait();
-
- private:
-  Bus& bus_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t outstanding_ = 0;
-  std::string first_error_;
+  virtual ~BatchPublisher() = default;  // implementations wait for what is in flight first
+  virtual void Add(const OutgoingMessage& message) = 0;
+  // Until every message added since the last Wait has its PubAck (or its error, or the timeout);
+  // the first error.
+  virtual Status Wait() = 0;
 };
 
-// Publishes several messages asynchronously and waits for all PubAcks. Returns the first error.
-Status PublishAll(Bus& bus, const std::vector<OutgoingMessage>& messages);
+// Publishes several messages and waits for all PubAcks. Returns the first error.
+//   PublishAll(*bus.NewBatchPublisher(), messages);  // once; a loop keeps its publisher
+Status PublishAll(BatchPublisher& publisher, const std::vector<OutgoingMessage>& messages);
 
 // Refuses a second consumer where there must be one: a service that keeps state from its durables
 // (the agent's positions, exec-sim's resting orders, the audit's chain) would silently split their

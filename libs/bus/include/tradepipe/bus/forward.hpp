@@ -8,7 +8,7 @@
 // redelivered, announced by JetStream's terminated advisory, which the audit records), logged with
 // its reason and counted.
 //
-// Thread-safety: call from the consumer's thread.
+// Thread-safety: call from the consumer's thread, with that thread's publisher.
 #pragma once
 
 #include <functional>
@@ -33,7 +33,9 @@ using Transform = std::function<Result<std::vector<OutgoingMessage>>(Message&)>;
 // RememberPublished): an output whose id is there is not published again, however long after
 // the original (beyond JetStream's duplicate window) the input comes back. Each output is checked
 // on its own: after a crash between two outputs of one input, only the missing one is published.
-// `published` may be null only for a transform that never produces outputs.
-ForwardResult ForwardBatch(Bus& bus, std::vector<Message>& batch, const Transform& transform, SeenIds* published);
+// `published` may be null only for a transform that never produces outputs. `publisher`: the
+// consumer thread's own (Bus::NewBatchPublisher), reused batch after batch.
+ForwardResult ForwardBatch(BatchPublisher& publisher, std::vector<Message>& batch, const Transform& transform,
+                           SeenIds* published);
 
 }  // namespace tradepipe::bus
