@@ -25,6 +25,7 @@
 // Thread-safe (one mutex; fills arrive on one consumer thread, reads come from HTTP threads).
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -76,7 +77,9 @@ struct AccountState {
 class Positions {
  public:
   explicit Positions(size_t remembered_fills = 250'000)
-      : applied_(remembered_fills), open_capacity_(remembered_fills) {}
+      : applied_(remembered_fills), open_capacity_(remembered_fills) {
+    open_.reserve(std::min<size_t>(open_capacity_, 1 << 20));  // no rehash on the way to the bound
+  }
   // `at_ns`: when the fill happened (its day counts for the daily P&L; the horizon of ids).
   // A fill of `order_id` (empty: none known), which takes from that open order. `sequence`: its
   // EXECUTIONS sequence (0: not known; then no snapshot covers it).
