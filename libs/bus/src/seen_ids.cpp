@@ -7,21 +7,8 @@
 
 namespace tradepipe::bus {
 
-namespace {
-
-size_t IndexSizeFor(size_t capacity) {
-  size_t size = 16;
-  while (size < 2 * capacity) size *= 2;
-  return size;
-}
-
-}  // namespace
-
 SeenIds::SeenIds(size_t capacity)
-    : capacity_(std::min<size_t>(capacity == 0 ? 1 : capacity, size_t{1} << 31)),
-      ring_(capacity_),
-      index_(IndexSizeFor(capacity_), kEmpty),
-      mask_(index_.size() - 1) {}
+    : capacity_(std::min<size_t>(capacity == 0 ? 1 : capacity, size_t{1} << 31)), ring_(capacity_), index_(capacity_) {}
 
 SeenIds::Key SeenIds::Digest(std::string_view id) {
   const auto digest = crypto::Sha256(id);
@@ -32,36 +19,20 @@ SeenIds::Key SeenIds::Digest(std::string_view id) {
 }
 
 size_t SeenIds::SlotOf(const Key& k) const {
-  size_t slot = HomeOf(k);
-  while (index_[slot] != kEmpty && !(ring_[index_[slot] - 1].key == k)) slot = (slot + 1) & mask_;
-  return slot;
-}
-
-void SeenIds::EraseSlot(size_t slot) {
-  // Backward shift: every id after the hole in its probe run moves into it unless its home lies
-  // cyclically in (hole, its slot], so each remaining id stays reachable from its home.
-  size_t hole = slot;
-  for (size_t next = (hole + 1) & mask_; index_[next] != kEmpty; next = (next + 1) & mask_) {
-    const size_t home = HomeOf(ring_[index_[next] - 1].key);
-    const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-    if (stays) continue;
-    index_[hole] = index_[next];
-    hole = next;
-  }
-  index_[hole] = kEmpty;
+  return index_.SlotOf(k.lo, [&](uint32_t place) { return ring_[place].key == k; });
 }
 
 bool SeenIds::Contains(const Key& k) const {
   std::lock_guard lock(mu_);
-  return index_[SlotOf(k)] != kEmpty;
+  return index_.Holds(SlotOf(k));
 }
 
 bool SeenIds::Insert(const Key& k, int64_t at_ns) {
   std::lock_guard lock(mu_);
   size_t slot = SlotOf(k);
-  if (index_[slot] != kEmpty) return false;
+  if (index_.Holds(slot)) return false;
   if (size_ == capacity_) {  // forget the oldest
-    EraseSlot(SlotOf(ring_[head_].key));
+    index_.Erase(SlotOf(ring_[head_].key), [&](uint32_t place) { return ring_[place].key.lo; });
     head_ = (head_ + 1) % capacity_;
     --size_;
     ++forgotten_;
@@ -69,7 +40,7 @@ bool SeenIds::Insert(const Key& k, int64_t at_ns) {
   }
   const size_t place = (head_ + size_) % capacity_;
   ring_[place] = {k, at_ns};
-  index_[slot] = static_cast<uint32_t>(place + 1);
+  index_.Set(slot, place);
   ++size_;
   return true;
 }

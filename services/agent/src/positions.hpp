@@ -76,8 +76,7 @@ struct AccountState {
 
 class Positions {
  public:
-  explicit Positions(size_t remembered_fills = 250'000)
-      : applied_(remembered_fills), open_capacity_(remembered_fills) {
+  explicit Positions(size_t remembered_fills = 250'000) : applied_(remembered_fills), open_capacity_(remembered_fills) {
     open_.reserve(std::min<size_t>(open_capacity_, 1 << 20));  // no rehash on the way to the bound
   }
   // `at_ns`: when the fill happened (its day counts for the daily P&L; the horizon of ids).

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace tradepipe::execsim {
 
@@ -19,26 +20,48 @@ OrderState RestingState(const RestingOrder& order, std::string status, uint64_t 
           sequence};
 }
 
-OrderStates::OrderStates(size_t capacity) : capacity_(capacity) {
-  states_.reserve(std::min<size_t>(capacity, 1 << 20));  // no rehash on the way to a usual bound
+OrderStates::OrderStates(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)), index_(capacity_) {
+  ring_.reserve(std::min<size_t>(capacity_, 1 << 20));  // address space only until used; no moves on the way
 }
 
-void OrderStates::Record(std::string order_id, OrderState state) {
+uint64_t OrderStates::HashOf(std::string_view order_id) { return std::hash<std::string_view>{}(order_id); }
+
+size_t OrderStates::SlotOf(std::string_view order_id, uint64_t hash) const {
+  return index_.SlotOf(hash,
+                       [&](uint32_t place) { return ring_[place].hash == hash && ring_[place].order_id == order_id; });
+}
+
+void OrderStates::Record(std::string_view order_id, OrderState state) {
+  const uint64_t hash = HashOf(order_id);
   std::lock_guard lock(mu_);
-  auto [it, inserted] = states_.insert_or_assign(std::move(order_id), std::move(state));
-  if (!inserted) return;  // a repeat: the same order, its place kept
-  order_.push_back(&it->first);
-  while (order_.size() > capacity_) {
-    states_.erase(states_.find(*order_.front()));  // by iterator: the key lives in the node erased
-    order_.pop_front();
+  size_t slot = SlotOf(order_id, hash);
+  if (index_.Holds(slot)) {  // a repeat: the same order, its place kept
+    ring_[index_.PlaceAt(slot)].state = std::move(state);
+    return;
   }
+  size_t place = ring_.size();
+  if (ring_.size() < capacity_) {
+    ring_.emplace_back();
+  } else {  // full: the oldest is forgotten and its place taken
+    place = head_;
+    const Entry& oldest = ring_[place];
+    index_.Erase(SlotOf(oldest.order_id, oldest.hash), [&](uint32_t p) { return ring_[p].hash; });
+    head_ = (head_ + 1) % capacity_;
+    slot = SlotOf(order_id, hash);  // the erase may have moved the end of this probe
+  }
+  Entry& entry = ring_[place];
+  entry.order_id.assign(order_id);  // reuses the forgotten id's buffer
+  entry.hash = hash;
+  entry.state = std::move(state);
+  index_.Set(slot, place);
 }
 
-std::optional<OrderState> OrderStates::Find(const std::string& order_id) const {
+std::optional<OrderState> OrderStates::Find(std::string_view order_id) const {
+  const uint64_t hash = HashOf(order_id);
   std::lock_guard lock(mu_);
-  auto it = states_.find(order_id);
-  if (it == states_.end()) return std::nullopt;
-  return it->second;
+  const size_t slot = SlotOf(order_id, hash);
+  if (!index_.Holds(slot)) return std::nullopt;
+  return ring_[index_.PlaceAt(slot)].state;
 }
 
 std::string OrderStates::ToJson(const std::string& order_id, const OrderState& s) {

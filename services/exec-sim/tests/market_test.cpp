@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <map>
 #include <random>
 
 #include "order_states.hpp"
@@ -368,6 +370,38 @@ TEST(OrderStatesTest, KeepsTheNewestAndForgetsTheOldestAtItsBound) {
   EXPECT_EQ(states.Find("b")->status, "cancelled");
   EXPECT_EQ(states.Find("c")->status, "expired");
   EXPECT_EQ(OrderStates::ToJson("c", *states.Find("c")).rfind(R"({"order_id":"c","symbol":"X","side":"buy")", 0), 0u);
+}
+
+// Against a model (a map and a FIFO of ids), through thousands of inserts, repeats and evictions
+// in a small table: its index is nearly always probing past other ids and shifting them back.
+TEST(OrderStatesTest, BehavesAsTheModelThroughEvictionsAndRepeats) {
+  constexpr size_t kCapacity = 7;
+  OrderStates states(kCapacity);
+  std::map<std::string, std::string> model;  // id -> status
+  std::deque<std::string> fifo;              // ids, oldest first
+  std::mt19937 rng(12);
+  for (int i = 0; i < 5000; ++i) {
+    const std::string id = "o" + std::to_string(rng() % 40);
+    const std::string status = "s" + std::to_string(i);
+    states.Record(id, Ended(status.c_str()));
+    if (!model.contains(id)) {
+      fifo.push_back(id);
+      if (fifo.size() > kCapacity) {
+        model.erase(fifo.front());
+        fifo.pop_front();
+      }
+    }
+    model[id] = status;
+    for (int k = 0; k < 40; ++k) {
+      const std::string probe = "o" + std::to_string(k);
+      const auto found = states.Find(probe);
+      const auto expected = model.find(probe);
+      ASSERT_EQ(found.has_value(), expected != model.end()) << "step " << i << " id " << probe;
+      if (found) {
+        ASSERT_EQ(found->status, expected->second) << "step " << i << " id " << probe;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "tradepipe/bus/bus.hpp"
+#include "tradepipe/common/probe_index.hpp"
 
 namespace tradepipe::bus {
 
@@ -56,19 +57,15 @@ class SeenIds {
     Key key;
     int64_t at_ns = 0;
   };
-  static constexpr uint32_t kEmpty = 0;  // an index slot holds its id's ring place + 1
-
-  size_t HomeOf(const Key& k) const { return static_cast<size_t>(k.lo) & mask_; }  // digests are uniform
-  // The index slot holding `k`, or the empty slot where its probe ends.
+  // The index slot holding `k`, or the empty slot where its probe ends (digests are uniform:
+  // their low half is the hash).
   size_t SlotOf(const Key& k) const;
-  void EraseSlot(size_t slot);
 
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::vector<Entry> ring_;      // ids in insertion order: ring_[(head_ + i) % capacity_], i < size_
-  std::vector<uint32_t> index_;  // a power of two, at least twice the capacity
-  size_t mask_ = 0;
-  size_t head_ = 0;  // the oldest id's place
+  std::vector<Entry> ring_;  // ids in insertion order: ring_[(head_ + i) % capacity_], i < size_
+  ProbeIndex index_;         // digest -> ring place
+  size_t head_ = 0;          // the oldest id's place
   size_t size_ = 0;
   uint64_t forgotten_ = 0;
 };
