@@ -1,7 +1,9 @@
 // Google Benchmark of the trading core's per-message logic, as the services run it: one decision
 // (the agent: parse the signal's envelope, decide, serialise the order) and one market-order match
 // (exec-sim: parse the order's envelope, execute, serialise the fill), and one timer tick over
-// the resting orders (exec-sim's MatchTick, by book size). Issue 12's target is a p99
+// the resting orders (exec-sim's MatchTick, by book size); and the two bounded sets every order
+// goes through when full (exec-sim's OrderStates, the services' de-duplication set SeenIds).
+// Issue 12's target is a p99
 // under 20 µs each; Google Benchmark reports means, so every iteration is also timed on its own
 // and the p50/p99 of those times are reported as counters (µs).
 //   build/release/services/bench/trading_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -14,7 +16,9 @@
 
 #include "decision.hpp"
 #include "market.hpp"
+#include "order_states.hpp"
 #include "resting.hpp"
+#include "tradepipe/bus/seen_ids.hpp"
 #include "tradepipe/events/envelope.hpp"
 
 namespace {
@@ -176,6 +180,49 @@ BENCHMARK(BM_TickMatch)
     ->ArgsProduct({{1'000, 10'000, 100'000}, {0, 1}})
     ->ArgNames({"resting", "crossing"})
     ->Unit(benchmark::kMillisecond);
+
+// Ids not seen for a while: 8x the set's capacity, cycled, so that each one recorded is new and
+// forgets the oldest (the sets' state in a long drain).
+std::vector<std::string> CycledIds(size_t capacity) {
+  std::vector<std::string> ids;
+  ids.reserve(8 * capacity);
+  for (size_t i = 0; i < 8 * capacity; ++i) ids.push_back("demo:msg_" + std::to_string(i) + "/order");
+  return ids;
+}
+
+// exec-sim's OrderStates full at its default bound (--order-states 100,000): one order's state
+// recorded, forgetting the oldest.
+void BM_OrderStatesRecord(benchmark::State& state) {
+  constexpr size_t kCapacity = 100'000;
+  const std::vector<std::string> ids = CycledIds(kCapacity);
+  tradepipe::execsim::OrderStates states(kCapacity);
+  tradepipe::execsim::OrderState filled;
+  filled.symbol = "BTCUSDT";
+  filled.status = "filled";
+  size_t i = 0;
+  for (; i < kCapacity; ++i) states.Record(ids[i], filled);
+  for (auto _ : state) {
+    states.Record(ids[i], filled);
+    i = i + 1 == ids.size() ? 0 : i + 1;
+  }
+}
+BENCHMARK(BM_OrderStatesRecord);
+
+// The services' de-duplication set full at its default bound (--dedup-capacity 250,000): an
+// output's digest checked, then inserted, forgetting the oldest (bus::ForwardBatch's use).
+void BM_SeenIdsCheckAndInsert(benchmark::State& state) {
+  constexpr size_t kCapacity = 250'000;
+  std::vector<tradepipe::bus::SeenIds::Key> keys;
+  for (const std::string& id : CycledIds(kCapacity)) keys.push_back(tradepipe::bus::SeenIds::Digest(id));
+  tradepipe::bus::SeenIds seen(kCapacity);
+  size_t i = 0;
+  for (; i < kCapacity; ++i) seen.Insert(keys[i], 1);
+  for (auto _ : state) {
+    if (!seen.Contains(keys[i])) seen.Insert(keys[i], 1);
+    i = i + 1 == keys.size() ? 0 : i + 1;
+  }
+}
+BENCHMARK(BM_SeenIdsCheckAndInsert);
 
 }  // namespace
 

@@ -32,7 +32,7 @@ bool SeenIds::Insert(const Key& k, int64_t at_ns) {
   size_t slot = SlotOf(k);
   if (index_.Holds(slot)) return false;
   if (size_ == capacity_) {  // forget the oldest
-    index_.Erase(SlotOf(ring_[head_].key), [&](uint32_t place) { return ring_[place].key.lo; });
+    index_.Erase(SlotOf(ring_[head_].key));
     head_ = (head_ + 1) % capacity_;
     --size_;
     ++forgotten_;
@@ -40,7 +40,7 @@ bool SeenIds::Insert(const Key& k, int64_t at_ns) {
   }
   const size_t place = (head_ + size_) % capacity_;
   ring_[place] = {k, at_ns};
-  index_.Set(slot, place);
+  index_.Set(slot, place, k.lo);
   ++size_;
   return true;
 }

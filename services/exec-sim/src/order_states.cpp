@@ -45,7 +45,7 @@ void OrderStates::Record(std::string_view order_id, OrderState state) {
   } else {  // full: the oldest is forgotten and its place taken
     place = head_;
     const Entry& oldest = ring_[place];
-    index_.Erase(SlotOf(oldest.order_id, oldest.hash), [&](uint32_t p) { return ring_[p].hash; });
+    index_.Erase(SlotOf(oldest.order_id, oldest.hash));
     head_ = (head_ + 1) % capacity_;
     slot = SlotOf(order_id, hash);  // the erase may have moved the end of this probe
   }
@@ -53,7 +53,7 @@ void OrderStates::Record(std::string_view order_id, OrderState state) {
   entry.order_id.assign(order_id);  // reuses the forgotten id's buffer
   entry.hash = hash;
   entry.state = std::move(state);
-  index_.Set(slot, place);
+  index_.Set(slot, place, hash);
 }
 
 std::optional<OrderState> OrderStates::Find(std::string_view order_id) const {
