@@ -163,7 +163,7 @@ void BM_TickMatch(benchmark::State& state) {
     order.decided_ns = 1'764'669'360'000'000'000 + static_cast<int64_t>(i);
     orders.emplace_back(id, std::move(order));
   }
-  std::sort(orders.begin(), orders.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(orders.begin(), orders.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   size_t fills = 0;
   uint64_t tick = 1000;
   TimedIterations(state, [&] {
@@ -223,6 +223,36 @@ void BM_SeenIdsCheckAndInsert(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SeenIdsCheckAndInsert);
+
+// The ticker's copy of the resting book, taken under the book's lock at every tick (the consumer
+// thread waits on that lock to add a rest): `state.range(0)` orders, each with its parent's
+// envelope and stamps as exec-sim keeps them.
+void BM_RestingSnapshot(benchmark::State& state) {
+  tradepipe::execsim::RestingBook book(static_cast<size_t>(state.range(0)));
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    tradepipe::execsim::RestingOrder order;
+    order.parent.type = ev::kTypeOrder;
+    order.parent.correlation_id = "demo:msg_2026-12-02T09:56:00Z_" + std::to_string(i);
+    order.parent.id = order.parent.correlation_id + "/order";
+    order.parent.causation_id = order.parent.correlation_id;
+    order.parent.source = "demo";
+    order.parent.symbol = "SYM" + std::to_string(i % 8);
+    for (const char* stamp : {"received", "verified", "published", "agent_consumed", "decided", "exec_consumed"}) {
+      order.parent.AddStamp(stamp, 1'764'669'360'000'000'000 + i);
+    }
+    order.qty = ev::Decimal::FromInteger(10);
+    order.limit = ev::Decimal::FromInteger(100);
+    order.time_in_force = ev::TimeInForce::kGtc;
+    const std::string id = order.parent.id;
+    book.Add(id, std::move(order));
+  }
+  if (book.size() != static_cast<size_t>(state.range(0))) state.SkipWithError("the book was not filled");
+  for (auto _ : state) {
+    auto snapshot = book.Snapshot();
+    benchmark::DoNotOptimize(snapshot.data());
+  }
+}
+BENCHMARK(BM_RestingSnapshot)->Arg(10'000)->Arg(100'000)->ArgName("resting")->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -24,14 +24,23 @@ constexpr int64_t kNanosPerDay = 86'400LL * 1'000'000'000LL;
 
 int64_t UtcDay(int64_t ns) { return ns >= 0 ? ns / kNanosPerDay : (ns - kNanosPerDay + 1) / kNanosPerDay; }
 
-// Whether resting order `a` comes before `b` at one side of the book.
-bool Ahead(const std::pair<std::string, RestingOrder>* a, const std::pair<std::string, RestingOrder>* b) {
-  const RestingOrder& x = a->second;
-  const RestingOrder& y = b->second;
-  if (x.stop.has_value() != y.stop.has_value()) return x.stop.has_value();  // a triggered stop is a market order
-  if (!x.stop && x.limit != y.limit) return x.side == Side::kBuy ? x.limit > y.limit : x.limit < y.limit;
-  if (x.decided_ns != y.decided_ns) return x.decided_ns < y.decided_ns;
-  return a->first < b->first;
+// A resting order in its side's queue, with the keys of its priority beside it (sorting through
+// the pointers read every order's memory at each comparison).
+struct Queued {
+  explicit Queued(const RestingEntry& e)
+      : stop(e.order->stop.has_value()), limit(e.order->limit), decided_ns(e.order->decided_ns), entry(&e) {}
+  bool stop;
+  Decimal limit;
+  int64_t decided_ns;
+  const RestingEntry* entry;
+};
+
+// Whether resting order `a` comes before `b` at one side of the book (`side`'s).
+bool Ahead(Side side, const Queued& a, const Queued& b) {
+  if (a.stop != b.stop) return a.stop;  // a triggered stop is a market order
+  if (!a.stop && a.limit != b.limit) return side == Side::kBuy ? a.limit > b.limit : a.limit < b.limit;
+  if (a.decided_ns != b.decided_ns) return a.decided_ns < b.decided_ns;
+  return a.entry->id < b.entry->id;
 }
 
 }  // namespace
@@ -139,7 +148,7 @@ class TickRun {
     if (auto it = working_.find(id); it != working_.end()) return &it->second;
     if (index_by_id_.empty()) {
       index_by_id_.reserve(orders_.size());
-      for (const auto& [order_id, order] : orders_) index_by_id_.emplace(order_id, &order);
+      for (const auto& [order_id, order] : orders_) index_by_id_.emplace(order_id, order.get());
     }
     auto original = index_by_id_.find(id);
     return original == index_by_id_.end() ? nullptr : Write(id, *original->second);
@@ -249,21 +258,21 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
   TickResult result;
   TickRun run(orders, tick_ns, filled_ns, result);
   const int64_t today = UtcDay(tick_ns);
-  using Entry = std::pair<std::string, RestingOrder>;
-  std::map<std::pair<std::string, Side>, std::vector<const Entry*>> sides;
-  for (const Entry& e : orders) sides[{e.second.parent.symbol, e.second.side}].push_back(&e);
+  std::map<std::pair<std::string, Side>, std::vector<Queued>> sides;
+  for (const RestingEntry& e : orders) sides[{e.order->parent.symbol, e.order->side}].emplace_back(e);
 
   for (auto& [where, queue] : sides) {
     const auto& [symbol, side] = where;
-    std::sort(queue.begin(), queue.end(), Ahead);
+    std::sort(queue.begin(), queue.end(), [side](const Queued& a, const Queued& b) { return Ahead(side, a, b); });
     std::vector<Level> levels;  // the side the orders trade against, taken as they fill
     bool have_book = false;
-    for (const Entry* e : queue) {
-      const std::string& id = e->first;
-      const RestingOrder* current = run.Current(id, e->second);
+    for (const Queued& q : queue) {
+      const RestingEntry* e = q.entry;
+      const std::string& id = e->id;
+      const RestingOrder* current = run.Current(id, *e->order);
       if (current == nullptr) continue;  // ended this tick (the other of its pair filled)
       if (current->time_in_force == events::TimeInForce::kDay && today > UtcDay(current->decided_ns)) {
-        run.Expire(id, *run.Write(id, e->second));
+        run.Expire(id, *run.Write(id, *e->order));
         continue;
       }
       if (!have_book) {
@@ -278,7 +287,7 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
       if (current->stop) {
         // A buy stop triggers when the best ask reaches it from below, a sell stop when the best bid does from above.
         if (side == Side::kBuy ? best->price < *current->stop : best->price > *current->stop) continue;
-        order = run.Write(id, e->second);
+        order = run.Write(id, *e->order);
         for (auto l = best; l != levels.end() && order->leaves() > Decimal(); ++l) {
           const Decimal part = std::min(l->qty, order->leaves());
           if (part <= Decimal()) continue;
@@ -302,7 +311,7 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
           take = take + part;
         }
         if (take <= Decimal()) continue;
-        order = run.Write(id, e->second);
+        order = run.Write(id, *e->order);
         run.Fill(id, *order, take, order->limit);  // a maker fills at its own price
       }
       if (order->cum > before) run.AfterExecution(id, *order, order->cum - before);
@@ -329,15 +338,16 @@ size_t RestingBook::Room() const {
 }
 
 void RestingBook::Add(const std::string& order_id, RestingOrder order) {
+  auto shared = std::make_shared<const RestingOrder>(std::move(order));  // made before the lock is taken
   std::lock_guard lock(mu_);
-  orders_.try_emplace(order_id, std::move(order));
+  orders_.try_emplace(order_id, std::move(shared));
 }
 
 void RestingBook::Apply(const std::vector<TickUpdate>& updates) {
   std::lock_guard lock(mu_);
   for (const TickUpdate& u : updates) {
     if (u.rests()) {
-      orders_.insert_or_assign(u.order_id, u.after);
+      orders_.insert_or_assign(u.order_id, std::make_shared<const RestingOrder>(u.after));
     } else {
       orders_.erase(u.order_id);
     }
@@ -357,7 +367,7 @@ Status RestingBook::Replay(std::string_view event_json) {
     }
     auto order = RestingFromReport(*e, *r);
     if (!order) return Status::Error("accepted report " + e->id + " without the order's terms");
-    orders_.try_emplace(r->order_id, std::move(*order));
+    orders_.try_emplace(r->order_id, std::make_shared<const RestingOrder>(std::move(*order)));
     return {};
   }
   if (e->type != events::kTypeFill) return {};
@@ -365,32 +375,39 @@ Status RestingBook::Replay(std::string_view event_json) {
   if (!f) return Status::Error(f.error());
   std::lock_guard lock(mu_);
   auto it = orders_.find(f->order_id);
-  if (it == orders_.end() || f->fill_no <= it->second.fills) return {};  // not resting, or from before it rested
-  if (!it->second.oco.empty()) {  // an exit's fill shrinks the other of its pair (its end is a report)
-    if (auto other = orders_.find(it->second.oco); other != orders_.end()) {
-      other->second.qty = other->second.qty - f->qty;
+  if (it == orders_.end() || f->fill_no <= it->second->fills) return {};  // not resting, or from before it rested
+  if (!it->second->oco.empty()) {  // an exit's fill shrinks the other of its pair (its end is a report)
+    if (auto other = orders_.find(it->second->oco); other != orders_.end()) {
+      auto shrunk = std::make_shared<RestingOrder>(*other->second);
+      shrunk->qty = shrunk->qty - f->qty;
+      other->second = std::move(shrunk);
     }
   }
   if (f->leaves_qty <= Decimal()) {
     orders_.erase(it);
     return {};
   }
-  it->second.fills = f->fill_no;
-  it->second.cum = f->cum_qty;
-  it->second.avg_price = f->avg_price;
+  auto moved_on = std::make_shared<RestingOrder>(*it->second);
+  moved_on->fills = f->fill_no;
+  moved_on->cum = f->cum_qty;
+  moved_on->avg_price = f->avg_price;
+  it->second = std::move(moved_on);
   return {};
 }
 
 RestingList RestingBook::Snapshot() const {
+  RestingList list;
   std::lock_guard lock(mu_);
-  return {orders_.begin(), orders_.end()};
+  list.reserve(orders_.size());
+  for (const auto& [id, order] : orders_) list.emplace_back(id, order);
+  return list;
 }
 
 std::optional<RestingOrder> RestingBook::Find(const std::string& order_id) const {
   std::lock_guard lock(mu_);
   auto it = orders_.find(order_id);
   if (it == orders_.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
 }
 
 size_t RestingBook::size() const {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -89,7 +90,19 @@ struct TickResult {
   size_t expired = 0;
 };
 
-using RestingList = std::vector<std::pair<std::string, RestingOrder>>;  // by order id
+// A resting order as the book and the ticks share it: an order in the book is never changed in
+// place (a tick or a fill that moves it on puts a new one), so the ticker's view of the book is
+// a list of pointers, taken under the book's lock in a few milliseconds at --max-resting 100,000
+// (a copy of every order took longer than the tick interval there, docs/trading-core.md §7).
+struct RestingEntry {
+  RestingEntry(std::string order_id, RestingOrder resting)
+      : id(std::move(order_id)), order(std::make_shared<const RestingOrder>(std::move(resting))) {}
+  RestingEntry(std::string order_id, std::shared_ptr<const RestingOrder> resting)
+      : id(std::move(order_id)), order(std::move(resting)) {}
+  std::string id;
+  std::shared_ptr<const RestingOrder> order;  // never null
+};
+using RestingList = std::vector<RestingEntry>;
 
 // What tick number `tick` (its wall time `tick_ns`, the fills stamped `filled_ns`) does to
 // `orders`: per symbol and side, the tick's book is shared out in priority — triggered stops
@@ -146,7 +159,7 @@ class RestingBook {
  private:
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::map<std::string, RestingOrder> orders_;
+  std::map<std::string, std::shared_ptr<const RestingOrder>> orders_;  // replaced, never changed in place
 };
 
 }  // namespace tradepipe::execsim

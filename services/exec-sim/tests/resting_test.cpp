@@ -232,15 +232,15 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
         const RestingList b = rebuilt.Snapshot();
         EXPECT_EQ(a.size(), b.size()) << "tick " << tick;
         for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-          EXPECT_EQ(a[i].first, b[i].first);
-          EXPECT_EQ(a[i].second.cum, b[i].second.cum);
-          EXPECT_EQ(a[i].second.avg_price, b[i].second.avg_price);
-          EXPECT_EQ(a[i].second.fills, b[i].second.fills);
-          EXPECT_EQ(a[i].second.qty, b[i].second.qty);
-          EXPECT_EQ(a[i].second.leaves(), b[i].second.leaves());
-          EXPECT_EQ(a[i].second.oco, b[i].second.oco);
-          EXPECT_EQ(a[i].second.stop, b[i].second.stop);
-          EXPECT_LE(a[i].second.cum, a[i].second.qty);
+          EXPECT_EQ(a[i].id, b[i].id);
+          EXPECT_EQ(a[i].order->cum, b[i].order->cum);
+          EXPECT_EQ(a[i].order->avg_price, b[i].order->avg_price);
+          EXPECT_EQ(a[i].order->fills, b[i].order->fills);
+          EXPECT_EQ(a[i].order->qty, b[i].order->qty);
+          EXPECT_EQ(a[i].order->leaves(), b[i].order->leaves());
+          EXPECT_EQ(a[i].order->oco, b[i].order->oco);
+          EXPECT_EQ(a[i].order->stop, b[i].order->stop);
+          EXPECT_LE(a[i].order->cum, a[i].order->qty);
         }
       }
     }
@@ -335,7 +335,7 @@ TEST(Exits, TheTakeProfitFillsAndCancelsTheStopLoss) {
   EXPECT_EQ(r.messages[1].msg_id, "x/sl/report/2");
   EXPECT_NE(r.messages[1].data.find("\"status\":\"cancelled\""), std::string::npos);
   RestingBook live(10);
-  for (const auto& [id, o] : pair) live.Add(id, o);
+  for (const auto& [id, o] : pair) live.Add(id, *o);
   live.Apply(r.updates);
   EXPECT_EQ(live.size(), 0u);
 }
@@ -356,8 +356,8 @@ TEST(Exits, TheStopTriggersAsAMarketOrderAndShrinksTheTakeProfit) {
   }
   RestingBook live(10);
   RestingBook rebuilt(10);
-  for (const auto& [id, o] : pair) live.Add(id, o);
-  for (const auto& [id, o] : pair) rebuilt.Add(id, o);
+  for (const auto& [id, o] : pair) live.Add(id, *o);
+  for (const auto& [id, o] : pair) rebuilt.Add(id, *o);
   live.Apply(r.updates);
   for (const auto& msg : r.messages) EXPECT_TRUE(rebuilt.Replay(msg.data));
   EXPECT_EQ(live.Find("y/sl")->leaves(), D("2"));
