@@ -5,8 +5,11 @@ streams' age limit shortened to seconds (TRADEPIPE_STREAM_MAX_AGE_S) so that eve
 trading-state switch leave ORDERS and EXECUTIONS as 7 days would. The agent, restarted, shows the
 same positions and the same trading state from its snapshot in AGENT_STATE; with the snapshots
 gone it refuses to start, saying why, unless told to go on with what is left. A second agent
-beside the first refuses to start (it would split the fills)."""
+beside the first refuses to start (it would split the fills). A GTC limit resting in exec-sim
+outlives them too: stated again every quarter of the age limit, it comes back after exec-sim's
+restart when its accepted report has aged out."""
 import argparse
+import decimal
 import http.client
 import json
 import os
@@ -21,7 +24,7 @@ from stack import Stack, free_port  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN_DIR = os.path.join(ROOT, "build", "release", "services")
 TOKEN = "test-admin-token-0123456789"
-MAX_AGE_S = 4
+MAX_AGE_S = 6
 
 
 def wait_for(predicate, what, timeout=30):
@@ -37,6 +40,11 @@ def wait_for(predicate, what, timeout=30):
 class PositionsSnapshot(unittest.TestCase):
     def positions(self, stack):
         return json.loads(stack.get("agent", "/positions")[1])["symbols"]
+
+    def resting(self, stack, order_id):
+        status, text = stack.get("exec-sim", f"/orders/{order_id}")
+        state = json.loads(text)
+        return status, state.get("status"), state.get("leaves_qty")
 
     def trading_state(self, stack):
         return json.loads(stack.get("agent", "/admin/trading-state")[1])["state"]
@@ -60,6 +68,13 @@ class PositionsSnapshot(unittest.TestCase):
                 self.assertEqual(status, 202, text)
             wait_for(lambda: self.positions(stack).get("BTCUSD", {}).get("qty") == "2.5"
                      and self.positions(stack)["BTCUSD"]["open_qty"] == "0", "the three fills")
+            # A sell limit the market never reaches rests in exec-sim.
+            mid = decimal.Decimal(json.loads(stack.get("exec-sim", "/book/ETHUSD")[1])["mid"])
+            far = {"symbol": "ETHUSD", "action": "sell", "qty": "1.5", "price": str((mid * 2).quantize(
+                decimal.Decimal("0.01"))), "order_type": "limit", "time_in_force": "gtc"}
+            status, _, text = stack.post_webhook("snap_far", json.dumps(far).encode())
+            self.assertEqual(status, 202, text)
+            wait_for(lambda: self.resting(stack, "demo:snap_far/order") == (200, "accepted", "1.5"), "the rest")
             self.halt(stack)
             before = self.positions(stack)["BTCUSD"]
             # A second agent would split the fills with this one: it refuses to start.
@@ -75,9 +90,12 @@ class PositionsSnapshot(unittest.TestCase):
             wait_for(lambda: stack.metrics("agent")["tradepipe_agent_snapshot_executions_through"] >= last,
                      "a snapshot covering the fills", timeout=MAX_AGE_S - 1)
 
-            # Every event ages out of ORDERS and EXECUTIONS, the switch included.
-            wait_for(lambda: all(stack.event_streams()[s]["messages"] == 0 for s in ("ORDERS", "EXECUTIONS")),
+            # Every event ages out of ORDERS and EXECUTIONS, the switch and the rest's report included
+            # (EXECUTIONS keeps exec-sim's restatements of the resting order, every 1.5 s).
+            wait_for(lambda: stack.event_streams()["ORDERS"]["messages"] == 0
+                     and stack.event_streams()["EXECUTIONS"]["first_seq"] > last,
                      "ORDERS and EXECUTIONS to age out")
+            self.assertGreater(stack.metrics("exec-sim")["tradepipe_execsim_restated_total"], 0)
             stack.kill("agent")  # no snapshot at stop: the periodic one must do
             stack.restart("agent")
             # exec-sim keeps no snapshot: restarted now, it says that its history is partial.
@@ -85,6 +103,9 @@ class PositionsSnapshot(unittest.TestCase):
             self.assertEqual(stack.stop("exec-sim"), 0)
             stack.restart("exec-sim")
             self.assertEqual(stack.metrics("exec-sim")["tradepipe_execsim_rebuilt_from_partial_history"], 1)
+            # ...and still rests the order whose first report is gone, rebuilt from its restatement.
+            self.assertEqual(self.resting(stack, "demo:snap_far/order"), (200, "accepted", "1.5"))
+            self.assertEqual(stack.metrics("exec-sim")["tradepipe_execsim_resting_orders"], 1)
             after = self.positions(stack)["BTCUSD"]
             for field in ("qty", "avg_price", "realised_pnl", "last_price"):
                 self.assertEqual(after[field], before[field], field)

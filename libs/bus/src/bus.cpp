@@ -479,7 +479,8 @@ class NatsBus final : public Bus {
                             info->Config->Retention == js_InterestPolicy ? Retention::kInterest : Retention::kLimits,
                             info->State.FirstSeq,
                             info->State.LastSeq,
-                            info->Created};
+                            info->Created,
+                            info->Config->MaxAge};
     jsStreamInfo_Destroy(info);
     return usage;
   }

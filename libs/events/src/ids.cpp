@@ -32,4 +32,8 @@ std::string FillId(std::string_view decision_id, int n) {
   return std::string(decision_id) + "/fill/" + std::to_string(n);
 }
 
+std::string RestatementId(std::string_view order_id, uint64_t tick) {
+  return std::string(order_id) + "/restated/" + std::to_string(tick);
+}
+
 }  // namespace tradepipe::events

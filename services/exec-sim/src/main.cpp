@@ -90,11 +90,14 @@ int main(int argc, char** argv) {
   auto& metrics = rt->metrics();
 
   tp::bus::SeenIds published(static_cast<size_t>(remembered_ids));
-  if (auto rebuilt = tp::execsim::RebuildFromExecutions(rt->bus(), published, resting, metrics); !rebuilt) {
+  auto rebuilt = tp::execsim::RebuildFromExecutions(rt->bus(), published, resting, metrics);
+  if (!rebuilt) {
     spdlog::critical("rebuilding from EXECUTIONS: {}", rebuilt.error());
     return 1;
   }
   rt->ExportSeenIds("execsim-outputs", published);
+  // Resting orders are stated again before their last statement ages out of EXECUTIONS.
+  ticker_options.restate_after = std::chrono::nanoseconds(rebuilt->max_age_ns / 4);
 
   tp::execsim::OrderHandler handler(rt->bus(), market, order_states, resting, published, metrics);
   ticker_options.interval = std::chrono::milliseconds(tick_ms);

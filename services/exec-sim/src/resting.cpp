@@ -57,6 +57,7 @@ std::optional<RestingOrder> RestingFromReport(const events::Envelope& report,
   // The parent of its events: the order (an exit's: its entry), the report's cause.
   order.parent.id = report.causation_id.empty() ? payload.order_id : report.causation_id;
   order.parent.payload = "{}";
+  order.stated_ns = report.StampOf("filled").value_or(0);
   // The order's stamps: the report's without the one it added.
   std::erase_if(order.parent.ts, [](const events::Stamp& s) { return s.name == "filled" || s.name == "tick"; });
   order.side = *payload.side;
@@ -109,6 +110,7 @@ Exits PlaceExits(const std::string& entry_id, const RestingOrder& entry, Decimal
     r.oco = other;
     events::Envelope event = make_event(events::kTypeExecReport, events::ReportId(id, 1));
     event.payload = events::ToJson(r);
+    exit.stated_ns = event.StampOf("filled").value_or(0);
     exits.messages.push_back({events::ReportSubject(entry.parent.symbol), event.id, events::Serialize(event)});
     exits.orders.emplace_back(id, std::move(exit));
   };
@@ -210,6 +212,32 @@ class TickRun {
     for (auto& [exit_id, exit] : exits.orders) Update(exit_id, "accepted", exit);
   }
 
+  // States `order`'s terms and state again (RestingFromReport rebuilds it from this report alone).
+  void Restate(const std::string& id, RestingOrder& order, uint64_t tick) {
+    events::ExecReportPayload r;
+    r.order_id = id;
+    r.status = "accepted";
+    r.filled_qty = order.cum;
+    r.leaves_qty = order.leaves();
+    if (order.cum > Decimal()) r.avg_price = order.avg_price;
+    r.side = order.side;
+    r.qty = order.qty;
+    if (order.stop) {
+      r.stop_price = order.stop;
+    } else {
+      r.limit_price = order.limit;
+    }
+    r.time_in_force = order.time_in_force;
+    r.fills = order.fills;
+    r.take_profit = order.take_profit;
+    r.stop_loss = order.stop_loss;
+    r.oco = order.oco;
+    order.stated_ns = filled_ns_;
+    Publish(order, events::kTypeExecReport, events::RestatementId(id, tick), events::ToJson(r), events::ReportSubject);
+    ++result_.restated;
+    Update(id, order.cum > Decimal() ? "partial" : "accepted", order);
+  }
+
   void Expire(const std::string& id, RestingOrder& order) {
     End(id, order, "expired");
     ++result_.expired;
@@ -254,7 +282,7 @@ class TickRun {
 }  // namespace
 
 TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
-                     int64_t touch_fill_bps) {
+                     int64_t touch_fill_bps, int64_t restate_before_ns) {
   TickResult result;
   TickRun run(orders, tick_ns, filled_ns, result);
   const int64_t today = UtcDay(tick_ns);
@@ -317,6 +345,12 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
       if (order->cum > before) run.AfterExecution(id, *order, order->cum - before);
     }
   }
+  // In the book's order (by id); exits placed this tick were stated by their accepted reports.
+  for (const RestingEntry& e : orders) {
+    const RestingOrder* current = run.Current(e.id, *e.order);
+    if (current == nullptr || current->stated_ns >= restate_before_ns) continue;
+    run.Restate(e.id, *run.Write(e.id, *e.order), tick);
+  }
   return result;
 }
 
@@ -367,7 +401,8 @@ Status RestingBook::Replay(std::string_view event_json) {
     }
     auto order = RestingFromReport(*e, *r);
     if (!order) return Status::Error("accepted report " + e->id + " without the order's terms");
-    orders_.try_emplace(r->order_id, std::make_shared<const RestingOrder>(std::move(*order)));
+    // Its first report, or a restatement: the order as it stands at this point of the stream.
+    orders_.insert_or_assign(r->order_id, std::make_shared<const RestingOrder>(std::move(*order)));
     return {};
   }
   if (e->type != events::kTypeFill) return {};
@@ -421,6 +456,7 @@ Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, Re
   auto usage = bus.DescribeStream("EXECUTIONS");
   if (!usage) return Result<Rebuilt>::Error(usage.error());
   rebuilt.first_seq = std::max<uint64_t>(usage->first_seq, 1);
+  rebuilt.max_age_ns = usage->max_age_ns;
   auto read = bus.ReadStream("EXECUTIONS", "exec.>", /*headers_only=*/false, [&](const bus::StreamEntry& e) {
     if (!e.msg_id.empty()) published.Insert(e.msg_id, e.stored_ns);
     if (!book.Replay(e.data)) ++rebuilt.unusable;
@@ -431,14 +467,15 @@ Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, Re
                book.size(), rebuilt.unusable);
   if (rebuilt.first_seq > 1) {
     spdlog::warn(
-        "EXECUTIONS starts at sequence {}: orders accepted before it (older than the stream's age limit) are not "
-        "rebuilt; a GTC order resting since then is forgotten",
+        "EXECUTIONS starts at sequence {}: its first events are older than its age limit and gone; orders resting "
+        "since then were rebuilt from their restatements (every quarter of the age limit while exec-sim runs): one "
+        "whose last statement is gone too (exec-sim stopped for over three quarters of the age limit) is not",
         rebuilt.first_seq);
   }
   metrics
       .Gauge("tradepipe_execsim_rebuilt_from_partial_history",
-             "1 when EXECUTIONS had lost its first events at start (resting orders older than its age limit are not "
-             "rebuilt)")
+             "1 when EXECUTIONS had lost its first events at start (to its age limit: resting orders come back from "
+             "their restatements)")
       .Set(rebuilt.first_seq > 1 ? 1.0 : 0.0);
   return rebuilt;
 }

@@ -7,9 +7,10 @@
 //
 // State and redelivery: resting orders are the only state exec-sim keeps. Each is rebuilt at
 // start from EXECUTIONS alone — its `accepted` report carries the order's terms and each later
-// fill its running state — and a tick's outcome is a function of (seed, symbol, tick, the resting
-// orders), published before it is applied: after a crash between the two, the rebuilt state is
-// what was published. A single exec-sim instance keeps the resting orders (two would both fill
+// fill its running state; an order resting for longer than a quarter of the stream's max age is
+// stated again (a restatement: the same report with its state then), so its terms never age out —
+// and a tick's outcome is a function of (seed, symbol, tick, the resting orders), published
+// before it is applied: after a crash between the two, the rebuilt state is what was published. A single exec-sim instance keeps the resting orders (two would both fill
 // them at their own ticks).
 //
 // Thread-safety: RestingBook is thread-safe (one mutex: the consumer thread adds, the ticker
@@ -55,6 +56,9 @@ struct RestingOrder {
   events::Decimal avg_price;  // over cum (0 while nothing executed)
   int fills = 0;              // fill numbers used so far
   int64_t decided_ns = 0;     // the agent's decision (its `decided` stamp): time priority, a DAY order's day
+  // When EXECUTIONS last got its terms (the `filled` stamp of its accepted report or of its last
+  // restatement): a restart rebuilds it only while that event is still there.
+  int64_t stated_ns = 0;
 
   events::Decimal leaves() const { return qty - cum; }
 };
@@ -88,6 +92,7 @@ struct TickResult {
   std::vector<TickUpdate> updates;
   size_t fills = 0;
   size_t expired = 0;
+  size_t restated = 0;
 };
 
 // A resting order as the book and the ticks share it: an order in the book is never changed in
@@ -111,9 +116,13 @@ using RestingList = std::vector<RestingEntry>;
 // price, one whose limit it only touches does so with probability touch_fill_bps / 10,000 (seeded
 // by the order and the tick). A stop the best level reaches walks the levels like a market order
 // (a fill per level). An exit's fill shrinks the other of its pair; an exit done cancels the
-// other; an entry done (or expired having executed) places its exits. Pure: same inputs, same bytes.
+// other; an entry done (or expired having executed) places its exits. Then every order still
+// resting whose terms were last stated before `restate_before_ns` is stated again: an `accepted`
+// report `{id}/restated/{tick}` with its terms and its state now, so that EXECUTIONS, which
+// forgets events after its max age, always holds what rebuilds it (the caller passes the tick's
+// time less a quarter of that age; 0: never). Pure: same inputs, same bytes.
 TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
-                     int64_t touch_fill_bps);
+                     int64_t touch_fill_bps, int64_t restate_before_ns = 0);
 
 // Cancels `orders` (resting, found in the book): each one's report 2 `cancelled` (stamped `tick`
 // and `filled` with `now_ns`), and for an entry that executed in part its exits, placed as an
@@ -126,13 +135,15 @@ class RestingBook;
 // durable de-duplication: whatever is there is never published again, however late a repeated
 // order comes) and the resting orders into `book` (RestingBook::Replay). Logs what it read, and
 // says (log, tradepipe_execsim_rebuilt_from_partial_history) when EXECUTIONS has lost its first
-// events: exec-sim keeps no snapshot, so orders accepted before them are not rebuilt.
+// events to age: the orders resting since then come back from their restatements.
 struct Rebuilt {
   uint64_t events = 0;
   uint64_t unusable = 0;  // events Replay could not use (logged by the caller)
-  // Events before this sequence are gone from EXECUTIONS (its age limit): a GTC order accepted
-  // before it is not rebuilt (1 when the stream holds its whole history).
+  // Events before this sequence are gone from EXECUTIONS (its age limit; 1 when the stream holds
+  // its whole history): an order resting since then is rebuilt from its last restatement, unless
+  // exec-sim was stopped for over three quarters of the age limit (then it is not rebuilt).
   uint64_t first_seq = 1;
+  int64_t max_age_ns = 0;  // EXECUTIONS' (0: none): the ticker restates resting orders at a quarter of it
 };
 Result<Rebuilt> RebuildFromExecutions(bus::Bus& bus, bus::SeenIds& published, RestingBook& book,
                                       metrics::Metrics& metrics);

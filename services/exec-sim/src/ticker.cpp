@@ -21,6 +21,8 @@ Ticker::Ticker(bus::Bus& bus, const Market& market, RestingBook& book, OrderStat
                                "resting DAY orders expired at the end of their UTC day, published")),
       publish_failures_(metrics.Counter("tradepipe_execsim_tick_publish_failures_total",
                                         "ticks whose events could not be published (published again next tick)")),
+      restated_(metrics.Counter("tradepipe_execsim_restated_total",
+                                "resting orders stated again in EXECUTIONS before their last statement ages out")),
       cancelled_(metrics.Counter("tradepipe_execsim_resting_cancelled_total",
                                  "resting orders cancelled by a cancel request, published")) {
   auto& resting = metrics.Gauge("tradepipe_execsim_resting_orders", "limit orders resting in the simulated market");
@@ -65,7 +67,9 @@ bool Ticker::RunTick(uint64_t tick, int64_t tick_ns) {
     const RestingList resting = book_.Snapshot();
     if (resting.empty()) return true;
     ticks_.Increment();
-    TickResult result = MatchTick(market_, resting, tick, tick_ns, WallNanos(), options_.touch_fill_bps);
+    const int64_t restate_after = options_.restate_after.count();
+    TickResult result = MatchTick(market_, resting, tick, tick_ns, WallNanos(), options_.touch_fill_bps,
+                                  restate_after > 0 ? tick_ns - restate_after : 0);
     if (result.messages.empty()) return true;
     pending_ = std::move(result);
   }
@@ -78,6 +82,7 @@ bool Ticker::RunTick(uint64_t tick, int64_t tick_ns) {
   Applied(*pending_);
   fills_.Increment(static_cast<double>(pending_->fills));
   expired_.Increment(static_cast<double>(pending_->expired));
+  restated_.Increment(static_cast<double>(pending_->restated));
   pending_.reset();
   return true;
 }

@@ -27,6 +27,10 @@ namespace tradepipe::execsim {
 struct TickerOptions {
   std::chrono::milliseconds interval{250};
   int64_t touch_fill_bps = 10'000;  // probability that a touched (not crossed) limit fills, basis points
+  // A resting order whose terms were last stated this long ago is stated again (MatchTick): a
+  // quarter of EXECUTIONS' max age, so that a restart finds them after exec-sim was stopped for up
+  // to three quarters of it; 0: never (the stream keeps everything).
+  std::chrono::nanoseconds restate_after{0};
 };
 
 class Ticker {
@@ -65,6 +69,7 @@ class Ticker {
   prometheus::Counter& fills_;
   prometheus::Counter& expired_;
   prometheus::Counter& publish_failures_;
+  prometheus::Counter& restated_;
 
   std::mutex run_mu_;                  // a tick or a cancel at a time: each sees the other's effect
   std::optional<TickResult> pending_;  // a tick's events not yet stored

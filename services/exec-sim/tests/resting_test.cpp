@@ -179,16 +179,40 @@ TEST(Resting, ADayOrderExpiresOnTheNextUtcDayAndAGtcOrderStays) {
   EXPECT_FALSE(next_day.updates[0].rests());
 }
 
+// Resting orders as the checks below compare them.
+void ExpectSameBooks(const RestingList& a, const RestingList& b, const std::string& where) {
+  EXPECT_EQ(a.size(), b.size()) << where;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    EXPECT_EQ(a[i].id, b[i].id) << where;
+    EXPECT_EQ(a[i].order->cum, b[i].order->cum) << where;
+    EXPECT_EQ(a[i].order->avg_price, b[i].order->avg_price) << where;
+    EXPECT_EQ(a[i].order->fills, b[i].order->fills) << where;
+    EXPECT_EQ(a[i].order->qty, b[i].order->qty) << where;
+    EXPECT_EQ(a[i].order->leaves(), b[i].order->leaves()) << where;
+    EXPECT_EQ(a[i].order->oco, b[i].order->oco) << where;
+    EXPECT_EQ(a[i].order->stop, b[i].order->stop) << where;
+    EXPECT_EQ(a[i].order->limit, b[i].order->limit) << where;
+    EXPECT_EQ(a[i].order->take_profit, b[i].order->take_profit) << where;
+    EXPECT_EQ(a[i].order->decided_ns, b[i].order->decided_ns) << where;
+    EXPECT_EQ(a[i].order->stated_ns, b[i].order->stated_ns) << where;
+    EXPECT_LE(a[i].order->cum, a[i].order->qty) << where;
+  }
+}
+
 // Random resting orders through many ticks, twice: the same bytes; and the book rebuilt from the
-// published events equals the live one after every tick.
+// published events equals the live one after every tick. Orders stated more than an hour ago (6
+// ticks) are restated: the book rebuilt from the last 10 ticks' events alone (as from an
+// EXECUTIONS whose older events aged out) equals the live one too.
 TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
   auto run = [](uint64_t seed, bool check_rebuild) {
     const Market m({.seed = seed, .walk_bps = 80, .levels = 3, .depth_qty = D("4")});
     std::mt19937_64 random(5);
     RestingBook live(1000);
     RestingBook rebuilt(1000);
+    std::vector<std::pair<uint64_t, std::string>> stream;  // every event with its tick
+    constexpr uint64_t kTicks = 300;
     std::string all;
-    for (uint64_t tick = 1; tick <= 300; ++tick) {
+    for (uint64_t tick = 1; tick <= kTicks; ++tick) {
       if (tick % 3 == 1) {  // a new resting order now and then, near the market
         const std::string id = "o" + std::to_string(tick);
         const Side side = random() % 2 == 0 ? Side::kBuy : Side::kSell;
@@ -218,31 +242,30 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
         report.AddStamp("filled", o.decided_ns);
         report.payload = events::ToJson(accepted);
         EXPECT_TRUE(rebuilt.Replay(events::Serialize(report)));
+        stream.emplace_back(tick, events::Serialize(report));
+        o.stated_ns = o.decided_ns;  // its report's time
         live.Add(id, std::move(o));
       }
       const int64_t tick_ns = kNoon + static_cast<int64_t>(tick) * 1'000'000'000LL * 600;  // 10 minutes a tick
-      const TickResult r = MatchTick(m, live.Snapshot(), tick, tick_ns, tick_ns + 1, 5'000);
+      const int64_t an_hour = 3'600LL * 1'000'000'000LL;
+      const TickResult r = MatchTick(m, live.Snapshot(), tick, tick_ns, tick_ns + 1, 5'000, tick_ns - an_hour);
       for (const auto& msg : r.messages) {
         all += msg.msg_id + " " + msg.data + "\n";
         EXPECT_TRUE(rebuilt.Replay(msg.data));
+        stream.emplace_back(tick, msg.data);
       }
       live.Apply(r.updates);
-      if (check_rebuild) {
-        const RestingList a = live.Snapshot();
-        const RestingList b = rebuilt.Snapshot();
-        EXPECT_EQ(a.size(), b.size()) << "tick " << tick;
-        for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-          EXPECT_EQ(a[i].id, b[i].id);
-          EXPECT_EQ(a[i].order->cum, b[i].order->cum);
-          EXPECT_EQ(a[i].order->avg_price, b[i].order->avg_price);
-          EXPECT_EQ(a[i].order->fills, b[i].order->fills);
-          EXPECT_EQ(a[i].order->qty, b[i].order->qty);
-          EXPECT_EQ(a[i].order->leaves(), b[i].order->leaves());
-          EXPECT_EQ(a[i].order->oco, b[i].order->oco);
-          EXPECT_EQ(a[i].order->stop, b[i].order->stop);
-          EXPECT_LE(a[i].order->cum, a[i].order->qty);
+      if (check_rebuild) ExpectSameBooks(live.Snapshot(), rebuilt.Snapshot(), "tick " + std::to_string(tick));
+    }
+    if (check_rebuild) {
+      RestingBook tail(1000);
+      for (const auto& [tick, data] : stream) {
+        if (tick > kTicks - 10) {
+          EXPECT_TRUE(tail.Replay(data));
         }
       }
+      EXPECT_GT(live.size(), 5u);
+      ExpectSameBooks(live.Snapshot(), tail.Snapshot(), "rebuilt from the last 10 ticks");
     }
     return all;
   };
@@ -255,6 +278,48 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
   EXPECT_NE(first.find("/tp/fill/1 "), std::string::npos) << "take-profits fill";
   EXPECT_NE(first.find("/sl/fill/1 "), std::string::npos) << "stop-losses trigger";
   EXPECT_NE(first.find("/sl/report/2 "), std::string::npos) << "and the other of a pair is cancelled";
+  EXPECT_NE(first.find("/restated/"), std::string::npos) << "orders resting for over an hour are restated";
+}
+
+// A restatement: only for an order stated before the limit, an accepted report with the order's
+// terms and its state now, from which alone the order is rebuilt as it stands.
+TEST(Resting, AnOrderStatedBeforeTheLimitIsRestatedAndRebuiltFromThatAlone) {
+  const Market m(kOptions);
+  const uint64_t tick = 77;
+  RestingOrder o = Resting("demo:q/order/sl", Side::kSell, D("3"), Decimal());
+  o.parent.id = "demo:q/order";  // an exit: its entry is the parent
+  o.stop = D("0.01");            // far below the market: it never triggers
+  o.oco = "demo:q/order/tp";
+  o.cum = D("1");
+  o.avg_price = D("0.02");
+  o.fills = 2;
+  o.stated_ns = kNoon + 5;
+  const RestingList book = {{"demo:q/order/sl", o}};
+  EXPECT_TRUE(MatchTick(m, book, tick, kNoon + 100, kNoon + 101, 10'000, kNoon + 5).messages.empty())
+      << "stated at the limit: not yet";
+  const TickResult r = MatchTick(m, book, tick, kNoon + 100, kNoon + 101, 10'000, kNoon + 6);
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.restated, 1u);
+  EXPECT_EQ(r.messages[0].msg_id, "demo:q/order/sl/restated/77");
+  ASSERT_EQ(r.updates.size(), 1u);
+  EXPECT_TRUE(r.updates[0].rests());
+  EXPECT_EQ(r.updates[0].after.stated_ns, kNoon + 101);
+  RestingBook rebuilt(10);
+  ASSERT_TRUE(rebuilt.Replay(r.messages[0].data));
+  const auto again = rebuilt.Find("demo:q/order/sl");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->parent.id, "demo:q/order");
+  EXPECT_EQ(again->parent.ts.size(), o.parent.ts.size());  // the order's stamps, not the tick's
+  EXPECT_EQ(again->side, Side::kSell);
+  EXPECT_EQ(again->qty, D("3"));
+  EXPECT_EQ(again->stop, D("0.01"));
+  EXPECT_EQ(again->oco, "demo:q/order/tp");
+  EXPECT_EQ(again->cum, D("1"));
+  EXPECT_EQ(again->avg_price, D("0.02"));
+  EXPECT_EQ(again->fills, 2);
+  EXPECT_EQ(again->decided_ns, o.decided_ns);
+  EXPECT_EQ(again->stated_ns, kNoon + 101);
+  EXPECT_EQ(again->time_in_force, TimeInForce::kGtc);
 }
 
 // Take-profit and stop-loss: placed when an entry has executed, one cancelling the other.

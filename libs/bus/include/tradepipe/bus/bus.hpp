@@ -59,6 +59,7 @@ struct StreamUsage {
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
   int64_t created_ns = 0;
+  int64_t max_age_ns = 0;  // messages older are deleted; 0: kept whatever their age
 };
 
 // One JetStream message; acknowledge it only after its effect is durable.
