@@ -11,6 +11,8 @@ find_package(SQLite3 REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(RapidJSON CONFIG REQUIRED)
+# Not RAPIDJSON_SSE2: Debian's rapidjson 1.1.0 writer, with it, drops a control character that
+# follows others in a long string (found by fuzz_webhook_signal; docs/toolchain.md, "JSON writing").
 find_package(Threads REQUIRED)
 # The services' allocator (docs/toolchain.md "Allocator"): jemalloc, linked into the executables
 # that move messages (the services and the drain benchmark's bare drain). glibc's malloc spent a

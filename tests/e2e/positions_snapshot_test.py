@@ -7,7 +7,7 @@ same positions and the same trading state from its snapshot in AGENT_STATE; with
 gone it refuses to start, saying why, unless told to go on with what is left. A second agent
 beside the first refuses to start (it would split the fills). A GTC limit resting in exec-sim
 outlives them too: stated again every quarter of the age limit, it comes back after exec-sim's
-restart when its accepted report has aged out."""
+restart when its accepted report has aged out, and stays open in the restarted agent."""
 import argparse
 import decimal
 import http.client
@@ -109,6 +109,8 @@ class PositionsSnapshot(unittest.TestCase):
             after = self.positions(stack)["BTCUSD"]
             for field in ("qty", "avg_price", "realised_pnl", "last_price"):
                 self.assertEqual(after[field], before[field], field)
+            # The resting sell's decision aged out of ORDERS: the agent reopened it from a restatement.
+            self.assertEqual(self.positions(stack)["ETHUSD"]["open_qty"], "-1.5")
             self.assertEqual(self.trading_state(stack), "halted")
 
             # Without the snapshots the positions cannot be proven: the start is refused with the reason.

@@ -127,6 +127,27 @@ TEST(Envelope, RoundTrips) {
   EXPECT_EQ(payload->strategy, "s1");
 }
 
+// Every control character is escaped, also in long strings and after others (rapidjson 1.1.0's
+// SSE2 scan, RAPIDJSON_SSE2, dropped the 0x1C of this one: docs/toolchain.md).
+TEST(Envelope, ControlCharactersInLongStringsAreEscapedEveryOne) {
+  std::string comment = "8aaaaaaaaaaaaakarkeaaa";
+  comment += std::string(13, '\x13');
+  comment += "&&&&&&&&" + std::string(35, 'N') + "&&&&&&";
+  comment += '\x1c';
+  comment += "&&&&&&&&\"\\end";
+  for (int c = 1; c < 0x20; ++c) comment += static_cast<char>(c);
+  SignalPayload signal;
+  signal.action = SignalAction::kBuy;
+  signal.qty = *Decimal::Parse("1");
+  signal.comment = comment;
+  const std::string json = ToJson(signal);
+  EXPECT_NE(json.find("&&&&&&\\u001C&&&&&&&&"), std::string::npos) << json;
+  for (const char c : json) EXPECT_GE(static_cast<unsigned char>(c), 0x20u) << json;
+  auto back = ParseSignalPayload(json);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->comment, comment);
+}
+
 TEST(SignalPayload, Version3FieldsRoundTripAndOlderSignalsStillRead) {
   SignalPayload p;
   p.action = SignalAction::kCloseAll;

@@ -163,6 +163,25 @@ bool Positions::OpenOrder(const std::string& order_id, const std::string& symbol
     unmatched_.erase(seen);
   }
   if (remaining <= Decimal()) return false;
+  OpenLocked(order_id, symbol, side, remaining);
+  return true;
+}
+
+bool Positions::OpenStatedOrder(const std::string& order_id, const std::string& symbol, events::Side side,
+                                Decimal leaves) {
+  std::lock_guard lock(mu_);
+  if (open_.contains(order_id)) return false;
+  if (const auto seen = unmatched_.find(order_id); seen != unmatched_.end()) {
+    if (seen->second.ended) return false;
+    unmatched_.erase(seen);  // its fills so far are in `leaves`
+  }
+  if (leaves <= Decimal()) return false;
+  OpenLocked(order_id, symbol, side, leaves);
+  return true;
+}
+
+void Positions::OpenLocked(const std::string& order_id, const std::string& symbol, events::Side side,
+                           Decimal remaining) {
   const Decimal signed_qty = side == events::Side::kBuy ? remaining : -remaining;
   open_.emplace(order_id, Open{symbol, signed_qty});
   symbols_[symbol].open_qty = symbols_[symbol].open_qty + signed_qty;
@@ -183,7 +202,6 @@ bool Positions::OpenOrder(const std::string& order_id, const std::string& symbol
     }
     open_order_.swap(live);
   }
-  return true;
 }
 
 Positions::Unmatched& Positions::UnmatchedOf(const std::string& order_id) {
@@ -337,14 +355,20 @@ Status OpenOrderEvent(Positions& positions, std::string_view data) {
 }
 
 Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns,
-                                         uint64_t sequence) {
+                                         uint64_t sequence, Reading reading) {
   using R = Result<ApplyOutcome>;
   auto e = events::ParseEnvelope(data);
   if (!e) return R::Error(e.error());
   if (e->type == events::kTypeExecReport) {
     auto report = events::ParseExecReportPayload(e->payload);
     if (!report) return R::Error(report.error());
-    if (report->status != "accepted") positions.CloseOrder(report->order_id);  // a final state
+    if (report->status != "accepted") {
+      positions.CloseOrder(report->order_id);  // a final state
+    } else if (reading == Reading::kRebuild && e->causation_id == report->order_id && report->side) {
+      // One of ours (an entry's exits are caused by the entry, and never open here): its decision
+      // may be gone from ORDERS, the report says what is left.
+      positions.OpenStatedOrder(report->order_id, e->symbol, *report->side, report->leaves_qty);
+    }
     positions.Saw(sequence);
     return ApplyOutcome::kReport;
   }

@@ -101,6 +101,10 @@ class Positions {
   // Registers an order about to be published (idempotent by id: a repeated decision adds nothing);
   // true when it is newly open.
   bool OpenOrder(const std::string& order_id, const std::string& symbol, events::Side side, events::Decimal qty);
+  // Opens an order that the venue states resting with `leaves` left, after every fill seen before
+  // the statement (read in stream order); nothing when it is open already. True when newly open.
+  bool OpenStatedOrder(const std::string& order_id, const std::string& symbol, events::Side side,
+                       events::Decimal leaves);
   // A final report, or a publish that failed: what is left of the order is no longer open.
   void CloseOrder(const std::string& order_id);
   size_t open_orders() const;
@@ -121,6 +125,9 @@ class Positions {
  private:
   AccountView ViewLocked(const std::string& symbol, int64_t now_ns) const;
   void TakeFromOpenOrder(const std::string& order_id, events::Decimal qty);
+  // Opens `remaining` (> 0) of an order not open, within the bound (under mu_).
+  void OpenLocked(const std::string& order_id, const std::string& symbol, events::Side side,
+                  events::Decimal remaining);
   // What was seen of an order not open (yet): filled quantity, or ended.
   struct Unmatched {
     events::Decimal filled;
@@ -153,12 +160,22 @@ class Positions {
   std::deque<std::string> unmatched_order_;  // ids, oldest first
 };
 
+// How execution events reach ApplyExecutionEvent.
+enum class Reading {
+  kLive,     // from the consumer: after a reconnect a redelivered event can come after newer ones
+  kRebuild,  // read at start in stream order
+};
+
 // Applies one execution event (a message of exec.>): a fill to the position and its open order, a
 // final exec_report (anything but `accepted`) closes its open order (kReport); an error for an
 // unusable message (poison). A fill's time is its `filled` stamp, else `at_ns`.
 // `sequence`: the event's EXECUTIONS sequence (0: not known).
+// In a rebuild an `accepted` report of one of the agent's orders (exec-sim's first report of a
+// resting order or its restatement, docs/events.md) also opens the order with what it leaves
+// when it is not open: its decision is no longer in ORDERS (older than the stream's max age).
+// Not live: a restatement redelivered after the order's last fill would open it again.
 Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns,
-                                         uint64_t sequence = 0);
+                                         uint64_t sequence = 0, Reading reading = Reading::kLive);
 
 // Registers the orders of one order event (a message of orders.new.>) as open; an error for an
 // unusable message.

@@ -181,7 +181,7 @@ Result<RebuiltAccount> RebuildAccount(bus::Bus& bus, bus::SeenIds& decided, Posi
   // What age removed is not waited for (proven gone above, or accepted with the flag).
   positions.GoneBefore(executions_usage->first_seq);
   auto executions = bus.ReadStream("EXECUTIONS", "exec.>", false, [&](const bus::StreamEntry& e) {
-    if (!ApplyExecutionEvent(positions, e.data, e.stored_ns, e.sequence)) {
+    if (!ApplyExecutionEvent(positions, e.data, e.stored_ns, e.sequence, Reading::kRebuild)) {
       positions.Saw(e.sequence);
       ++unusable;
     }

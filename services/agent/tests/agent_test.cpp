@@ -2,6 +2,7 @@
 
 #include "decision.hpp"
 #include "positions.hpp"
+#include "tradepipe/events/ids.hpp"
 
 namespace tradepipe::agent {
 namespace {
@@ -278,14 +279,20 @@ TEST(Positions, AnOrderRegisteredAfterItsFillsOrItsEndOpensOnlyWhatIsLeft) {
   EXPECT_EQ(p.open_orders(), 1u);
 }
 
-TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
-  Positions p;
+// The envelope of the agent's order for signal `signal_id` (its payload left to the test).
+events::Envelope OrderOf(const std::string& signal_id, const std::string& symbol) {
   events::Envelope order;
   order.type = events::kTypeOrder;
-  order.id = "demo:x/order";
-  order.correlation_id = "demo:x";
+  order.id = events::DecisionId(signal_id);
+  order.correlation_id = signal_id;
   order.source = "demo";
-  order.symbol = "AAPL";
+  order.symbol = symbol;
+  return order;
+}
+
+TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
+  Positions p;
+  events::Envelope order = OrderOf("demo:x", "AAPL");
   events::OrderPayload placed;
   placed.order_id = "demo:x/order";
   placed.qty = D("10");
@@ -322,6 +329,77 @@ TEST(Positions, ExecutionEventsFillAndEndOpenOrders) {
   EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "0");
   EXPECT_EQ(p.View("AAPL", 0).symbol.qty.ToString(), "4");
   EXPECT_FALSE(ApplyExecutionEvent(p, events::Serialize(order), 0));  // an order is not an execution
+}
+
+// At start, when ORDERS no longer holds an order's decision (older than its max age), exec-sim's
+// accepted report or restatement opens it with what it leaves after the fills before it; live, a
+// report never opens anything (a restatement redelivered after the last fill would reopen it); an
+// entry's exits are never open here; an order open already is not opened twice.
+TEST(Positions, InARebuildAnAcceptedReportOpensAnOrderOrdersNoLongerHolds) {
+  events::Envelope order = OrderOf("demo:y", "AAPL");
+  auto fill = [&](int n, const char* qty, const char* cum, const char* leaves) {
+    events::Envelope e = order.Child(events::kTypeFill, events::FillId(order.id, n));
+    e.AddStamp("filled", 5);
+    events::FillPayload f;
+    f.order_id = order.id;
+    f.fill_no = n;
+    f.side = Side::kSell;
+    f.qty = D(qty);
+    f.price = D("10");
+    f.status = "partial";
+    f.cum_qty = D(cum);
+    f.leaves_qty = D(leaves);
+    f.avg_price = D("10");
+    e.payload = events::ToJson(f);
+    return events::Serialize(e);
+  };
+  auto accepted = [&](const std::string& order_id, const std::string& event_id, const char* filled,
+                      const char* leaves) {
+    events::Envelope e = order.Child(events::kTypeExecReport, event_id);
+    events::ExecReportPayload r;
+    r.order_id = order_id;
+    r.status = "accepted";
+    r.side = Side::kSell;
+    r.qty = D("10");
+    r.limit_price = D("99");
+    r.filled_qty = D(filled);
+    r.leaves_qty = D(leaves);
+    e.payload = events::ToJson(r);
+    return events::Serialize(e);
+  };
+  const std::string restated = accepted(order.id, events::RestatementId(order.id, 9), "4", "6");
+  {
+    Positions p;  // a rebuild: the decision is gone, fill 1 came before the restatement
+    ASSERT_TRUE(ApplyExecutionEvent(p, fill(1, "4", "4", "6"), 0, 1, Reading::kRebuild));
+    EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "0");
+    ASSERT_TRUE(ApplyExecutionEvent(p, restated, 0, 2, Reading::kRebuild));
+    EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "-6");
+    ASSERT_TRUE(ApplyExecutionEvent(p, fill(2, "2", "6", "4"), 0, 3, Reading::kRebuild));
+    EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "-4");
+    EXPECT_EQ(p.View("AAPL", 0).symbol.qty.ToString(), "-6");
+    // An exit of it (caused by the entry, its own order id) is not one of the agent's orders.
+    ASSERT_TRUE(ApplyExecutionEvent(p, accepted(order.id + "/tp", order.id + "/tp/report/1", "0", "6"), 0, 4,
+                                    Reading::kRebuild));
+    EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "-4");
+    EXPECT_EQ(p.open_orders(), 1u);
+  }
+  {
+    Positions p;  // live: nothing opens
+    ASSERT_TRUE(ApplyExecutionEvent(p, restated, 0, 2, Reading::kLive));
+    EXPECT_EQ(p.open_orders(), 0u);
+  }
+  {
+    Positions p;  // the decision is still in ORDERS: open once, whatever reports follow
+    events::OrderPayload placed;
+    placed.order_id = order.id;
+    placed.side = Side::kSell;
+    placed.qty = D("10");
+    order.payload = events::ToJson(placed);
+    ASSERT_TRUE(OpenOrderEvent(p, events::Serialize(order)));
+    ASSERT_TRUE(ApplyExecutionEvent(p, fill(1, "4", "4", "6"), 0, 1, Reading::kRebuild));
+    ASSERT_TRUE(ApplyExecutionEvent(p, restated, 0, 2, Reading::kRebuild));
+    EXPECT_EQ(p.View("AAPL", 0).symbol.open_qty.ToString(), "-6");
+  }
 }
 
 events::Envelope CancelSignal() {
