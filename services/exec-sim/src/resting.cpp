@@ -282,7 +282,7 @@ class TickRun {
 }  // namespace
 
 TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
-                     int64_t touch_fill_bps, int64_t restate_before_ns) {
+                     int64_t touch_fill_bps, Restatements restatements) {
   TickResult result;
   TickRun run(orders, tick_ns, filled_ns, result);
   const int64_t today = UtcDay(tick_ns);
@@ -345,10 +345,19 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
       if (order->cum > before) run.AfterExecution(id, *order, order->cum - before);
     }
   }
-  // In the book's order (by id); exits placed this tick were stated by their accepted reports.
+  // Exits placed this tick were stated by their accepted reports (they are not among `orders`).
+  std::vector<std::pair<int64_t, const RestingEntry*>> due;  // by when last stated, then by id
   for (const RestingEntry& e : orders) {
     const RestingOrder* current = run.Current(e.id, *e.order);
-    if (current == nullptr || current->stated_ns >= restate_before_ns) continue;
+    if (current != nullptr && current->stated_ns < restatements.before_ns) due.emplace_back(current->stated_ns, &e);
+  }
+  const size_t now = std::min(due.size(), restatements.per_tick);
+  std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(now), due.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first < b.first : a.second->id < b.second->id;
+                    });
+  for (size_t i = 0; i < now; ++i) {
+    const RestingEntry& e = *due[i].second;
     run.Restate(e.id, *run.Write(e.id, *e.order), tick);
   }
   return result;

@@ -116,13 +116,19 @@ using RestingList = std::vector<RestingEntry>;
 // price, one whose limit it only touches does so with probability touch_fill_bps / 10,000 (seeded
 // by the order and the tick). A stop the best level reaches walks the levels like a market order
 // (a fill per level). An exit's fill shrinks the other of its pair; an exit done cancels the
-// other; an entry done (or expired having executed) places its exits. Then every order still
-// resting whose terms were last stated before `restate_before_ns` is stated again: an `accepted`
-// report `{id}/restated/{tick}` with its terms and its state now, so that EXECUTIONS, which
-// forgets events after its max age, always holds what rebuilds it (the caller passes the tick's
-// time less a quarter of that age; 0: never). Pure: same inputs, same bytes.
+// other; an entry done (or expired having executed) places its exits. Then the orders still
+// resting whose terms were last stated before `restatements.before_ns` are stated again, the
+// longest unstated first and at most `restatements.per_tick` (orders accepted in a burst would
+// come due in one tick; the others wait for the next): an `accepted` report
+// `{id}/restated/{tick}` with its terms and its state now, so that EXECUTIONS, which forgets
+// events after its max age, always holds what rebuilds it (the caller passes the tick's time less
+// a quarter of that age; 0: never). Pure: same inputs, same bytes.
+struct Restatements {
+  int64_t before_ns = 0;
+  size_t per_tick = 1'000;
+};
 TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t tick, int64_t tick_ns, int64_t filled_ns,
-                     int64_t touch_fill_bps, int64_t restate_before_ns = 0);
+                     int64_t touch_fill_bps, Restatements restatements = {});
 
 // Cancels `orders` (resting, found in the book): each one's report 2 `cancelled` (stamped `tick`
 // and `filled` with `now_ns`), and for an entry that executed in part its exits, placed as an

@@ -31,6 +31,7 @@ struct TickerOptions {
   // quarter of EXECUTIONS' max age, so that a restart finds them after exec-sim was stopped for up
   // to three quarters of it; 0: never (the stream keeps everything).
   std::chrono::nanoseconds restate_after{0};
+  size_t max_restated_per_tick = 1'000;  // the rest of those due wait for the next tick
 };
 
 class Ticker {

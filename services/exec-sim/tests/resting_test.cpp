@@ -248,7 +248,8 @@ TEST(Resting, TicksAreDeterministicAndTheRebuiltBookEqualsTheLiveOne) {
       }
       const int64_t tick_ns = kNoon + static_cast<int64_t>(tick) * 1'000'000'000LL * 600;  // 10 minutes a tick
       const int64_t an_hour = 3'600LL * 1'000'000'000LL;
-      const TickResult r = MatchTick(m, live.Snapshot(), tick, tick_ns, tick_ns + 1, 5'000, tick_ns - an_hour);
+      const TickResult r =
+          MatchTick(m, live.Snapshot(), tick, tick_ns, tick_ns + 1, 5'000, {.before_ns = tick_ns - an_hour});
       for (const auto& msg : r.messages) {
         all += msg.msg_id + " " + msg.data + "\n";
         EXPECT_TRUE(rebuilt.Replay(msg.data));
@@ -295,9 +296,9 @@ TEST(Resting, AnOrderStatedBeforeTheLimitIsRestatedAndRebuiltFromThatAlone) {
   o.fills = 2;
   o.stated_ns = kNoon + 5;
   const RestingList book = {{"demo:q/order/sl", o}};
-  EXPECT_TRUE(MatchTick(m, book, tick, kNoon + 100, kNoon + 101, 10'000, kNoon + 5).messages.empty())
+  EXPECT_TRUE(MatchTick(m, book, tick, kNoon + 100, kNoon + 101, 10'000, {.before_ns = kNoon + 5}).messages.empty())
       << "stated at the limit: not yet";
-  const TickResult r = MatchTick(m, book, tick, kNoon + 100, kNoon + 101, 10'000, kNoon + 6);
+  const TickResult r = MatchTick(m, book, tick, kNoon + 100, kNoon + 101, 10'000, {.before_ns = kNoon + 6});
   ASSERT_EQ(r.messages.size(), 1u);
   EXPECT_EQ(r.restated, 1u);
   EXPECT_EQ(r.messages[0].msg_id, "demo:q/order/sl/restated/77");
@@ -320,6 +321,31 @@ TEST(Resting, AnOrderStatedBeforeTheLimitIsRestatedAndRebuiltFromThatAlone) {
   EXPECT_EQ(again->decided_ns, o.decided_ns);
   EXPECT_EQ(again->stated_ns, kNoon + 101);
   EXPECT_EQ(again->time_in_force, TimeInForce::kGtc);
+}
+
+// Orders come due in a burst: at most `per_tick` are restated in a tick, the longest unstated
+// first; the others at the next ticks, none twice.
+TEST(Resting, RestatementsPerTickAreBoundedLongestUnstatedFirst) {
+  const Market m(kOptions);
+  RestingBook book(10);
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "demo:b" + std::to_string(i) + "/order";
+    RestingOrder o = Resting(id, Side::kBuy, D("1"), D("0.01"));
+    o.stated_ns = kNoon + 10 - i;  // b4 the longest unstated
+    book.Add(id, std::move(o));
+  }
+  ASSERT_EQ(book.size(), 5u);
+  std::vector<std::string> order;
+  for (uint64_t tick = 1; tick <= 4; ++tick) {
+    const TickResult r =
+        MatchTick(m, book.Snapshot(), tick, kNoon + 100, kNoon + 101, 10'000, {.before_ns = kNoon + 50, .per_tick = 2});
+    EXPECT_EQ(r.restated, tick <= 2 ? 2u : tick == 3 ? 1u : 0u) << "tick " << tick;
+    for (const auto& msg : r.messages) order.push_back(msg.msg_id);
+    book.Apply(r.updates);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"demo:b4/order/restated/1", "demo:b3/order/restated/1",
+                                             "demo:b2/order/restated/2", "demo:b1/order/restated/2",
+                                             "demo:b0/order/restated/3"}));
 }
 
 // Take-profit and stop-loss: placed when an entry has executed, one cancelling the other.
