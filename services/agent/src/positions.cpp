@@ -354,8 +354,8 @@ Status OpenOrderEvent(Positions& positions, std::string_view data) {
   return {};
 }
 
-Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns,
-                                         uint64_t sequence, Reading reading) {
+Result<ApplyOutcome> ApplyExecutionEvent(Positions& positions, std::string_view data, int64_t at_ns, uint64_t sequence,
+                                         Reading reading) {
   using R = Result<ApplyOutcome>;
   auto e = events::ParseEnvelope(data);
   if (!e) return R::Error(e.error());

@@ -126,8 +126,7 @@ class Positions {
   AccountView ViewLocked(const std::string& symbol, int64_t now_ns) const;
   void TakeFromOpenOrder(const std::string& order_id, events::Decimal qty);
   // Opens `remaining` (> 0) of an order not open, within the bound (under mu_).
-  void OpenLocked(const std::string& order_id, const std::string& symbol, events::Side side,
-                  events::Decimal remaining);
+  void OpenLocked(const std::string& order_id, const std::string& symbol, events::Side side, events::Decimal remaining);
   // What was seen of an order not open (yet): filled quantity, or ended.
   struct Unmatched {
     events::Decimal filled;

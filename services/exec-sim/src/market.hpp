@@ -96,7 +96,7 @@ struct Execution {
   size_t fills = 0;                            // fill events among the messages
   std::vector<bus::OutgoingMessage> messages;  // the fills in order, then the report of an unfilled rest
   std::optional<RestingOrder> rest;            // set when the order rests (status accepted)
-  std::vector<std::pair<std::string, RestingOrder>> exits;  // its take-profit/stop-loss, placed now (it ended executed)
+  PlacedOrders exits;                          // its take-profit/stop-loss, placed now (it ended having executed)
   bool rest_refused = false;                   // a rest or exits cancelled: the resting book was full
 };
 

@@ -43,7 +43,7 @@ Status OrderHandler::OnBatch(std::vector<bus::Message>& batch) {
   // Read once per batch: the ticker only frees places meanwhile, so this errs on the safe side.
   const size_t room_at_start = resting_.Room();
   std::vector<std::pair<std::string, OrderState>> states;
-  std::vector<std::pair<std::string, RestingOrder>> rests;  // added once the batch is published
+  PlacedOrders rests;  // added once the batch is published
   size_t full = 0;
   const auto result = bus::ForwardBatch(
       *publisher_, batch,

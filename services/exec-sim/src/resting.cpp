@@ -75,6 +75,28 @@ std::optional<RestingOrder> RestingFromReport(const events::Envelope& report,
   return order;
 }
 
+events::ExecReportPayload AcceptedReport(const std::string& id, const RestingOrder& order) {
+  events::ExecReportPayload r;
+  r.order_id = id;
+  r.status = "accepted";
+  r.filled_qty = order.cum;
+  r.leaves_qty = order.leaves();
+  if (order.cum > Decimal()) r.avg_price = order.avg_price;
+  r.side = order.side;
+  r.qty = order.qty;
+  if (order.stop) {
+    r.stop_price = order.stop;
+  } else {
+    r.limit_price = order.limit;
+  }
+  r.time_in_force = order.time_in_force;
+  r.fills = order.fills;
+  r.take_profit = order.take_profit;
+  r.stop_loss = order.stop_loss;
+  r.oco = order.oco;
+  return r;
+}
+
 Exits PlaceExits(const std::string& entry_id, const RestingOrder& entry, Decimal executed,
                  const MakeEvent& make_event) {
   Exits exits;
@@ -94,22 +116,8 @@ Exits PlaceExits(const std::string& entry_id, const RestingOrder& entry, Decimal
     exit.time_in_force = events::TimeInForce::kGtc;
     exit.decided_ns = entry.decided_ns;
     exit.oco = other;
-    events::ExecReportPayload r;
-    r.order_id = id;
-    r.status = "accepted";
-    r.leaves_qty = executed;
-    r.side = exit.side;
-    r.qty = executed;
-    if (is_stop) {
-      r.stop_price = price;
-    } else {
-      r.limit_price = price;
-    }
-    r.time_in_force = events::TimeInForce::kGtc;
-    r.fills = 0;
-    r.oco = other;
     events::Envelope event = make_event(events::kTypeExecReport, events::ReportId(id, 1));
-    event.payload = events::ToJson(r);
+    event.payload = events::ToJson(AcceptedReport(id, exit));
     exit.stated_ns = event.StampOf("filled").value_or(0);
     exits.messages.push_back({events::ReportSubject(entry.parent.symbol), event.id, events::Serialize(event)});
     exits.orders.emplace_back(id, std::move(exit));
@@ -214,26 +222,9 @@ class TickRun {
 
   // States `order`'s terms and state again (RestingFromReport rebuilds it from this report alone).
   void Restate(const std::string& id, RestingOrder& order, uint64_t tick) {
-    events::ExecReportPayload r;
-    r.order_id = id;
-    r.status = "accepted";
-    r.filled_qty = order.cum;
-    r.leaves_qty = order.leaves();
-    if (order.cum > Decimal()) r.avg_price = order.avg_price;
-    r.side = order.side;
-    r.qty = order.qty;
-    if (order.stop) {
-      r.stop_price = order.stop;
-    } else {
-      r.limit_price = order.limit;
-    }
-    r.time_in_force = order.time_in_force;
-    r.fills = order.fills;
-    r.take_profit = order.take_profit;
-    r.stop_loss = order.stop_loss;
-    r.oco = order.oco;
     order.stated_ns = filled_ns_;
-    Publish(order, events::kTypeExecReport, events::RestatementId(id, tick), events::ToJson(r), events::ReportSubject);
+    Publish(order, events::kTypeExecReport, events::RestatementId(id, tick), events::ToJson(AcceptedReport(id, order)),
+            events::ReportSubject);
     ++result_.restated;
     Update(id, order.cum > Decimal() ? "partial" : "accepted", order);
   }
@@ -348,8 +339,9 @@ TickResult MatchTick(const Market& market, const RestingList& orders, uint64_t t
   // Exits placed this tick were stated by their accepted reports (they are not among `orders`).
   std::vector<std::pair<int64_t, const RestingEntry*>> due;  // by when last stated, then by id
   for (const RestingEntry& e : orders) {
-    const RestingOrder* current = run.Current(e.id, *e.order);
-    if (current != nullptr && current->stated_ns < restatements.before_ns) due.emplace_back(current->stated_ns, &e);
+    // A tick changes no order's statement before this pass: most orders are done with here.
+    if (e.order->stated_ns >= restatements.before_ns) continue;
+    if (const RestingOrder* current = run.Current(e.id, *e.order)) due.emplace_back(current->stated_ns, &e);
   }
   const size_t now = std::min(due.size(), restatements.per_tick);
   std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(now), due.end(),

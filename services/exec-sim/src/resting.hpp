@@ -10,8 +10,9 @@
 // fill its running state; an order resting for longer than a quarter of the stream's max age is
 // stated again (a restatement: the same report with its state then), so its terms never age out —
 // and a tick's outcome is a function of (seed, symbol, tick, the resting orders), published
-// before it is applied: after a crash between the two, the rebuilt state is what was published. A single exec-sim instance keeps the resting orders (two would both fill
-// them at their own ticks).
+// before it is applied: after a crash between the two, the rebuilt state is what was published.
+// A single exec-sim instance keeps the resting orders (two would both fill them at their own
+// ticks).
 //
 // Thread-safety: RestingBook is thread-safe (one mutex: the consumer thread adds, the ticker
 // matches, HTTP threads read); the free functions are pure.
@@ -66,6 +67,12 @@ struct RestingOrder {
 // The resting order an `accepted` report (envelope and parsed payload) describes; nullopt when
 // the report is not an accepted one or lacks the order's terms.
 std::optional<RestingOrder> RestingFromReport(const events::Envelope& report, const events::ExecReportPayload& payload);
+// The `accepted` report payload of resting order `id`: its terms and its state now (what
+// RestingFromReport rebuilds it from).
+events::ExecReportPayload AcceptedReport(const std::string& id, const RestingOrder& order);
+
+// Orders placed to rest, by order id (not yet in the book).
+using PlacedOrders = std::vector<std::pair<std::string, RestingOrder>>;
 
 // What a tick did to one resting order.
 struct TickUpdate {
@@ -82,7 +89,7 @@ struct TickUpdate {
 // `make_event(type, event id)` (stamped as the caller's other events).
 struct Exits {
   std::vector<bus::OutgoingMessage> messages;
-  std::vector<std::pair<std::string, RestingOrder>> orders;
+  PlacedOrders orders;
 };
 using MakeEvent = std::function<events::Envelope(std::string_view type, std::string id)>;
 Exits PlaceExits(const std::string& entry_id, const RestingOrder& entry, events::Decimal executed,

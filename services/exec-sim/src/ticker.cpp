@@ -68,10 +68,9 @@ bool Ticker::RunTick(uint64_t tick, int64_t tick_ns) {
     if (resting.empty()) return true;
     ticks_.Increment();
     const int64_t restate_after = options_.restate_after.count();
-    TickResult result =
-        MatchTick(market_, resting, tick, tick_ns, WallNanos(), options_.touch_fill_bps,
-                  {.before_ns = restate_after > 0 ? tick_ns - restate_after : 0,
-                   .per_tick = options_.max_restated_per_tick});
+    TickResult result = MatchTick(
+        market_, resting, tick, tick_ns, WallNanos(), options_.touch_fill_bps,
+        {.before_ns = restate_after > 0 ? tick_ns - restate_after : 0, .per_tick = options_.max_restated_per_tick});
     if (result.messages.empty()) return true;
     pending_ = std::move(result);
   }
